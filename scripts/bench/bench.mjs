@@ -1,0 +1,722 @@
+#!/usr/bin/env node
+/**
+ * ncli's benchmark (issue 5). Run through `npm run bench` (scripts/bench/run.sh brings the cloud
+ * and the bench project up first); see scripts/bench/README.md for what each case measures.
+ *
+ * Environment knobs: BENCH_QUICK=1 (fewer runs, for trying the script), BENCH_RUNS / BENCH_WARMUP
+ * (ncli, node, curl), BENCH_PEER_RUNS / BENCH_PEER_WARMUP (openstack, nova), BENCH_CASES=id,id
+ * (a subset), BENCH_NO_TUNNEL=1, BENCH_NO_PROFILE=1, BENCH_PROJECT (default bench),
+ * NCLI_CLOUD_DIR (default /tmp/ncli-cloud).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { profileCommand, ownerOf } from './profile.mjs';
+
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const NCLI = join(ROOT, 'bin/ncli');
+const PEERS = join(ROOT, 'scripts/bench/tunnel-peers.mjs');
+const CLOUD_DIR = process.env.NCLI_CLOUD_DIR || '/tmp/ncli-cloud';
+const PROJECT = process.env.BENCH_PROJECT || 'bench';
+const QUICK = process.env.BENCH_QUICK === '1';
+const num = (k, d) => (process.env[k] ? Number(process.env[k]) : d);
+const RUNS = num('BENCH_RUNS', QUICK ? 5 : 10);
+const WARMUP = num('BENCH_WARMUP', QUICK ? 1 : 2);
+const PEER_RUNS = num('BENCH_PEER_RUNS', QUICK ? 3 : 5);
+const PEER_WARMUP = num('BENCH_PEER_WARMUP', 1);
+const RSS_RUNS = QUICK ? 1 : 3;
+const MiB = 1024 * 1024;
+
+const STAMP = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, 'Z');
+const OUT = join(ROOT, 'bench/results', `bench-${STAMP}`);
+const HF = join(OUT, 'hyperfine');
+mkdirSync(HF, { recursive: true });
+const T_START = Date.now();
+const log = (s) => process.stderr.write(`[bench ${((Date.now() - T_START) / 1000).toFixed(0).padStart(4)}s] ${s}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// environment: every client gets the cloud's openrc (user admin, project admin) and nothing else
+// of OpenStack's; clouds.yaml is not used because openstackclient ignores --os-project-name with
+// --os-cloud, and the 200-server case needs that flag to work for every client.
+function openrcEnv() {
+  const file = join(CLOUD_DIR, 'openrc');
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(OS_|XDG_CACHE_HOME$)/.test(k)) env[k] = v;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^export (OS_[A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]] = m[2].replace(/^['"]|['"]$/g, '');
+  }
+  return env;
+}
+const BASE_ENV = openrcEnv();
+const WARM_DIR = join(OUT, 'cache-warm');
+const COLD_DIR = join(OUT, 'cache-cold');
+const envWith = (extra) => ({ ...BASE_ENV, ...extra });
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+const q = (a) => (/^[A-Za-z0-9_\-./:=,@%+]+$/.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`);
+const cmdline = (argv) => argv.map(q).join(' ');
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n ? (n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2) : NaN;
+};
+const quantile = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const i = (s.length - 1) * p;
+  const lo = Math.floor(i);
+  return s[lo] + (s[Math.ceil(i)] - s[lo]) * (i - lo);
+};
+const fmtMs = (s) => (s === undefined || Number.isNaN(s) ? 'n/a' : s >= 1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(0)} ms`);
+const fmtX = (r) => (r === undefined || !Number.isFinite(r) ? 'n/a' : r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(2)}×`);
+const UUID_ROW = /^[|│]\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\s*[|│]/gm;
+const countRows = (text) => new Set([...text.matchAll(UUID_ROW)].map((m) => m[1])).size;
+
+function run(argv, env, opts = {}) {
+  return spawnSync(argv[0], argv.slice(1), { env, cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20, timeout: 300000, ...opts });
+}
+
+/**
+ * hyperfine on one command; returns its stats (seconds) or { error }.
+ * @param {string[]} argv @param {object} env @param {{name: string, runs: number, warmup: number, prepare?: string}} o
+ */
+function hyperfine(argv, env, o) {
+  const file = join(HF, `${o.name}.json`);
+  const args = ['-N', '--style', 'none', '--warmup', String(o.warmup), '--runs', String(o.runs), '--export-json', file, '-n', o.name];
+  if (o.prepare) args.push('--prepare', o.prepare);
+  args.push(cmdline(argv));
+  const r = spawnSync('hyperfine', args, { env, cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 600000 });
+  if (o.secret && existsSync(file)) writeFileSync(file, readFileSync(file, 'utf8').split(o.secret).join('$TOKEN'));
+  if (r.status !== 0 || !existsSync(file)) {
+    return { error: `hyperfine failed (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}` };
+  }
+  const x = JSON.parse(readFileSync(file, 'utf8')).results[0];
+  return {
+    command: cmdline(argv),
+    runs: x.times.length,
+    median: x.median,
+    mean: x.mean,
+    stddev: x.stddev,
+    min: x.min,
+    max: x.max,
+    q1: quantile(x.times, 0.25),
+    q3: quantile(x.times, 0.75),
+    cpu: x.user + x.system,
+    times: x.times,
+  };
+}
+
+/** Peak RSS (KiB → MiB) of a command under GNU time, median of `n` runs; also the first run's stdout. */
+function peakRss(argv, env, n, prepare) {
+  const tf = join(OUT, 'time.out');
+  const vals = [];
+  let first;
+  for (let i = 0; i < n; i++) {
+    if (prepare) prepare();
+    const r = run(['/usr/bin/time', '-f', '%M', '-o', tf, ...argv], env);
+    if (!first) first = r;
+    const kib = Number(readFileSync(tf, 'utf8').trim().split('\n').pop());
+    if (Number.isFinite(kib)) vals.push(kib / 1024);
+  }
+  return { rssMiB: median(vals), rssRuns: vals, exitCode: first.status, stdout: first.stdout, stderr: first.stderr };
+}
+
+/** ncli's requests in one run, from --debug: [{ method, url, headers, body }]. */
+function ncliRequests(argv, env) {
+  const r = run([NCLI, '--debug', ...argv], env);
+  const reqs = [];
+  let cur = null;
+  for (const line of (r.stderr || '').split('\n')) {
+    let m = /^DEBUG REQ: (\S+) (\S+)/.exec(line);
+    if (m) {
+      cur = { method: m[1], url: m[2], headers: {}, body: undefined };
+      reqs.push(cur);
+      continue;
+    }
+    if (/^DEBUG RESP/.test(line)) {
+      cur = null;
+      continue;
+    }
+    if (!cur) continue;
+    m = /^DEBUG {3}([A-Za-z0-9-]+): (.*)$/.exec(line);
+    if (m) cur.headers[m[1]] = m[2];
+    else if (/^DEBUG {3}[[{]/.test(line)) cur.body = line.slice(9);
+  }
+  return { exitCode: r.status, requests: reqs };
+}
+
+/** One curl process making exactly `reqs`, with a real token and ncli's other headers. */
+function curlArgv(reqs, token) {
+  const argv = ['curl'];
+  reqs.forEach((rq, i) => {
+    if (i) argv.push('--next');
+    argv.push('-sS', '--fail', '-o', '/dev/null', '-X', rq.method);
+    for (const [k, v] of Object.entries(rq.headers)) {
+      if (/^(x-auth-token|content-length|host|connection)$/i.test(k)) continue;
+      argv.push('-H', `${k}: ${v}`);
+    }
+    argv.push('-H', `X-Auth-Token: ${token}`);
+    if (rq.body !== undefined && rq.method !== 'GET') argv.push('--data-raw', rq.body);
+    argv.push(rq.url);
+  });
+  return argv;
+}
+
+function ncliHas(group, command) {
+  return run([NCLI, group, command, '--help'], BASE_ENV).status === 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// cases
+const BENCH_G = ['--os-project-name', PROJECT];
+const CASES = [
+  { id: 'server-list', title: 'server list', ncli: ['server', 'list'], openstack: ['server', 'list', '--limit', '-1'], nova: ['list', '--limit', '-1'], rows: true, floor: 'api' },
+  { id: 'flavor-list', title: 'flavor list', ncli: ['flavor', 'list'], openstack: ['flavor', 'list'], nova: ['flavor-list'], rows: true, floor: 'api' },
+  { id: 'server-show', title: 'server show vm1', ncli: ['server', 'show', 'vm1'], openstack: ['server', 'show', 'vm1'], nova: ['show', 'vm1'], floor: 'api' },
+  {
+    id: 'console-get-vnc', title: 'console get-vnc vm1', ncli: ['console', 'get-vnc', 'vm1'],
+    openstack: ['console', 'url', 'show', '--novnc', 'vm1'], nova: ['get-vnc-console', 'vm1', 'novnc'], floor: 'api',
+    requires: ['console', 'get-vnc'],
+  },
+  { id: 'help', title: '--help', ncli: ['--help'], openstack: ['--help'], nova: ['--help'], floor: 'node', noCache: true },
+  { id: 'version', title: '--version', ncli: ['--version'], openstack: ['--version'], nova: ['--version'], floor: 'node', noCache: true },
+  {
+    id: 'complete', title: 'completion (`__complete server ""`)', ncli: ['__complete', 'server', ''], openstack: ['complete'], nova: ['bash-completion'],
+    floor: 'node', noCache: true,
+    peerNote: 'peers: `openstack complete` (prints the bash completion data) and `nova bash-completion` (what nova\'s completion script calls)',
+  },
+  {
+    id: 'server-list-200', title: `server list, project ${PROJECT} (200+ servers)`, globals: BENCH_G, ncli: ['server', 'list'],
+    openstack: [...BENCH_G, 'server', 'list', '--limit', '-1'], nova: [...BENCH_G, 'list', '--limit', '-1'], rows: true, floor: 'api',
+  },
+];
+
+function runCase(c) {
+  const res = { id: c.id, title: c.title, notes: [], clients: {} };
+  const ncliArgv = [NCLI, ...(c.globals ?? []), ...c.ncli];
+  if (c.requires && !ncliHas(...c.requires)) {
+    res.skipped = `\`ncli ${c.requires.join(' ')}\` does not exist yet in this build`;
+    log(`${c.id}: skipped (${res.skipped})`);
+    return res;
+  }
+  const warmEnv = envWith({ XDG_CACHE_HOME: WARM_DIR });
+  const coldEnv = envWith({ XDG_CACHE_HOME: COLD_DIR });
+  const fast = { runs: RUNS, warmup: WARMUP };
+  const slow = { runs: PEER_RUNS, warmup: PEER_WARMUP };
+
+  // prime the warm cache for this scope (token + version document)
+  run([NCLI, ...(c.globals ?? []), 'token', 'issue', '-f', 'value', '-c', 'id'], warmEnv);
+  run(ncliArgv, warmEnv);
+
+  log(`${c.id}: node -e 0`);
+  res.clients.node = hyperfine(['node', '-e', '0'], BASE_ENV, { name: `${c.id}.node`, ...fast });
+  if (c.floor === 'api') {
+    const { requests } = ncliRequests([...(c.globals ?? []), ...c.ncli], warmEnv);
+    res.requests = requests.map((r) => `${r.method} ${r.url.replace(/^https?:\/\/[^/]+/, '')}`);
+    const token = run([NCLI, ...(c.globals ?? []), 'token', 'issue', '-f', 'value', '-c', 'id'], warmEnv).stdout.trim();
+    if (requests.length && token) {
+      log(`${c.id}: curl (${requests.length} request${requests.length > 1 ? 's' : ''})`);
+      const argv = curlArgv(requests, token);
+      res.clients.curl = hyperfine(argv, BASE_ENV, { name: `${c.id}.curl`, ...fast, secret: token });
+      if (res.clients.curl.command) res.clients.curl.command = res.clients.curl.command.split(token).join('$TOKEN');
+    } else {
+      res.notes.push('could not read ncli\'s requests for the curl floor');
+    }
+  }
+  log(`${c.id}: ncli warm`);
+  res.clients.ncliWarm = hyperfine(ncliArgv, warmEnv, { name: `${c.id}.ncli-warm`, ...fast });
+  log(`${c.id}: ncli cold`);
+  res.clients.ncliCold = COLD_BY_FLAG
+    ? hyperfine([NCLI, '--no-cache', ...(c.globals ?? []), ...c.ncli], coldEnv, { name: `${c.id}.ncli-cold`, ...fast })
+    : hyperfine(ncliArgv, coldEnv, { name: `${c.id}.ncli-cold`, ...fast, prepare: `rm -rf ${COLD_DIR}` });
+  log(`${c.id}: openstack`);
+  res.clients.openstack = hyperfine(['openstack', ...c.openstack], BASE_ENV, { name: `${c.id}.openstack`, ...slow });
+  log(`${c.id}: nova`);
+  res.clients.nova = hyperfine(['nova', ...c.nova], BASE_ENV, { name: `${c.id}.nova`, ...slow });
+
+  // peak RSS (and, from the first run, the exit code and the rows printed)
+  log(`${c.id}: peak RSS`);
+  const rss = {
+    node: peakRss(['node', '-e', '0'], BASE_ENV, RSS_RUNS),
+    ncliWarm: peakRss(ncliArgv, warmEnv, RSS_RUNS),
+    ncliCold: peakRss(COLD_BY_FLAG ? [NCLI, '--no-cache', ...(c.globals ?? []), ...c.ncli] : ncliArgv, coldEnv, RSS_RUNS, () =>
+      rmSync(COLD_DIR, { recursive: true, force: true }),
+    ),
+    openstack: peakRss(['openstack', ...c.openstack], BASE_ENV, Math.min(RSS_RUNS, 2)),
+    nova: peakRss(['nova', ...c.nova], BASE_ENV, Math.min(RSS_RUNS, 2)),
+  };
+  for (const [k, r] of Object.entries(rss)) {
+    res.clients[k] ??= {};
+    Object.assign(res.clients[k], { rssMiB: r.rssMiB, rssRuns: r.rssRuns, exitCode: r.exitCode });
+    if (c.rows && k !== 'node') res.clients[k].rows = countRows(r.stdout);
+    if (r.exitCode !== 0 && k !== 'node') res.notes.push(`${k} exited ${r.exitCode}: ${(r.stderr || '').trim().split('\n').slice(-1)[0]}`);
+  }
+  if (c.rows) {
+    const counts = ['ncliWarm', 'openstack', 'nova'].map((k) => res.clients[k].rows);
+    if (new Set(counts).size > 1) res.notes.push(`rows differ between clients (ncli ${counts[0]}, openstack ${counts[1]}, nova ${counts[2]}): servers were created or deleted meanwhile by other tests, or a client did not follow every page`);
+  }
+  if (c.peerNote) res.notes.push(c.peerNote);
+
+  const m = (k) => res.clients[k]?.median;
+  res.floor = c.floor === 'api' ? m('node') + (m('curl') ?? NaN) : m('node');
+  res.floorCpu = c.floor === 'api' ? res.clients.node.cpu + (res.clients.curl?.cpu ?? NaN) : res.clients.node.cpu;
+  res.ratios = {
+    warmVsFloor: m('ncliWarm') / res.floor,
+    coldVsFloor: m('ncliCold') / res.floor,
+    openstackVsWarm: m('openstack') / m('ncliWarm'),
+    novaVsWarm: m('nova') / m('ncliWarm'),
+    openstackVsCold: m('openstack') / m('ncliCold'),
+    openstackVsFloor: m('openstack') / res.floor,
+  };
+  for (const [k, v] of Object.entries(res.clients)) if (v.error) res.notes.push(`${k}: ${v.error}`);
+  return res;
+}
+
+// ---------------------------------------------------------------------------------------------
+// tunnel
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => res(p));
+    });
+    s.on('error', rej);
+  });
+}
+function waitPort(port, ms = 10000) {
+  const until = Date.now() + ms;
+  return new Promise((res, rej) => {
+    const tryOnce = () => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        res();
+      });
+      s.once('error', () => (Date.now() > until ? rej(new Error(`port ${port} never opened`)) : setTimeout(tryOnce, 100)));
+    };
+    tryOnce();
+  });
+}
+const children = [];
+function start(argv, env = BASE_ENV, opts = {}) {
+  const p = spawn(argv[0], argv.slice(1), { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  children.push(p);
+  p.stderrText = '';
+  p.stderr.on('data', (d) => (p.stderrText = (p.stderrText + d).slice(-4000)));
+  return p;
+}
+function firstLine(p, re, ms = 15000) {
+  return new Promise((res, rej) => {
+    let buf = '';
+    const t = setTimeout(() => rej(new Error(`no line matching ${re} within ${ms} ms; stderr: ${p.stderrText.trim().slice(-300)}`)), ms);
+    p.stdout.on('data', (d) => {
+      buf += d;
+      const m = re.exec(buf);
+      if (m) {
+        clearTimeout(t);
+        res(m);
+      }
+    });
+    p.once('exit', (code) => {
+      clearTimeout(t);
+      rej(new Error(`exited (${code}) before printing ${re}; stderr: ${p.stderrText.trim().slice(-300)}`));
+    });
+  });
+}
+function stop(p, signal = 'SIGTERM') {
+  return new Promise((res) => {
+    if (p.exitCode !== null || p.signalCode !== null) return res();
+    const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+    p.once('exit', () => {
+      clearTimeout(t);
+      res();
+    });
+    p.kill(signal);
+  });
+}
+async function reader(args) {
+  const p = start(['node', PEERS, ...args]);
+  let out = '';
+  p.stdout.on('data', (d) => (out += d));
+  const code = await new Promise((res) => p.once('exit', res));
+  if (code !== 0) throw new Error(`reader ${args.join(' ')} exited ${code}: ${p.stderrText.trim().slice(-300)}`);
+  return JSON.parse(out.trim().split('\n').pop());
+}
+const procStatus = (pid, key) => {
+  try {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+};
+const procCpu = (pid) => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks (100/s)
+  } catch {
+    return undefined;
+  }
+};
+
+async function startTunnel(wsPort, extraNode = []) {
+  const argv = extraNode.length
+    ? ['node', ...extraNode, NCLI, 'console', 'tunnel', '--url', `ws://127.0.0.1:${wsPort}/`, '--local', '0']
+    : [NCLI, 'console', 'tunnel', '--url', `ws://127.0.0.1:${wsPort}/`, '--local', '0'];
+  const p = start(argv, envWith({ XDG_CACHE_HOME: WARM_DIR }));
+  const m = await firstLine(p, /Forwarding from (?:127\.0\.0\.1|\[::1\]|localhost):(\d+)/);
+  return { proc: p, port: Number(m[1]) };
+}
+
+async function tunnelBench() {
+  const res = { notes: [] };
+  const has = ncliHas('console', 'tunnel');
+  res.available = has;
+  const BYTES = num('BENCH_TUNNEL_BYTES', QUICK ? 256 * MiB : 512 * MiB);
+  const REPS = QUICK ? 1 : 3;
+  res.bytesPerRun = BYTES;
+  // sources and websockify
+  const bulk = start(['node', PEERS, 'source', 'bulk']);
+  const echo = start(['node', PEERS, 'source', 'echo']);
+  const bulkPort = JSON.parse((await firstLine(bulk, /\{.*\}\n/))[0]).port;
+  const echoPort = JSON.parse((await firstLine(echo, /\{.*\}\n/))[0]).port;
+  const wsBulk = await freePort();
+  const wsEcho = await freePort();
+  start(['websockify', `127.0.0.1:${wsBulk}`, `127.0.0.1:${bulkPort}`]);
+  start(['websockify', `127.0.0.1:${wsEcho}`, `127.0.0.1:${echoPort}`]);
+  await waitPort(wsBulk);
+  await waitPort(wsEcho);
+  res.websockify = run(['websockify', '--help'], BASE_ENV).status === 0 ? 'websockify (Debian package)' : 'websockify';
+
+  let tun;
+  if (has) tun = await startTunnel(wsBulk);
+  else res.notes.push('`ncli console tunnel` does not exist yet in this build: only the direct WebSocket client and raw TCP were measured');
+
+  // throughput: interleaved repetitions of each path
+  log(`tunnel: throughput, ${BYTES / MiB} MiB × ${REPS} per path`);
+  const paths = { tcp: ['tcp', `127.0.0.1:${bulkPort}`], ws: ['ws', `ws://127.0.0.1:${wsBulk}/`] };
+  if (tun) paths.tunnel = ['tcp', `127.0.0.1:${tun.port}`];
+  const tp = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
+  let tunCpu = 0;
+  for (let i = 0; i < REPS; i++) {
+    for (const [k, [kind, target]] of Object.entries(paths)) {
+      const c0 = k === 'tunnel' ? procCpu(tun.proc.pid) : 0;
+      const r = await reader(['bulk', kind, target, String(BYTES)]);
+      if (k === 'tunnel') tunCpu += procCpu(tun.proc.pid) - c0;
+      if (!r.ok) res.notes.push(`${k}: data check FAILED (bytes ${r.bytes})`);
+      tp[k].push(r.bytes / r.seconds);
+    }
+  }
+  res.throughput = Object.fromEntries(Object.entries(tp).map(([k, v]) => [k, { medianBps: median(v), runsBps: v }]));
+  if (tun) res.tunnelCpuSecondsPerGiB = tunCpu / ((REPS * BYTES) / (1024 * MiB));
+
+  // latency: request/response round trips of 64 bytes, one at a time
+  const COUNT = QUICK ? 500 : 2000;
+  log(`tunnel: latency, ${COUNT} round trips per path`);
+  let tunEcho;
+  if (has) tunEcho = await startTunnel(wsEcho);
+  const lpaths = { tcp: ['tcp', `127.0.0.1:${echoPort}`], ws: ['ws', `ws://127.0.0.1:${wsEcho}/`] };
+  if (tunEcho) lpaths.tunnel = ['tcp', `127.0.0.1:${tunEcho.port}`];
+  res.latency = {};
+  for (const [k, [kind, target]] of Object.entries(lpaths)) res.latency[k] = await reader(['latency', kind, target, String(COUNT), '64']);
+  if (tunEcho) await stop(tunEcho.proc);
+
+  // stalled reader: a fresh tunnel; its reader stops for 5 s after 1 MiB, then drains
+  if (has) {
+    if (tun) await stop(tun.proc);
+    const STALL_BYTES = QUICK ? 256 * MiB : 512 * MiB;
+    log(`tunnel: stalled reader (5 s stall, then ${STALL_BYTES / MiB} MiB)`);
+    const t2 = await startTunnel(wsBulk);
+    const samples = [];
+    const iv = setInterval(() => {
+      const v = procStatus(t2.proc.pid, 'VmRSS');
+      if (v !== undefined) samples.push([Date.now(), v]);
+    }, 50);
+    const r = await reader(['bulk', 'tcp', `127.0.0.1:${t2.port}`, String(STALL_BYTES), '--stall-after', String(MiB), '--stall-ms', '5000']);
+    clearInterval(iv);
+    res.stall = {
+      bytes: r.bytes,
+      ok: r.ok,
+      seconds: r.seconds,
+      peakRssMiB: procStatus(t2.proc.pid, 'VmHWM'),
+      maxSampledRssMiB: Math.max(...samples.map((s) => s[1])),
+      rssAtStartMiB: samples[0]?.[1],
+    };
+    await stop(t2.proc);
+  }
+
+  // CPU profile of the tunnel process carrying one bulk run (read when the throughput target is missed)
+  res.wsPorts = { bulk: wsBulk, echo: wsEcho };
+  res._cleanup = async () => {
+    for (const p of children) await stop(p);
+  };
+  res._profile = has
+    ? async (dir, bytes = 512 * MiB) => {
+        const pdir = join(dir, 'tunnel-cpuprof');
+        rmSync(pdir, { recursive: true, force: true });
+        mkdirSync(pdir, { recursive: true });
+        const t = await startTunnel(wsBulk, ['--cpu-prof', '--cpu-prof-dir', pdir, '--cpu-prof-interval', '200']);
+        await reader(['bulk', 'tcp', `127.0.0.1:${t.port}`, String(bytes)]);
+        await stop(t.proc, 'SIGINT');
+        const file = readdirSync(pdir).find((f) => f.endsWith('.cpuprofile'));
+        if (!file) return { note: 'the tunnel process wrote no CPU profile on SIGINT' };
+        const prof = JSON.parse(readFileSync(join(pdir, file), 'utf8'));
+        const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+        const self = new Map();
+        let total = 0;
+        prof.samples.forEach((id, i) => {
+          const dt = (prof.timeDeltas[i] ?? 0) / 1000;
+          total += dt;
+          const f = byId.get(id).callFrame;
+          const key = f.url ? `${ownerOf(f.url)}${f.functionName ? ` ${f.functionName}` : ''}` : f.functionName || '(anonymous)';
+          self.set(key, (self.get(key) ?? 0) + dt);
+        });
+        return { totalMs: total, top: [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, v]) => ({ frame: k, selfMs: v })), file: join(pdir, file) };
+      }
+    : undefined;
+  return res;
+}
+
+// ---------------------------------------------------------------------------------------------
+// main
+let COLD_BY_FLAG = false;
+
+async function main() {
+  log(`results in ${OUT}`);
+  const meta = {
+    started: new Date(T_START).toISOString(),
+    node: process.version,
+    ncli: run([NCLI, '--version'], BASE_ENV).stdout.trim(),
+    openstack: (run(['openstack', '--version'], BASE_ENV).stdout || '').trim(),
+    nova: ((r) => ((r.stdout + '\n' + r.stderr).match(/^\d+\.\d+\S*$/m) || ['?'])[0])(run(['nova', '--version'], BASE_ENV)),
+    curl: run(['curl', '--version'], BASE_ENV).stdout.split('\n')[0],
+    hyperfine: run(['hyperfine', '--version'], BASE_ENV).stdout.trim(),
+    cpus: (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) || []).length,
+    loadAverageAtStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+    runs: { ncli: RUNS, warmup: WARMUP, peers: PEER_RUNS, peerWarmup: PEER_WARMUP, rss: RSS_RUNS },
+  };
+
+  // token cache: a file under XDG_CACHE_HOME, unless a keychain answered
+  rmSync(WARM_DIR, { recursive: true, force: true });
+  run([NCLI, 'token', 'issue', '-f', 'value', '-c', 'id'], envWith({ XDG_CACHE_HOME: WARM_DIR }));
+  const tokDir = join(WARM_DIR, 'ncli', 'tokens');
+  COLD_BY_FLAG = !(existsSync(tokDir) && readdirSync(tokDir).some((f) => f.endsWith('.json')));
+  meta.tokenCache = COLD_BY_FLAG
+    ? 'keychain (no token file appeared): cold runs use --no-cache'
+    : 'file under XDG_CACHE_HOME: warm = a primed folder, cold = an empty folder before every run';
+
+  const only = process.env.BENCH_CASES ? new Set(process.env.BENCH_CASES.split(',')) : null;
+  const cases = [];
+  for (const c of CASES) if (!only || only.has(c.id)) cases.push(runCase(c));
+
+  let tunnel;
+  if (process.env.BENCH_NO_TUNNEL !== '1') {
+    try {
+      tunnel = await tunnelBench();
+    } catch (e) {
+      tunnel = { error: String(e.message || e), notes: [] };
+      log(`tunnel: ${tunnel.error}`);
+    }
+  }
+
+  // targets
+  const byId = Object.fromEntries(cases.map((c) => [c.id, c]));
+  const targets = [];
+  const sl = byId['server-list'];
+  if (sl && !sl.skipped) {
+    const r = sl.ratios.openstackVsWarm;
+    targets.push({ id: 'list-vs-openstack', text: '`server list` warm ≥ 20× faster than `openstack server list`', value: r, shown: `${fmtX(r)} (the floor itself: ${fmtX(sl.ratios.openstackVsFloor)}; CPU: ${fmtX(sl.clients.openstack.cpu / sl.clients.ncliWarm.cpu)})`, met: r >= 20, profile: 'server-list' });
+    const f = sl.ratios.warmVsFloor;
+    targets.push({ id: 'list-vs-floor', text: '`server list` warm within 1.5× of the floor (node + curl)', value: f, shown: `${fmtX(f)} (CPU: ${fmtX(sl.clients.ncliWarm.cpu / sl.floorCpu)})`, met: f <= 1.5, profile: 'server-list' });
+  }
+  if (byId.help && !byId.help.skipped) {
+    const r = byId.help.ratios.warmVsFloor;
+    targets.push({ id: 'help-vs-node', text: '`--help` within 1.5× of bare node', value: r, shown: `${fmtX(r)} (CPU: ${fmtX(byId.help.clients.ncliWarm.cpu / byId.help.floorCpu)})`, met: r <= 1.5, profile: 'help' });
+  }
+  if (byId.complete && !byId.complete.skipped) {
+    const r = byId.complete.ratios.warmVsFloor;
+    targets.push({ id: 'complete-vs-node', text: 'completion within 1.5× of bare node', value: r, shown: `${fmtX(r)} (CPU: ${fmtX(byId.complete.clients.ncliWarm.cpu / byId.complete.floorCpu)})`, met: r <= 1.5, profile: 'complete' });
+  }
+  if (tunnel && !tunnel.error) {
+    if (tunnel.throughput?.tunnel) {
+      const r = tunnel.throughput.tunnel.medianBps / tunnel.throughput.ws.medianBps;
+      targets.push({ id: 'tunnel-throughput', text: 'tunnel throughput ≥ 0.85× the direct WebSocket client', value: r, shown: fmtX(r), met: r >= 0.85, profile: 'tunnel' });
+    } else targets.push({ id: 'tunnel-throughput', text: 'tunnel throughput ≥ 0.85× the direct WebSocket client', shown: 'skipped', met: null });
+    if (tunnel.stall) {
+      const v = tunnel.stall.peakRssMiB;
+      targets.push({ id: 'tunnel-rss', text: 'tunnel peak RSS with a stalled reader ≤ 200 MiB', value: v, shown: `${v?.toFixed(0)} MiB`, met: v <= 200 });
+    } else targets.push({ id: 'tunnel-rss', text: 'tunnel peak RSS with a stalled reader ≤ 200 MiB', shown: 'skipped', met: null });
+  }
+
+  // profiles of what missed
+  const profiles = [];
+  if (process.env.BENCH_NO_PROFILE !== '1') {
+    const pdir = join(OUT, 'profiles');
+    const want = new Set(targets.filter((t) => t.met === false && t.profile).map((t) => t.profile));
+    const prof = {
+      'server-list': { args: ['server', 'list'], title: 'warm token cache' },
+      help: { args: ['--help'] },
+      complete: { args: ['__complete', 'server', ''] },
+    };
+    for (const id of want) {
+      if (id === 'tunnel') continue;
+      log(`profile: ${id}`);
+      try {
+        profiles.push({ id, ...profileCommand({ name: id, args: prof[id].args, title: prof[id].title, env: envWith({ XDG_CACHE_HOME: WARM_DIR }), outDir: pdir }) });
+      } catch (e) {
+        profiles.push({ id, markdown: `#### Profile ${id}: failed (${e.message})` });
+      }
+    }
+    if (want.has('tunnel') && tunnel?._profile) {
+      log('profile: tunnel');
+      try {
+        const p = await tunnel._profile(pdir);
+        const md = p.top
+          ? ['#### Profile: the tunnel process carrying 512 MiB (CPU, self time)', '', `${p.totalMs.toFixed(0)} ms sampled; tunnel CPU per GiB in the throughput runs: ${tunnel.tunnelCpuSecondsPerGiB?.toFixed(2)} s.`, '', '| frame | self ms |', '|---|---:|', ...p.top.map((t) => `| ${t.frame} | ${t.selfMs.toFixed(1)} |`)].join('\n')
+          : `#### Profile tunnel: ${p.note}`;
+        profiles.push({ id: 'tunnel', json: p, markdown: md });
+      } catch (e) {
+        profiles.push({ id: 'tunnel', markdown: `#### Profile tunnel: failed (${e.message})` });
+      }
+    }
+  }
+  if (tunnel?._cleanup) await tunnel._cleanup();
+  else for (const p of children) await stop(p);
+
+  meta.finished = new Date().toISOString();
+  meta.seconds = (Date.now() - T_START) / 1000;
+  meta.loadAverageAtEnd = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const md = render(meta, cases, tunnel, targets, profiles);
+  const clean = (t) => (t ? Object.fromEntries(Object.entries(t).filter(([k]) => !k.startsWith('_'))) : t);
+  const json = { meta, cases, tunnel: clean(tunnel), targets, profiles: profiles.map((p) => ({ id: p.id, markdown: p.markdown })) };
+  writeFileSync(join(OUT, 'results.md'), md);
+  writeFileSync(join(OUT, 'results.json'), JSON.stringify(json, null, 2));
+  writeFileSync(join(ROOT, 'bench/results', `bench-${STAMP}.md`), md);
+  writeFileSync(join(ROOT, 'bench/results', `bench-${STAMP}.json`), JSON.stringify(json, null, 2));
+  process.stdout.write(md);
+  log(`done in ${meta.seconds.toFixed(0)} s: bench/results/bench-${STAMP}.md, .json (details: bench/results/bench-${STAMP}/)`);
+}
+
+function render(meta, cases, tunnel, targets, profiles) {
+  const L = [];
+  L.push(`# ncli benchmark, ${meta.started}`, '');
+  L.push(
+    `ncli ${meta.ncli}, Node ${meta.node}; ${meta.openstack}; python-novaclient ${meta.nova}; ${meta.curl.split(' ').slice(0, 2).join(' ')}; ${meta.hyperfine}. ` +
+      `${meta.cpus} CPUs, load average ${meta.loadAverageAtStart} at start, ${meta.loadAverageAtEnd} at end. ` +
+      `Runs: ncli/node/curl ${meta.runs.ncli} (+${meta.runs.warmup} warm-up), openstack/nova ${meta.runs.peers} (+${meta.runs.peerWarmup}); peak RSS: median of ${meta.runs.rss}. ` +
+      `Token cache: ${meta.tokenCache}. Whole run: ${meta.seconds.toFixed(0)} s.`,
+    '',
+  );
+  L.push('## Whole-process time (median wall clock; ratios are what matter)', '');
+  L.push('Floor = bare `node -e 0` + one `curl` process making the same request(s) as ncli warm, with a valid token and the same headers (for `--help`, `--version`, completion: bare node alone).', '');
+  L.push('| case | floor | ncli warm | ncli cold | openstack (÷ ncli warm / cold) | nova (÷ ncli warm / cold) |', '|---|---:|---:|---:|---:|---:|');
+  for (const c of cases) {
+    if (c.skipped) {
+      L.push(`| ${c.title} | skipped: ${c.skipped} | | | | |`);
+      continue;
+    }
+    const m = (k) => c.clients[k]?.median;
+    const r = c.ratios;
+    L.push(
+      `| ${c.title} | ${fmtMs(c.floor)} | ${fmtMs(m('ncliWarm'))} (${fmtX(r.warmVsFloor)} floor) | ${fmtMs(m('ncliCold'))} (${fmtX(r.coldVsFloor)} floor) | ` +
+        `${fmtMs(m('openstack'))} (${fmtX(r.openstackVsWarm)} / ${fmtX(r.openstackVsCold)}) | ${fmtMs(m('nova'))} (${fmtX(r.novaVsWarm)} / ${fmtX(m('nova') / m('ncliCold'))}) |`,
+    );
+  }
+  L.push('');
+  L.push('## CPU time (user + system, mean per run): less sensitive than wall time to other load on the machine', '');
+  L.push('| case | floor | ncli warm | ncli cold | openstack | nova |', '|---|---:|---:|---:|---:|---:|');
+  for (const c of cases) {
+    if (c.skipped) continue;
+    const cpu = (k) => c.clients[k]?.cpu;
+    const f = c.floorCpu;
+    L.push(
+      `| ${c.title} | ${fmtMs(f)} | ${fmtMs(cpu('ncliWarm'))} (${fmtX(cpu('ncliWarm') / f)} floor) | ${fmtMs(cpu('ncliCold'))} (${fmtX(cpu('ncliCold') / f)} floor) | ` +
+        `${fmtMs(cpu('openstack'))} (${fmtX(cpu('openstack') / cpu('ncliWarm'))} ncli warm) | ${fmtMs(cpu('nova'))} (${fmtX(cpu('nova') / cpu('ncliWarm'))} ncli warm) |`,
+    );
+  }
+  L.push('');
+  L.push('## Peak RSS (MiB, GNU time %M) and rows printed', '');
+  L.push('| case | bare node | ncli warm | ncli cold | openstack | nova | rows ncli / openstack / nova |', '|---|---:|---:|---:|---:|---:|---|');
+  for (const c of cases) {
+    if (c.skipped) continue;
+    const r = (k) => (c.clients[k]?.rssMiB !== undefined ? c.clients[k].rssMiB.toFixed(0) : 'n/a');
+    const rows = c.clients.ncliWarm?.rows !== undefined ? `${c.clients.ncliWarm.rows} / ${c.clients.openstack.rows} / ${c.clients.nova.rows}` : '';
+    L.push(`| ${c.title} | ${r('node')} | ${r('ncliWarm')} | ${r('ncliCold')} | ${r('openstack')} | ${r('nova')} | ${rows} |`);
+  }
+  L.push('');
+  const small = cases.find((c) => c.id === 'server-list' && !c.skipped);
+  const big = cases.find((c) => c.id === 'server-list-200' && !c.skipped);
+  if (small && big) {
+    L.push('## Growth with size: `server list`, ' + `${small.clients.ncliWarm.rows} → ${big.clients.ncliWarm.rows} servers (${small.requests?.length} → ${big.requests?.length} pages)`, '');
+    L.push('| client | time, small | time, 200+ | × | peak RSS small → 200+ (MiB) |', '|---|---:|---:|---:|---|');
+    for (const [k, name] of [['node', 'floor (node + curl)'], ['ncliWarm', 'ncli warm'], ['ncliCold', 'ncli cold'], ['openstack', 'openstack'], ['nova', 'nova']]) {
+      const a = k === 'node' ? small.floor : small.clients[k].median;
+      const b = k === 'node' ? big.floor : big.clients[k].median;
+      L.push(`| ${name} | ${fmtMs(a)} | ${fmtMs(b)} | ${fmtX(b / a)} | ${small.clients[k].rssMiB?.toFixed(0)} → ${big.clients[k].rssMiB?.toFixed(0)} |`);
+    }
+    L.push('');
+  }
+  if (tunnel) {
+    L.push('## Console tunnel', '');
+    if (tunnel.error) L.push(`Failed: ${tunnel.error}`, '');
+    else {
+      const mb = (bps) => (bps === undefined ? 'n/a' : `${(bps / MiB).toFixed(0)} MiB/s`);
+      const t = tunnel.throughput;
+      L.push(`Source: a node TCP server writing a fixed pattern, endlessly; every byte is checked by the reader. ${tunnel.bytesPerRun / MiB} MiB per run, median of the runs.`, '');
+      L.push('| path | throughput | ÷ direct WebSocket | round trip (64 B) median / p99 |', '|---|---:|---:|---|');
+      const lat = (k) => (tunnel.latency?.[k] ? `${tunnel.latency[k].medianUs.toFixed(0)} µs / ${tunnel.latency[k].p99Us.toFixed(0)} µs` : 'n/a');
+      L.push(`| raw loopback TCP (reader ↔ source) | ${mb(t.tcp?.medianBps)} | ${fmtX(t.tcp?.medianBps / t.ws?.medianBps)} | ${lat('tcp')} |`);
+      L.push(`| direct WebSocket client (\`ws\`) ↔ websockify ↔ source | ${mb(t.ws?.medianBps)} | 1.00× | ${lat('ws')} |`);
+      L.push(
+        t.tunnel
+          ? `| reader ↔ \`ncli console tunnel\` ↔ websockify ↔ source | ${mb(t.tunnel.medianBps)} | ${fmtX(t.tunnel.medianBps / t.ws.medianBps)} | ${lat('tunnel')} |`
+          : '| `ncli console tunnel` | skipped | | |',
+      );
+      L.push('');
+      if (tunnel.tunnelCpuSecondsPerGiB !== undefined) L.push(`Tunnel process CPU: ${tunnel.tunnelCpuSecondsPerGiB.toFixed(2)} s per GiB carried.`, '');
+      if (tunnel.stall) {
+        const s = tunnel.stall;
+        L.push(
+          `Stalled reader: the reader stops after 1 MiB for 5 s, then drains ${(s.bytes / MiB).toFixed(0)} MiB (data ${s.ok ? 'intact' : 'CORRUPT'}): tunnel peak RSS (VmHWM) ${s.peakRssMiB?.toFixed(0)} MiB, started at ${s.rssAtStartMiB?.toFixed(0)} MiB.`,
+          '',
+        );
+      }
+      for (const n of tunnel.notes) L.push(`- ${n}`);
+      if (tunnel.notes.length) L.push('');
+    }
+  }
+  L.push('## Targets (reported, not enforced)', '');
+  L.push('| target | measured | met? |', '|---|---:|---|');
+  for (const t of targets) L.push(`| ${t.text} | ${t.shown} | ${t.met === null ? 'skipped' : t.met ? 'met' : '**missed**'} |`);
+  L.push('');
+  L.push('## Details (seconds: median, IQR, min–max, CPU = user + system, mean)', '');
+  L.push('| case | client | median | IQR | min–max | σ | CPU | runs | requests |', '|---|---|---:|---|---|---:|---:|---:|---|');
+  for (const c of cases) {
+    if (c.skipped) continue;
+    for (const k of ['node', 'curl', 'ncliWarm', 'ncliCold', 'openstack', 'nova']) {
+      const x = c.clients[k];
+      if (!x || x.median === undefined) continue;
+      const reqs = k === 'curl' || k === 'ncliWarm' ? (c.requests ?? []).join(', ') : '';
+      L.push(`| ${c.id} | ${k} | ${x.median.toFixed(3)} | ${x.q1.toFixed(3)}–${x.q3.toFixed(3)} | ${x.min.toFixed(3)}–${x.max.toFixed(3)} | ${x.stddev.toFixed(3)} | ${x.cpu.toFixed(3)} | ${x.runs} | ${reqs} |`);
+    }
+  }
+  L.push('');
+  const notes = cases.flatMap((c) => (c.notes ?? []).map((n) => `- ${c.id}: ${n}`));
+  if (notes.length) L.push('## Notes', '', ...notes, '');
+  if (profiles.length) {
+    L.push('## Why targets were missed: profiles', '');
+    for (const p of profiles) L.push(p.markdown, '');
+  }
+  return L.join('\n') + '\n';
+}
+
+main().catch(async (e) => {
+  process.stderr.write(`bench: ${e.stack || e}\n`);
+  for (const p of children) await stop(p);
+  process.exit(1);
+});

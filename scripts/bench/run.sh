@@ -1,0 +1,54 @@
+#!/bin/bash
+# npm run bench: ncli against python-openstackclient, python-novaclient and a node + curl floor,
+# on the project's real local cloud, in one run. See scripts/bench/README.md.
+#
+#   1. the tools it needs (Debian packages; installed when missing, as root or with sudo)
+#   2. npm run build (skip with BENCH_NO_BUILD=1)
+#   3. the local cloud, only if it does not answer (npm run cloud:up is idempotent)
+#   4. project `bench` with 220+ servers (scripts/bench/seed-bench-project.sh, idempotent)
+#   5. scripts/bench/bench.mjs: the cases, the tunnel, the targets; writes bench/results/
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+T0=$(date +%s)
+say() { printf '%s [bench %3ss] %s\n' "$(date +%H:%M:%S)" "$(( $(date +%s) - T0 ))" "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+CLOUD_DIR=${NCLI_CLOUD_DIR:-/tmp/ncli-cloud}
+
+# ---------------------------------------------------------------- 1. tools (command -> Debian package)
+declare -A PKG=([hyperfine]=hyperfine [openstack]=python3-openstackclient [nova]=python3-novaclient
+  [websockify]=websockify [curl]=curl [/usr/bin/time]=time)
+missing=()
+for cmd in "${!PKG[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${PKG[$cmd]}"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+    die "apt-get install ${missing[*]} failed"
+fi
+[ -d node_modules/ws ] && [ -d node_modules/undici ] || die "node_modules is missing: run npm ci first"
+
+# ---------------------------------------------------------------- 2. build
+if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+  say "npm run build"
+  npm run --silent build >&2 || die "npm run build failed"
+fi
+
+# ---------------------------------------------------------------- 3. cloud
+cloud_ok() {
+  [ -f "$CLOUD_DIR/openrc" ] &&
+    curl -fsS -m 5 -o /dev/null http://127.0.0.1:5000/v3 &&
+    curl -fsS -m 5 -o /dev/null http://127.0.0.1:8774/
+}
+if ! cloud_ok; then
+  say "the local cloud does not answer: npm run cloud:up"
+  bash scripts/cloud/up.sh >&2 || die "npm run cloud:up failed"
+fi
+
+# ---------------------------------------------------------------- 4. the 200+ server project
+say "project ${BENCH_PROJECT:-bench}: ${BENCH_SERVERS:-220} servers"
+bash scripts/bench/seed-bench-project.sh "${BENCH_SERVERS:-220}"
+
+# ---------------------------------------------------------------- 5. measure
+say "measuring"
+exec node scripts/bench/bench.mjs

@@ -1,0 +1,184 @@
+# shellcheck shell=bash
+# Shared settings and helpers for the ncli test cloud (sourced by up.sh, down.sh, seed-servers.sh).
+#
+# Everything the cloud creates lives under $NCLI_CLOUD_DIR (default /tmp/ncli-cloud):
+#   etc/   rendered config files        logs/  one log per service
+#   run/   <service>.pid + sockets      data/  databases, images, bootstrap markers
+# Every service listens on 127.0.0.1 only.
+
+CLOUD_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CLOUD_DIR=${NCLI_CLOUD_DIR:-/tmp/ncli-cloud}
+LOG_DIR=$CLOUD_DIR/logs
+RUN_DIR=$CLOUD_DIR/run
+ETC_DIR=$CLOUD_DIR/etc
+DATA_DIR=$CLOUD_DIR/data
+PY_DIR=$CLOUD_SCRIPTS/py
+TEMPLATE_DIR=$CLOUD_SCRIPTS/templates
+
+# Debian's interpreter: `python3` on PATH may be a pyenv shim without the OpenStack packages.
+PY=/usr/bin/python3
+unset PYTHONPATH PYTHONHOME
+export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ folders in the repo
+
+# One password for every user (admin, demo and the service users).
+PASSWORD=secret
+
+# Ports (127.0.0.1).
+KEYSTONE_PORT=5000
+PLACEMENT_PORT=8778
+GLANCE_PORT=9292
+NEUTRON_PORT=9696
+NOVA_PORT=8774
+NOVNC_PORT=6080
+SERIAL_PROXY_PORT=6083
+VNC_DISPLAY=1
+VNC_PORT=$((5900 + VNC_DISPLAY))
+SERIAL_SERVICE_PORT=10001
+RABBIT_PORT=5672
+RABBIT_DIST_PORT=25672
+EPMD_PORT=4369
+
+KEYSTONE_URL=http://127.0.0.1:$KEYSTONE_PORT
+MYSQL_SOCKET=$RUN_DIR/mysqld.sock
+
+# Stop order for down.sh (reverse dependency order); up.sh starts them the other way round.
+SERVICES="nova-serialproxy nova-novncproxy nova-compute nova-scheduler nova-conductor nova-api
+ serial-console xvnc neutron-server glance-api placement keystone mariadb rabbitmq epmd"
+
+# ------------------------------------------------------------------ output
+T0=${T0:-$(date +%s)}
+ts()   { printf '%s [%3ss] %s\n' "$(date +%H:%M:%S)" "$(( $(date +%s) - T0 ))" "$*"; }
+die()  { printf '%s ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
+
+# die_service NAME MESSAGE: fail naming the service and its log, showing the log's tail.
+die_service() {
+  local name=$1 msg=$2 log=$LOG_DIR/$1.log
+  {
+    printf '%s ERROR: %s: %s\n' "$(date +%H:%M:%S)" "$name" "$msg"
+    printf '  log file: %s\n' "$log"
+    if [ -s "$log" ]; then echo "  last lines:"; tail -n 15 "$log" | cut -c1-300 | sed 's/^/    /'; fi
+  } >&2
+  exit 1
+}
+
+# ------------------------------------------------------------------ processes
+pid_of() { cat "$RUN_DIR/$1.pid" 2>/dev/null; }
+
+# alive NAME: the PID file names a live process that is still the session leader we started
+# (each service is started with setsid, so its pid == its session id; guards against PID reuse).
+alive() {
+  local pid; pid=$(pid_of "$1") || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  [ "$(ps -o sid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$pid" ]
+}
+
+# lock_cloud: serialise up.sh / down.sh / seed-servers.sh on one state folder (fd 9 holds the
+# lock until the script exits; services started by start() do not inherit it).
+lock_cloud() {
+  mkdir -p "$CLOUD_DIR"
+  exec 9>"$CLOUD_DIR/.lock"
+  if ! flock -n 9; then
+    ts "another up.sh/down.sh/seed-servers.sh is working on $CLOUD_DIR: waiting (max 15 min)"
+    flock -w 900 9 || die "timed out waiting for the lock $CLOUD_DIR/.lock"
+  fi
+}
+
+# start NAME CMD...: run CMD in its own session (process group), log to logs/NAME.log, write run/NAME.pid.
+start() {
+  local name=$1; shift
+  echo "=== $(date '+%F %T') starting: $*" >> "$LOG_DIR/$name.log"
+  setsid "$@" >> "$LOG_DIR/$name.log" 2>&1 < /dev/null 9>&- &
+  echo $! > "$RUN_DIR/$name.pid"
+  ts "started $name (pid $!)"
+}
+
+# stop NAME: TERM the service's process group, wait up to 15 s, then KILL what is left.
+stop() {
+  local name=$1 pid i t=$SECONDS
+  pid=$(pid_of "$name") || return 0
+  if [ -n "$pid" ] && alive "$name"; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+    kill -CONT -- "-$pid" 2>/dev/null   # a stopped (SIGSTOP) process handles TERM only once resumed
+    for i in $(seq 1 30); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 -- "-$pid" 2>/dev/null; then
+      kill -KILL -- "-$pid" 2>/dev/null
+      for i in $(seq 1 20); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.25; done
+      echo "stopped $name (pid $pid, KILLed after $((SECONDS - t))s)"
+    else
+      echo "stopped $name (pid $pid, $((SECONDS - t))s)"
+    fi
+  fi
+  rm -f "$RUN_DIR/$name.pid"
+}
+
+# ------------------------------------------------------------------ health checks (each one try, quick)
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+http_ok()   { curl -s -o /dev/null -m 3 "$1"; }   # any HTTP answer counts
+mysql_ok()  { mariadb --no-defaults -S "$MYSQL_SOCKET" -uroot -e 'select 1' >/dev/null 2>&1; }
+
+# wait_until NAME TIMEOUT_S CHECK...: poll CHECK until it succeeds; fail early if NAME died.
+wait_until() {
+  local name=$1 timeout=$2; shift 2
+  local deadline=$(( $(date +%s) + timeout ))
+  while :; do
+    "$@" && return 0
+    alive "$name" || die_service "$name" "process exited while waiting for it to answer ($*)"
+    [ "$(date +%s)" -ge "$deadline" ] && die_service "$name" "no answer after ${timeout}s ($*)"
+    sleep 0.5
+  done
+}
+
+# ensure NAME TIMEOUT_S PORT_OR_0 CHECK... -- CMD...
+#   Starts CMD as service NAME unless it is already running and passes CHECK; a running
+#   instance that fails CHECK 3 times in a row (at most ~10 s) is restarted. PORT (if not 0) must be
+#   free before a fresh start: a foreign listener there is reported instead of fighting over it.
+#   Appends NAME to STARTED_SERVICES when it was (re)started.
+STARTED_SERVICES=()
+ensure() {
+  local name=$1 timeout=$2 port=$3; shift 3
+  local check=()
+  while [ "$1" != "--" ]; do check+=("$1"); shift; done; shift
+  if alive "$name"; then
+    local i
+    for i in 1 2 3; do "${check[@]}" && { ts "$name running (pid $(pid_of "$name"))"; return 0; }; sleep 0.5; done
+    ts "$name is running but does not answer: restarting it"
+    stop "$name" >/dev/null
+  fi
+  if [ "$port" != 0 ] && port_open "$port"; then
+    local i; for i in $(seq 1 10); do sleep 0.5; port_open "$port" || break; done  # just-stopped?
+    port_open "$port" &&
+      die_service "$name" "port 127.0.0.1:$port is already in use by a process this harness did not start"
+  fi
+  start "$name" "$@"
+  STARTED_SERVICES+=("$name")
+  [ "$timeout" -gt 0 ] && wait_until "$name" "$timeout" "${check[@]}"
+  return 0
+}
+
+# ------------------------------------------------------------------ config templates
+# render TEMPLATE OUT: copy templates/TEMPLATE to OUT, replacing every @NAME@ with the value of
+# shell variable NAME (which must be set). @...@ rather than ${...} because oslo.config itself
+# interpolates $name inside values.
+render() {
+  local src=$TEMPLATE_DIR/$1 out=$2 text key name
+  text=$(<"$src") || die "missing template $src"
+  for key in $(grep -o '@[A-Z][A-Z0-9_]*@' "$src" | sort -u); do
+    name=${key//@/}
+    [ -n "${!name+set}" ] || die "template $1 uses @$name@ but \$$name is not set"
+    text=${text//"$key"/"${!name}"}    # quoted: no & / \\ processing in the replacement
+  done
+  printf '%s\n' "$text" > "$out"
+}
+
+# db_url NAME: SQLAlchemy URL of database NAME over MariaDB's unix socket.
+db_url() { echo "mysql+pymysql://os:$PASSWORD@localhost/$1?unix_socket=$MYSQL_SOCKET&charset=utf8"; }
+
+# ------------------------------------------------------------------ bootstrap markers
+done_mark() { [ -f "$DATA_DIR/$1.done" ]; }
+mark_done() { touch "$DATA_DIR/$1.done"; }
+
+# step NAME CMD...: run a bootstrap command once, logging to logs/NAME.log; fail loudly.
+step() {
+  local name=$1; shift
+  "$@" >> "$LOG_DIR/$name.log" 2>&1 || die_service "$name" "bootstrap command failed: $*"
+}

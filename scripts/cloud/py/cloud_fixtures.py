@@ -1,0 +1,230 @@
+"""Fixtures of the ncli test cloud (idempotent). Two phases, run by up.sh:
+
+  cloud_fixtures.py prepare
+      image `devcloud-image`, flavors, admin quota, application credential `ncli-test`,
+      then waits for nova-compute to report `up`.
+  cloud_fixtures.py servers --compute-pid PID
+      the fixture servers (see ADMIN_SERVERS / DEMO_SERVERS), then writes data/facts.env.
+
+FakeDriver instances live only in nova-compute's memory (a restarted nova-compute no longer
+knows any server). data/fixtures-compute.pid remembers which nova-compute process booted the
+servers; if PID differs, every server (all projects, bench-* too) is deleted and re-booted.
+"""
+import argparse
+import collections
+import io
+import json
+import os
+import re
+
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
+
+import cloudlib as cl
+from cloudlib import log
+
+# id, name, ram MB, disk GB, vcpus, ephemeral GB, public
+FLAVORS = (
+    ('1', 'm1.tiny', 512, 1, 1, 0, True),
+    ('2', 'm1.small', 2048, 20, 1, 0, True),
+    ('custom-x', 'm1.custom', 1024, 10, 2, 5, True),    # non-UUID, non-numeric string id
+    ('priv-1', 'm1.private', 512, 1, 1, 0, False),      # private: is_public false
+)
+# admin project: 25 servers = more than one page ([api] max_limit = 20)
+ADMIN_SERVERS = ['vm1', 'web.1', 'webX1', 'dup', 'dup'] + ['fill-%02d' % i for i in range(1, 21)]
+DEMO_SERVERS = ['demo-vm']
+ADMIN_QUOTA = dict(instances=400, cores=800, ram=819200)
+APPCRED_NAME = 'ncli-test'
+APPCRED_FILE = os.path.join(cl.DATA_DIR, 'appcred.json')
+COMPUTE_PID_FILE = os.path.join(cl.DATA_DIR, 'fixtures-compute.pid')
+FACTS_FILE = os.path.join(cl.DATA_DIR, 'facts.env')
+
+
+# ------------------------------------------------------------------ prepare
+def ensure_image(g):
+    img = cl.first(i for i in g.images.list(filters={'name': cl.IMAGE_NAME}))
+    if img and img['status'] != 'active':
+        log('image %s is %s: replacing it' % (img['id'], img['status']))
+        g.images.delete(img['id'])
+        img = None
+    if not img:
+        img = g.images.create(name=cl.IMAGE_NAME, disk_format='raw', container_format='bare',
+                              visibility='public')
+        g.images.upload(img['id'], io.BytesIO(b'\0' * 1024))   # 1 KiB raw image
+        img = g.images.get(img['id'])
+        log('image %s uploaded (%s)' % (img['id'], img['status']))
+    return img['id']
+
+
+def ensure_flavors(n, admin_project_id):
+    existing = {f.id: f for f in n.flavors.list(is_public=None)}
+    by_name = {f.name: f for f in existing.values()}
+    for fid, name, ram, disk, vcpus, eph, public in FLAVORS:
+        f = existing.get(fid)
+        ok = (f is not None and f.name == name and f.ram == ram and f.disk == disk and f.vcpus == vcpus
+              and f.ephemeral == eph and f.is_public == public)
+        if not ok:
+            for stale in {x.id: x for x in (f, by_name.get(name)) if x is not None}.values():
+                log('flavor %s (%s) differs from the fixture: recreating' % (stale.name, stale.id))
+                n.flavors.delete(stale)
+            f = n.flavors.create(name, ram, vcpus, disk, flavorid=fid, ephemeral=eph, is_public=public)
+            log('flavor %s (%s) created' % (name, fid))
+        if not public:   # the admin project may use (and list) the private flavor
+            if admin_project_id not in {a.tenant_id for a in n.flavor_access.list(flavor=f)}:
+                n.flavor_access.add_tenant_access(f, admin_project_id)
+
+
+def ensure_appcred(k, user_id):
+    """Application credential ncli-test of user admin; its secret is only shown once, so keep it."""
+    saved = None
+    if os.path.exists(APPCRED_FILE):
+        with open(APPCRED_FILE) as fh:
+            saved = json.load(fh)
+        try:   # still valid? (one authentication with it)
+            auth = v3.ApplicationCredential(auth_url=cl.AUTH_URL, application_credential_id=saved['id'],
+                                            application_credential_secret=saved['secret'])
+            ks_session.Session(auth=auth).get_token()
+            return saved
+        except Exception as e:
+            log('saved application credential no longer works (%s): recreating' % e)
+    for old in k.application_credentials.list(user=user_id):
+        if old.name == APPCRED_NAME:
+            k.application_credentials.delete(old.id, user=user_id)
+    ac = k.application_credentials.create(APPCRED_NAME, user=user_id,
+                                          description='ncli integration tests (scripts/cloud)')
+    saved = {'id': ac.id, 'secret': ac.secret, 'name': APPCRED_NAME}
+    fd = os.open(APPCRED_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w') as fh:
+        json.dump(saved, fh)
+    log('application credential %s created' % ac.id)
+    return saved
+
+
+def prepare():
+    sess = cl.session()
+    admin_project_id = sess.get_project_id()
+    n, g, k = cl.nova(sess), cl.glance(sess), cl.keystone(sess)
+    image = ensure_image(g)
+    ensure_flavors(n, admin_project_id)
+    n.quotas.update(admin_project_id, **ADMIN_QUOTA)
+    ensure_appcred(k, sess.get_user_id())
+    log('image %s, flavors, quota, appcred ok' % image)
+    cl.wait_for('nova-compute to report up (see logs/nova-compute.log)',
+                lambda: [s for s in n.services.list(binary='nova-compute') if s.state == 'up'],
+                timeout=120)
+    log('nova-compute is up')
+
+
+# ------------------------------------------------------------------ servers
+def ensure_servers(n, image, wanted, who):
+    """Make the project hold exactly the wanted names (a list; repeats = several servers).
+
+    Keeps ACTIVE servers, starts SHUTOFF ones, deletes broken ones (ERROR, or ACTIVE with power
+    state NOSTATE = unknown to the fake driver) and extras, boots what is missing in one request.
+    Returns {name: [ids]}.
+    """
+    want = collections.Counter(wanted)
+
+    def settled():   # wait out running tasks (booting, stopping, deleting, ...) first
+        mine = [s for s in cl.list_servers(n) if s.name in want or s.name.startswith('fixture-tmp-')]
+        busy = [s for s in mine if getattr(s, 'OS-EXT-STS:task_state', None)]
+        return None if busy else (mine,)
+    groups = collections.defaultdict(list)
+    for s in cl.wait_for('%s servers to finish their tasks' % who, settled, timeout=180)[0]:
+        groups[s.name].append(s)
+    # leftovers of an interrupted boot_named() (booted, never renamed)
+    delete = [s for name in list(groups) if name.startswith('fixture-tmp-') for s in groups.pop(name)]
+    start, keep, missing = [], collections.defaultdict(list), []
+    for name, count in want.items():
+        for s in sorted(groups[name], key=lambda s: s.created):
+            power = getattr(s, 'OS-EXT-STS:power_state', None)
+            if len(keep[name]) >= count:
+                delete.append(s)
+            elif s.status == 'ACTIVE' and power == 1:
+                keep[name].append(s.id)
+            elif s.status == 'SHUTOFF':
+                start.append(s)
+                keep[name].append(s.id)
+            else:
+                log('%s server %s (%s) is %s/power %s: replacing it' % (who, s.name, s.id, s.status, power))
+                delete.append(s)
+        missing += [name] * (count - len(keep[name]))
+    if delete:
+        log('%s: deleting %d servers' % (who, len(delete)))
+        cl.delete_and_wait(n, delete)
+    for s in start:
+        log('%s: starting %s (%s)' % (who, s.name, s.id))
+        n.servers.start(s)
+    if missing:
+        log('%s: booting %d servers' % (who, len(missing)))
+        new = cl.boot_named(n, missing, image, '1', tmp_prefix='fixture-tmp')
+        for name, sid in zip(missing, new):
+            keep[name].append(sid)
+    ids = [i for lst in keep.values() for i in lst]
+    cl.wait_active(n, ids)
+    have = collections.Counter(s.name for s in cl.list_servers(n) if s.id in set(ids))
+    if have != want:
+        cl.fail('%s fixture servers are not as expected: %s' % (who, dict(have - want) or dict(want - have)))
+    log('%s: %d fixture servers ACTIVE' % (who, len(ids)))
+    return keep
+
+
+def write_facts(facts):
+    tmp = FACTS_FILE + '.tmp'
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w') as fh:
+        for key, value in facts.items():
+            if not re.match(r'^[A-Za-z0-9_.,:/+=-]*$', value):
+                cl.fail('unsafe character in fact %s' % key)
+            fh.write('%s=%s\n' % (key, value))   # unquoted: every value is a plain token
+    os.replace(tmp, FACTS_FILE)
+
+
+def servers(compute_pid):
+    admin_sess, demo_sess = cl.session(), cl.session('demo', 'demo')
+    n_admin, n_demo = cl.nova(admin_sess), cl.nova(demo_sess)
+    image = cl.image_id(cl.glance(admin_sess))
+
+    previous = open(COMPUTE_PID_FILE).read().strip() if os.path.exists(COMPUTE_PID_FILE) else None
+    if previous and previous != str(compute_pid):
+        stale = cl.list_servers(n_admin, all_projects=True)
+        log('nova-compute was restarted (pid %s -> %s): its fake driver forgot all %d servers; '
+            'deleting them to re-boot the fixtures (re-run seed-servers.sh for bench-* servers)'
+            % (previous, compute_pid, len(stale)))
+        cl.delete_and_wait(n_admin, stale, all_projects=True, timeout=600)
+    with open(COMPUTE_PID_FILE, 'w') as fh:
+        fh.write(str(compute_pid))
+
+    admin = ensure_servers(n_admin, image, ADMIN_SERVERS, 'admin')
+    demo = ensure_servers(n_demo, image, DEMO_SERVERS, 'demo')
+
+    with open(APPCRED_FILE) as fh:
+        appcred = json.load(fh)
+    write_facts(collections.OrderedDict([
+        ('ADMIN_PROJECT_ID', admin_sess.get_project_id()),
+        ('DEMO_PROJECT_ID', demo_sess.get_project_id()),
+        ('IMAGE_ID', image),
+        ('VM1_ID', admin['vm1'][0]),
+        ('WEB1_ID', admin['web.1'][0]),
+        ('DUP_IDS', ','.join(admin['dup'])),
+        ('DEMO_VM_ID', demo['demo-vm'][0]),
+        ('APPCRED_ID', appcred['id']),
+        ('APPCRED_SECRET', appcred['secret']),
+    ]))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest='phase', required=True)
+    sub.add_parser('prepare')
+    s = sub.add_parser('servers')
+    s.add_argument('--compute-pid', required=True)
+    a = p.parse_args()
+    if a.phase == 'prepare':
+        prepare()
+    else:
+        servers(a.compute_pid)
+
+
+if __name__ == '__main__':
+    main()

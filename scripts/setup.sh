@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Everything the tests need on a fresh Debian 12 machine: the Debian packages of the test peers
+# (and libsecret for the keytar build), npm packages (`npm ci`, which builds dist/), and the real
+# local cloud (`npm run cloud:up`, which installs the cloud's own packages). Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PKGS="git curl ca-certificates python3 make g++ pkg-config libsecret-1-dev dbus gnome-keyring websockify gvncviewer zsh tmux bash-completion hyperfine python3-openstackclient python3-novaclient"
+missing=""
+for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  echo "setup: apt-get install$missing"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  # never let package maintainer scripts start services on this machine
+  [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null; $SUDO chmod +x /usr/sbin/policy-rc.d; }
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+npm ci --no-audit --no-fund
+npm run cloud:up

@@ -1,0 +1,90 @@
+/**
+ * `ncli __complete [--] WORDS…`: what can follow the words typed after `ncli` (the last word is
+ * the one being completed, '' after a space), one candidate per line. The shell scripts in
+ * completions/ (src/completion/scripts.ts) call it at every TAB, as npm's completion.sh calls
+ * `npm completion -- WORDS…`.
+ *
+ * This is the path a TAB runs, so it stays small: the manifest (JSON), the global options as
+ * data and the modules in src/completion/; for names, clouds.yaml (`cloudNamesQuick`, or
+ * `resolveConfig` with the `yaml` parser to know the scope) and the names cache. Never the
+ * HTTP stack, keytar, cli-table3 or a command handler, never the network, never a prompt.
+ * Any error gives no output and exit status 0.
+ *
+ * `NCLI_COMP_SHELL` says who is asking:
+ * - unset: words as given, candidates as plain text (for tests and other tools);
+ * - `bash`: words as bash has them (quotes included), then a first line `:words`, `:nospace` (no
+ *   space after the one reply) or `:files` (complete file names instead), then the replies
+ *   quoted for bash to insert (src/completion/shell-words.ts `bashReply`);
+ * - `zsh`: words already unquoted (`${(Q)…}`), plain candidates (compadd quotes them), after the
+ *   same first line.
+ */
+import { readFileSync } from 'node:fs';
+import type { IO } from './context.js';
+import type { Manifest } from './spec.js';
+import { GLOBAL_OPTIONS } from './global-options.js';
+import { LIST_FORMATS, SHOW_FORMATS } from './output.js';
+import { analyze, buildModel, candidates, configFlagsOf, nameCandidates, type Analysis } from '../completion/engine.js';
+import { bashReply, unquoteBash } from '../completion/shell-words.js';
+
+function readManifest(): Manifest {
+  return JSON.parse(readFileSync(new URL('../manifest.json', import.meta.url), 'utf8')) as Manifest;
+}
+
+/**
+ * The names to offer for the analysed line's source: cloud names from clouds.yaml, or the cached
+ * servers/flavors of the cloud and project the line would use (global `--os-*` options typed,
+ * then the environment, then clouds.yaml). [] when none apply or anything fails.
+ */
+export async function lookupNames(a: Analysis, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const source = a.want.source;
+  try {
+    if (source === 'cloud') {
+      const { cloudNamesQuick } = await import('../config/clouds.js');
+      return cloudNamesQuick(env);
+    }
+    if (source === 'server' || source === 'flavor') {
+      const [{ resolveConfig }, { namesScopeKey, readNames }] = await Promise.all([
+        import('../config/options.js'),
+        import('../completion/names-cache.js'),
+      ]);
+      const cfg = await resolveConfig(configFlagsOf(a.globals), env);
+      return nameCandidates(readNames(env, namesScopeKey(cfg), source), a.want.current);
+    }
+  } catch {
+    // no clouds.yaml, an incomplete configuration, no cache: nothing to offer
+  }
+  return [];
+}
+
+/**
+ * Prints the completions of `words` (see the module comment for the protocol). Always returns
+ * 0; prints nothing at all on any error.
+ */
+export async function complete(words: string[], io: IO): Promise<number> {
+  try {
+    const shell = io.env.NCLI_COMP_SHELL;
+    const given = words[0] === '--' ? words.slice(1) : words;
+    const raw = given.length ? given : [''];
+    const plain = shell === 'bash' ? raw.map((w) => unquoteBash(w).value) : raw;
+    const model = buildModel(readManifest(), GLOBAL_OPTIONS, { list: LIST_FORMATS, show: SHOW_FORMATS });
+    const a = analyze(model, plain);
+    if (a.want.source === 'file') {
+      if (shell === 'bash' || shell === 'zsh') io.out.write(':files\n');
+      return 0;
+    }
+    const found = candidates(a.want, a.want.source ? await lookupNames(a, io.env) : []).filter((c) => !/[\n\r\0]/.test(c));
+    let text: string;
+    if (shell === 'bash') {
+      const reply = bashReply(raw[raw.length - 1]!, found);
+      text = reply.directive + '\n' + reply.lines.map((l) => l + '\n').join('');
+    } else if (shell === 'zsh') {
+      text = ':words\n' + found.map((c) => c + '\n').join('');
+    } else {
+      text = found.map((c) => c + '\n').join('');
+    }
+    io.out.write(text);
+  } catch {
+    // never fail loudly at TAB
+  }
+  return 0;
+}

@@ -1,0 +1,144 @@
+/**
+ * ncli's entry: argv → manifest → commander → the chosen handler, imported lazily → exit code.
+ * The manifest (dist/manifest.json, written by the build from the `do_*` handlers) lets help,
+ * `--version` and completion run without importing any handler or the HTTP stack
+ * (oclif's manifest; npm's lazy `cmd-list`).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { GLOBAL_OPTIONS } from './global-options.js';
+import { LIST_FORMATS, SHOW_FORMATS } from './output.js';
+import type { ArgSpec, Manifest } from './spec.js';
+import { EXIT_USAGE, exitCodeFor, messageFor, UsageError } from './errors.js';
+import type { GlobalFlags, IO } from './context.js';
+
+/** Reads the generated manifest next to the compiled code. */
+export function loadManifest(): Manifest {
+  return JSON.parse(readFileSync(new URL('../manifest.json', import.meta.url), 'utf8')) as Manifest;
+}
+
+function intParser(flag: string) {
+  return (v: string) => {
+    if (!/^-?\d+$/.test(v)) throw new UsageError(`${flag} takes a whole number, not '${v}'.`);
+    return Number(v);
+  };
+}
+
+function addArg(cmd: Command, a: ArgSpec): void {
+  if (/^[<[]/.test(a.flags)) {
+    cmd.argument(a.flags, a.help);
+    return;
+  }
+  const o = new Option(a.flags, a.help);
+  if (a.choices) o.choices(a.choices);
+  if (a.default !== undefined) o.default(a.default);
+  if (a.hidden) o.hideHelp();
+  if (a.conflicts) o.conflicts(a.conflicts);
+  const flag = o.long ?? o.short ?? a.flags;
+  if (a.repeatable) o.argParser((v: string, prev: unknown) => [...((prev as string[] | undefined) ?? []), v]);
+  else if (a.integer) o.argParser(intParser(flag));
+  cmd.addOption(o);
+}
+
+/**
+ * Builds the commander program. `run` is called with the chosen group/command and parsed args.
+ */
+export function buildProgram(
+  manifest: Manifest,
+  io: IO,
+  run: (group: string, cmd: string, args: Record<string, unknown>, globals: GlobalFlags, command: Command) => Promise<void>,
+): Command {
+  const program = new Command('ncli')
+    .description('Operator CLI for OpenStack Compute (Nova): servers, flavors, consoles and console tunnels.')
+    .version(manifest.version, '-V, --version', 'Print the version')
+    .helpOption('-h, --help', 'Show help')
+    .helpCommand(false)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
+    .showHelpAfterError('(add --help for usage)')
+    .showSuggestionAfterError(true);
+  for (const g of GLOBAL_OPTIONS) {
+    addArg(program, g.env ? { ...g, help: `${g.help} [env ${g.env}]` } : g);
+  }
+  program.addHelpText('after', '\nRun `ncli help GROUP [COMMAND]` for more, e.g. `ncli help server list`.');
+  for (const group of manifest.groups) {
+    const gcmd = program.command(group.name).description(group.help).helpCommand(false);
+    for (const c of group.commands) {
+      const cmd = gcmd.command(c.name).description(c.spec.help);
+      if (c.spec.description) cmd.addHelpText('after', '\n' + c.spec.description);
+      for (const a of c.spec.args) addArg(cmd, a);
+      if (c.spec.output) {
+        const formats = c.spec.output === 'list' ? LIST_FORMATS : SHOW_FORMATS;
+        cmd.addOption(new Option('-f, --format <format>', 'Output format').choices(formats).default('table'));
+        cmd.addOption(
+          new Option('-c, --column <name>', 'Column to show (repeat for several)').argParser((v: string, prev: unknown) => [
+            ...((prev as string[] | undefined) ?? []),
+            v,
+          ]),
+        );
+      }
+      cmd.action(async (...params: unknown[]) => {
+        const command = params[params.length - 1] as Command;
+        const positionals = command.registeredArguments;
+        const args: Record<string, unknown> = { ...command.opts() };
+        positionals.forEach((p, i) => {
+          args[p.name().replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase())] = params[i];
+        });
+        await run(group.name, c.name, args, command.optsWithGlobals() as GlobalFlags, command);
+      });
+    }
+  }
+  return program;
+}
+
+/** `ncli help server list` → `ncli server list --help`. */
+function rewriteHelp(argv: string[]): string[] {
+  if (argv[0] !== 'help') return argv;
+  return [...argv.slice(1), '--help'];
+}
+
+/**
+ * Runs ncli with `argv` (without node and script) and returns the exit code. Never throws.
+ */
+export async function main(argv: string[], io: IO): Promise<number> {
+  if (argv[0] === '__complete') {
+    const { complete } = await import('./complete.js');
+    return complete(argv.slice(1), io);
+  }
+  const manifest = loadManifest();
+  let exitCode = 0;
+  let debug = argv.includes('--debug');
+  const program = buildProgram(manifest, io, async (groupName, cmdName, args, globals, command) => {
+    debug = !!globals.debug;
+    const group = manifest.groups.find((g) => g.name === groupName)!;
+    const entry = group.commands.find((c) => c.name === cmdName)!;
+    if (typeof globals.timeout === 'string') {
+      const t = Number(globals.timeout);
+      if (!(t > 0)) throw new UsageError(`--timeout takes a positive number of seconds, not '${globals.timeout}'.`);
+      globals.timeout = t;
+    }
+    const { Context } = await import('./context.js');
+    const ctx = new Context(io, globals, { format: args.format as never, columns: args.column as string[] | undefined });
+    try {
+      const mod = (await import(new URL(`../${group.module}`, import.meta.url).href)) as Record<string, unknown>;
+      const handler = mod[entry.export] as (c: unknown, a: unknown) => Promise<number | void>;
+      exitCode = (await handler(ctx, args)) ?? 0;
+    } finally {
+      await ctx.close();
+    }
+    void command;
+  });
+  try {
+    await program.parseAsync(rewriteHelp(argv), { from: 'user' });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      if (e.code === 'commander.help' || e.code === 'commander.executeSubCommandAsync') return EXIT_USAGE;
+      return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    io.err.write(`ncli: ${messageFor(e)}\n`);
+    if (debug && e instanceof Error && e.stack) io.err.write(e.stack + '\n');
+    return exitCodeFor(e);
+  }
+}

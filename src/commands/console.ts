@@ -1,0 +1,405 @@
+/**
+ * `ncli console …`: console URLs (Nova "Server Remote Consoles"), the console log
+ * (`os-getConsoleOutput`) and console tunnels (a local TCP port or stdin/stdout bridged to
+ * nova-novncproxy / nova-serialproxy through src/tunnel). Parse → call → print; the API calls
+ * live in src/compute/consoles.ts.
+ *
+ * Command shapes follow python-novaclient (`get-vnc-console`, `get-serial-console`,
+ * `console-log`, novaclient/v2/shell.py) and python-openstackclient (`console url show`,
+ * `console log show --lines`); `--open` follows orca-cli; the tunnel's status lines follow
+ * `kubectl port-forward`; `--stdio` with the `~.` escape follows larsks/novaconsole.
+ */
+import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { arg, command, type Args } from '../cli/spec.js';
+import type { Context } from '../cli/context.js';
+import { UsageError } from '../cli/errors.js';
+import { CONSOLE_TYPES, ConsoleError, getConsoleLog, getConsoleUrl, type ConsoleType, type ConsoleUrl } from '../compute/consoles.js';
+import { findServer } from '../compute/find.js';
+import { redactUrl } from '../http/redact.js';
+
+/** The group's one-line help (`ncli console --help`). */
+export const help = 'Consoles: URLs, logs and tunnels';
+
+const SERVER = arg('<server>', 'Server name or ID', { complete: 'server' });
+const ALL_PROJECTS = arg('--all-projects', 'Look the server name up in every project (admin)');
+const OPEN = arg('--open', 'Also open the URL in the default browser (it is printed either way, so this works over SSH too)');
+
+/** Console types a tunnel can carry: those served by a websockify-based Nova proxy. */
+export const TUNNEL_TYPES = ['novnc', 'serial', 'spice-html5'] as const;
+
+/** Milliseconds after a refresh during which other sessions' refresh requests reuse its URL. */
+export const REFRESH_COALESCE_MS = 3_000;
+
+/** How long `--open`/`--viewer` wait for the opener to fail before assuming it worked, ms. */
+const OPENER_GRACE_MS = 1_500;
+
+// ---------------------------------------------------------------------------
+// get-vnc, get-spice, get-serial, get-rdp, get-mks
+// ---------------------------------------------------------------------------
+
+/** Prints a console URL: `Type`/`Url` as a table (as novaclient), `{protocol, type, url}` otherwise. */
+async function printConsole(ctx: Context, c: ConsoleUrl): Promise<void> {
+  const format = ctx.output.format ?? 'table';
+  if (format === 'table') await ctx.show({ Type: c.type, Url: c.url });
+  else await ctx.show({ protocol: c.protocol, type: c.type, url: c.url });
+}
+
+/** Builds one `get-*` command for the console types of one protocol. */
+function urlCommand(kind: string, types: ConsoleType[], examples: string[], notes = '') {
+  const protocol = CONSOLE_TYPES[types[0]!].protocol;
+  return command(
+    {
+      help: `Print ${/^(RDP|SPICE|xvp)/.test(kind) ? 'an' : 'a'} ${kind} console URL of a server`,
+      description:
+        `Asks Nova for a ${protocol} console (${types.join(' or ')}): POST /servers/{id}/remote-consoles ` +
+        `at microversion ${CONSOLE_TYPES[types[0]!].minVersion}+, or the legacy server action on clouds older than 2.6. ` +
+        'The URL carries a one-time token that expires ([consoleauth] token_ttl, 600 s by default).' +
+        (notes ? `\n${notes}` : '') +
+        `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}`,
+      output: 'show',
+      args: [
+        SERVER,
+        arg('--type <type>', `Console type`, { choices: types, default: types[0] }),
+        OPEN,
+        ALL_PROJECTS,
+      ],
+    },
+    async (ctx, a) => {
+      const compute = await ctx.compute();
+      const server = await findServer(compute, a.server as string, { allProjects: !!a.allProjects });
+      if (!a.allProjects) await ctx.rememberNames('server', [server], { complete: false });
+      const c = await getConsoleUrl(compute, server.id, a.type as string, { serverLabel: server.name });
+      await printConsole(ctx, c);
+      if (a.open) await openExternal(ctx, c.url, 'the console in a browser', 'open the URL above yourself');
+    },
+  );
+}
+
+/** `ncli console get-vnc SERVER [--type novnc|xvpvnc] [--open]`: a noVNC URL (novaclient `get-vnc-console`). */
+export const do_get_vnc = urlCommand('VNC', ['novnc', 'xvpvnc'], [
+  'ncli console get-vnc vm1',
+  'ncli console get-vnc vm1 -f json',
+  'ncli console get-vnc vm1 -f value -c url',
+  'ncli console get-vnc vm1 --open',
+], 'Nova only hands out novnc consoles today; xvpvnc is kept for old clouds.');
+
+/** `ncli console get-spice SERVER [--type spice-html5|spice-direct] [--open]` (spice-direct needs 2.99). */
+export const do_get_spice = urlCommand('SPICE', ['spice-html5', 'spice-direct'], [
+  'ncli console get-spice vm1',
+  'ncli console get-spice vm1 --type spice-direct   # native SPICE clients, microversion 2.99+',
+]);
+
+/** `ncli console get-serial SERVER`: the nova-serialproxy `ws://` URL (novaclient `get-serial-console`). */
+export const do_get_serial = urlCommand('serial', ['serial'], [
+  'ncli console get-serial vm1',
+  'ncli console tunnel vm1 --type serial --stdio   # to type into it',
+], 'The URL is a ws:// WebSocket URL; use `ncli console tunnel SERVER --type serial --stdio` to use it.');
+
+/** `ncli console get-rdp SERVER`: kept for old clouds; current Nova refuses it (400). */
+export const do_get_rdp = urlCommand('RDP', ['rdp-html5'], ['ncli console get-rdp vm1'],
+  'Current Nova has no RDP consoles (they were removed with the Hyper-V driver in 29.0.0).');
+
+/** `ncli console get-mks SERVER`: a WebMKS URL (microversion 2.8, VMware). */
+export const do_get_mks = urlCommand('WebMKS (VMware)', ['webmks'], ['ncli console get-mks vm1'],
+  'Needs microversion 2.8 and a VMware hypervisor.');
+
+// ---------------------------------------------------------------------------
+// log
+// ---------------------------------------------------------------------------
+
+/**
+ * `ncli console log SERVER [--lines N]`: prints the console output as Nova returns it
+ * (openstackclient `console log show`), with a final newline. Exit 2 for `--lines` < 1.
+ */
+export const do_log = command(
+  {
+    help: "Print a server's console log",
+    description:
+      'The serial console output the hypervisor kept (os-getConsoleOutput).\nExamples:\n  ncli console log vm1\n  ncli console log vm1 --lines 20',
+    args: [SERVER, arg('--lines <n>', 'Only the last N lines', { integer: true }), ALL_PROJECTS],
+  },
+  async (ctx, a) => {
+    const lines = a.lines as number | undefined;
+    if (lines !== undefined && lines < 1) throw new UsageError(`--lines takes a positive whole number, not '${lines}'.`);
+    const compute = await ctx.compute();
+    const server = await findServer(compute, a.server as string, { allProjects: !!a.allProjects });
+    if (!a.allProjects) await ctx.rememberNames('server', [server], { complete: false });
+    const text = await getConsoleLog(compute, server.id, lines, { serverLabel: server.name });
+    if (text) ctx.write(text.endsWith('\n') ? text : text + '\n');
+  },
+);
+
+// ---------------------------------------------------------------------------
+// tunnel
+// ---------------------------------------------------------------------------
+
+/**
+ * A `resolveUrl(fresh)` for the tunnel: the first call (or a prefetch) asks `fetchUrl` once and
+ * every later `fresh=false` call reuses that URL (a console token can be used many times within
+ * its TTL); `fresh=true` (the proxy refused the token) asks again, except that refreshes asked for
+ * within {@link REFRESH_COALESCE_MS} of the last one share it (several connections refused at once
+ * cause one request). A failed fetch is not cached.
+ *
+ * @param fetchUrl asks Nova for a console URL
+ * @param debug `--debug` sink (messages carry no token)
+ * @param now clock, milliseconds
+ */
+export function cachingResolver(
+  fetchUrl: () => Promise<string>,
+  debug: (line: string) => void = () => {},
+  now: () => number = Date.now,
+): (fresh: boolean) => Promise<string> {
+  let current: Promise<string> | undefined;
+  let settledAt: number | undefined;
+  let pending = false;
+  let fetches = 0;
+  const start = (): Promise<string> => {
+    fetches += 1;
+    const n = fetches;
+    pending = true;
+    settledAt = undefined;
+    const p = fetchUrl();
+    current = p;
+    p.then(
+      () => {
+        if (current === p) {
+          pending = false;
+          settledAt = now();
+          debug(`console: got console URL #${n} from Nova`);
+        }
+      },
+      () => {
+        if (current === p) {
+          pending = false;
+          current = undefined;
+        }
+      },
+    );
+    return p;
+  };
+  return (fresh) => {
+    if (!current) return start();
+    if (!fresh) return current;
+    if (pending || (settledAt !== undefined && now() - settledAt < REFRESH_COALESCE_MS)) {
+      debug('console: the proxy refused the console token; a fresh console URL was just fetched, reusing it');
+      return current;
+    }
+    debug('console: the proxy refused the console token (expired?); asking Nova for a fresh console URL');
+    return start();
+  };
+}
+
+/** `--os-cacert`/`--insecure` as the tunnel wants them. */
+async function tlsOptions(ctx: Context, urlMode: boolean): Promise<{ ca?: Buffer; insecure?: boolean }> {
+  let cacert: string | undefined;
+  let insecure = false;
+  try {
+    const cfg = await ctx.config();
+    cacert = cfg.cacert;
+    insecure = cfg.insecure;
+  } catch (e) {
+    if (!urlMode) throw e;
+    // --url needs no cloud: take the TLS settings from the flags and the environment alone.
+    cacert = ctx.globals.osCacert || ctx.io.env.OS_CACERT || undefined;
+    insecure = ctx.globals.insecure === true || /^(1|true|yes|on)$/i.test(ctx.io.env.OS_INSECURE ?? '');
+  }
+  let ca: Buffer | undefined;
+  if (cacert) {
+    try {
+      ca = readFileSync(cacert);
+    } catch (e) {
+      throw new ConsoleError(`Cannot read the CA bundle ${cacert} (--os-cacert): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+    }
+  }
+  return { ...(ca ? { ca } : {}), ...(insecure ? { insecure: true } : {}) };
+}
+
+function checkTunnelArgs(a: Args): { local?: string } {
+  const server = a.server as string | undefined;
+  const url = a.url as string | undefined;
+  const local = a.local as string | undefined;
+  const stdio = !!a.stdio;
+  if (server && url) throw new UsageError('Give either a SERVER or --url URL, not both.');
+  if (!server && !url) throw new UsageError('Say which console to tunnel to: a SERVER name or ID, or --url URL (from ncli console get-vnc).');
+  if (local !== undefined && stdio) throw new UsageError('Choose one of --local [ADDR:]PORT and --stdio, not both.');
+  if (local === undefined && !stdio) throw new UsageError('Say where the tunnel starts: --local [ADDR:]PORT (a local TCP port, 0 for any free one) or --stdio.');
+  if (a.once && stdio) throw new UsageError('--once goes with --local (--stdio carries one session anyway).');
+  if (a.viewer && stdio) throw new UsageError('--viewer goes with --local.');
+  if (a.viewer && a.type !== 'novnc') throw new UsageError(`--viewer opens a VNC viewer; it does not fit --type ${String(a.type)}.`);
+  return { local };
+}
+
+/**
+ * `ncli console tunnel [SERVER] [--type T] (--local [ADDR:]PORT | --stdio) [--once] [--viewer]
+ * [--origin URL] [--url URL]`: resolves the server, asks Nova for the console URL once before
+ * listening (so a refused console type fails as one line, exit 1), then runs
+ * `forwardLocal`/`forwardStdio` from src/tunnel with a {@link cachingResolver}. SIGINT/SIGTERM
+ * close every session cleanly and exit 0. Usage errors (exit 2): not exactly one of SERVER/--url
+ * or of --local/--stdio, a bad listen spec, a bad --url. Tunnel failures are TunnelError lines
+ * (exit 1); `--debug` lines never carry a console token.
+ */
+export const do_tunnel = command(
+  {
+    help: 'Tunnel a console to a local port or to stdin/stdout',
+    description: [
+      'Bridges the console proxy (nova-novncproxy, nova-serialproxy) to a local TCP port, one WebSocket per',
+      'connection, or to stdin/stdout. With a SERVER, ncli asks Nova for the console URL and asks again when',
+      'the proxy refuses an expired token; with --url it uses that URL as is (no credentials needed).',
+      'Local VNC viewers must speak RFB 3.8 with security type None when Nova proxies VNC securely.',
+      'Ctrl-C stops the tunnel. On a serial console in a terminal, type ~. at the start of a line to leave.',
+      'Examples:',
+      '  ncli console tunnel vm1 --local 5901            # then: vncviewer 127.0.0.1::5901',
+      '  ncli console tunnel vm1 --local 0 --viewer      # a free port, and open the VNC viewer',
+      '  ncli console tunnel vm1 --local 127.0.0.1:5901 --once',
+      '  ncli console tunnel vm1 --type serial --stdio   # the serial console in this terminal',
+      '  ncli console tunnel --url "$(ncli console get-vnc vm1 -f value -c url)" --local 5901',
+    ].join('\n'),
+    args: [
+      arg('[server]', 'Server name or ID (or use --url)', { complete: 'server' }),
+      arg('--type <type>', 'Console type', { choices: TUNNEL_TYPES, default: 'novnc' }),
+      arg('--local <spec>', 'Listen on [ADDR:]PORT: 5901, 0 (any free port), 127.0.0.1:5901, [::1]:5901'),
+      arg('--stdio', 'Carry one session over stdin/stdout instead'),
+      arg('--once', 'With --local: stop after the first connection ends'),
+      arg('--viewer', 'With --local and VNC: open vnc://127.0.0.1:PORT in the default VNC viewer once listening'),
+      arg('--origin <url>', 'Origin header to send (none by default; some proxies want one)'),
+      arg('--url <url>', 'A console URL from Nova (get-vnc, get-serial, …) instead of a SERVER'),
+      ALL_PROJECTS,
+    ],
+  },
+  async (ctx, a) => {
+    const { local } = checkTunnelArgs(a);
+    const type = a.type as (typeof TUNNEL_TYPES)[number];
+    const protocol = CONSOLE_TYPES[type].protocol;
+    const urlArg = a.url as string | undefined;
+    // Imported here: `ncli console get-vnc` never loads the tunnel (nor `ws`).
+    const tunnel = await import('../tunnel/index.js');
+    let listen: { host: string; port: number } | undefined;
+    if (local !== undefined) {
+      try {
+        listen = tunnel.parseListenSpec(local);
+      } catch (e) {
+        throw new UsageError(`--local: ${(e as Error).message}`);
+      }
+    }
+
+    let resolveUrl: (fresh: boolean) => Promise<string>;
+    let label: string;
+    const debug = (line: string): void => ctx.debug(redactUrl(line));
+    if (urlArg !== undefined) {
+      let where: string;
+      try {
+        where = tunnel.proxyOrigin(tunnel.consoleWebSocketUrl(urlArg));
+      } catch (e) {
+        throw new UsageError(`--url: ${(e as Error).message}`);
+      }
+      label = where;
+      resolveUrl = async (fresh) => {
+        if (fresh) {
+          throw new ConsoleError(
+            `The console proxy at ${where} refused the console token of the --url URL (invalid or expired); get a new URL, or give a SERVER instead of --url so that ncli can renew it.`,
+          );
+        }
+        return urlArg;
+      };
+    } else {
+      const compute = await ctx.compute();
+      const server = await findServer(compute, a.server as string, { allProjects: !!a.allProjects });
+      if (!a.allProjects) await ctx.rememberNames('server', [server], { complete: false });
+      label = `${server.name} (${protocol})`;
+      resolveUrl = cachingResolver(async () => (await getConsoleUrl(compute, server.id, type, { serverLabel: server.name })).url, debug);
+      // Ask once before listening: a console type the cloud refuses fails here, as one line.
+      await resolveUrl(false);
+    }
+    const tls = await tlsOptions(ctx, urlArg !== undefined);
+
+    const abort = new AbortController();
+    const onSignal = (sig: NodeJS.Signals): void => {
+      debug(`console: ${sig}: closing the tunnel`);
+      abort.abort();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const common = {
+      resolveUrl,
+      label,
+      ...tls,
+      ...(a.origin !== undefined ? { origin: a.origin as string } : {}),
+      err: ctx.io.err,
+      signal: abort.signal,
+      ...(ctx.globals.debug ? { debug } : {}),
+    };
+    try {
+      if (listen) {
+        const { ready, done } = tunnel.forwardLocal(listen, { ...common, out: ctx.io.out, once: !!a.once });
+        const bound = await ready.catch((e: unknown) => {
+          if ((e as { code?: string }).code === 'ABORTED') return undefined;
+          throw e;
+        });
+        if (bound && a.viewer) {
+          const host = bound.host === '0.0.0.0' ? '127.0.0.1' : bound.host === '::' ? '::1' : bound.host;
+          await openExternal(ctx, `vnc://${tunnel.formatHostPort(host, bound.port)}`, 'a VNC viewer', `point a VNC viewer at ${tunnel.formatHostPort(host, bound.port)} yourself`);
+        }
+        await done;
+      } else {
+        const stdin = process.stdin as NodeJS.ReadStream;
+        await tunnel.forwardStdio({
+          ...common,
+          out: ctx.io.err,
+          stdin,
+          stdout: ctx.io.out,
+          escape: type === 'serial' && stdin.isTTY === true,
+        });
+        stdin.pause();
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    return 0;
+  },
+);
+
+// ---------------------------------------------------------------------------
+// opening a browser or viewer
+// ---------------------------------------------------------------------------
+
+function exitCodeWithin(child: ChildProcess, ms: number): Promise<number | null | undefined> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.off('exit', onExit);
+      resolve(undefined);
+    }, ms);
+    const onExit = (code: number | null): void => {
+      clearTimeout(timer);
+      resolve(code);
+    };
+    child.once('exit', onExit);
+  });
+}
+
+/**
+ * Opens `target` with the desktop's handler (the `open` package, imported only here). Never
+ * fails the command: when there is no graphical session (SSH) or the opener fails, it warns on
+ * stderr. The warning never contains `target` (it may hold a console token).
+ */
+async function openExternal(ctx: Context, target: string, what: string, fallback: string): Promise<void> {
+  const env = ctx.io.env;
+  if (process.platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY && !env.BROWSER) {
+    ctx.warn(`Warning: cannot open ${what}: no graphical session here (DISPLAY is not set, e.g. over SSH); ${fallback}.`);
+    return;
+  }
+  try {
+    const { default: open } = await import('open');
+    const child = await open(target);
+    const code = await exitCodeWithin(child, OPENER_GRACE_MS);
+    if (typeof code === 'number' && code !== 0) {
+      ctx.warn(`Warning: cannot open ${what}: the desktop opener exited with code ${code}; ${fallback}.`);
+    } else {
+      ctx.debug(`opened ${redactUrl(target)}`);
+    }
+  } catch (e) {
+    ctx.warn(`Warning: cannot open ${what} (${redactUrl((e as Error).message)}); ${fallback}.`);
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * clouds.yaml and secure.yaml, found and merged the way openstacksdk does
+ * (openstack/config/loader.py): the current folder, then `~/.config/openstack`
+ * (`$XDG_CONFIG_HOME/openstack`), then `/etc/openstack`; `OS_CLIENT_CONFIG_FILE` and
+ * `OS_CLIENT_SECURE_FILE` name the files directly. The first file found wins; secure.yaml is
+ * merged over it key by key (for passwords kept apart).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** One cloud's entry, as written in clouds.yaml (snake_case keys, `auth:` nested). */
+export interface CloudEntry {
+  auth?: Record<string, string | undefined>;
+  auth_type?: string;
+  region_name?: string;
+  interface?: string;
+  cacert?: string;
+  verify?: boolean;
+  identity_api_version?: string | number;
+  compute_api_version?: string | number;
+  [key: string]: unknown;
+}
+
+/** The clouds found, and the files they came from. */
+export interface CloudsFile {
+  clouds: Record<string, CloudEntry>;
+  /** Paths read, for error messages. */
+  files: string[];
+  /** Paths searched (whether present or not). */
+  searched: string[];
+}
+
+/** Candidate folders in openstacksdk's order. */
+export function configDirs(env: NodeJS.ProcessEnv, cwd = process.cwd()): string[] {
+  const xdg = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
+  return [cwd, join(xdg, 'openstack'), '/etc/openstack'];
+}
+
+function findFile(env: NodeJS.ProcessEnv, override: string | undefined, base: string, cwd?: string): { path?: string; searched: string[] } {
+  if (override) return { path: existsSync(override) ? override : undefined, searched: [override] };
+  const searched: string[] = [];
+  for (const dir of configDirs(env, cwd)) {
+    for (const ext of ['yaml', 'yml']) {
+      const p = join(dir, `${base}.${ext}`);
+      searched.push(p);
+      if (existsSync(p)) return { path: p, searched };
+    }
+  }
+  return { searched };
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)
+        ? deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+/**
+ * Reads clouds.yaml (+ secure.yaml). Missing files give an empty result.
+ * @throws Error naming the file when YAML does not parse
+ */
+export async function loadClouds(env: NodeJS.ProcessEnv, cwd?: string): Promise<CloudsFile> {
+  const main = findFile(env, env.OS_CLIENT_CONFIG_FILE, 'clouds', cwd);
+  const secure = findFile(env, env.OS_CLIENT_SECURE_FILE, 'secure', cwd);
+  const files: string[] = [];
+  let clouds: Record<string, unknown> = {};
+  const paths = [main.path, secure.path].filter((p): p is string => !!p);
+  if (paths.length === 0) return { clouds: {}, files, searched: main.searched };
+  const { parse } = await import('yaml');
+  for (const path of paths) {
+    let doc: unknown;
+    try {
+      doc = parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new Error(`Cannot read ${path}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    files.push(path);
+    const c = (doc as { clouds?: Record<string, unknown> } | null)?.clouds;
+    if (c && typeof c === 'object') clouds = deepMerge(clouds, c);
+  }
+  return { clouds: clouds as Record<string, CloudEntry>, files, searched: main.searched };
+}
+
+/**
+ * Cloud names from clouds.yaml without a YAML parser (for shell completion, which must stay
+ * fast): top-level keys indented under `clouds:`.
+ */
+export function cloudNamesQuick(env: NodeJS.ProcessEnv, cwd?: string): string[] {
+  const { path } = findFile(env, env.OS_CLIENT_CONFIG_FILE, 'clouds', cwd);
+  if (!path) return [];
+  const names: string[] = [];
+  let indent = -1;
+  let inClouds = false;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (/^\s*(#|$)/.test(line)) continue;
+    const m = /^(\s*)(["']?)([^"':#]+)\2\s*:/.exec(line);
+    if (!m) continue;
+    const ind = m[1]!.length;
+    if (ind === 0) {
+      inClouds = m[3] === 'clouds';
+      indent = -1;
+      continue;
+    }
+    if (!inClouds) continue;
+    if (indent < 0) indent = ind;
+    if (ind === indent) names.push(m[3]!.trim());
+  }
+  return names;
+}

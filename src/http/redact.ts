@@ -1,0 +1,71 @@
+/**
+ * Redaction of secrets for `--debug` output and error messages. Nothing ncli prints may carry a
+ * token, password or application-credential secret (DEVELOPERS.md). Follows keystoneauth's
+ * session logging (`_process_header` hashes token headers), but ncli drops the value entirely.
+ */
+
+const SECRET_HEADERS = new Set([
+  'x-auth-token',
+  'x-subject-token',
+  'x-service-token',
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'proxy-authorization',
+]);
+
+/** JSON keys whose string values are secrets wherever they appear. */
+const SECRET_KEYS = new Set(['password', 'secret', 'token', 'auth_token', 'access_token', 'adminPass', 'admin_pass']);
+
+export const REDACTED = '<redacted>';
+
+/** Headers with secret values replaced. Input and output are plain lowercase-or-not name → value maps. */
+export function redactHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    out[k] = SECRET_HEADERS.has(k.toLowerCase()) ? REDACTED : Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+/** A URL with `token=` (also percent-encoded inside `path=`) and userinfo passwords removed. */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/([?&;]|%3[Ff]|%26)(token|auth_token)(=|%3[Dd])[^&\s"']*/g, `$1$2$3${REDACTED}`)
+    .replace(/\/\/([^/@\s:]+):[^/@\s]*@/g, `//$1:${REDACTED}@`);
+}
+
+/**
+ * A JSON (or other) body as text with secrets removed. JSON is parsed and walked: values of
+ * `password`, `secret`, `token` (as strings) and Keystone's `token.id` (token auth body
+ * `{"token": {"id": …}}`) are replaced. Non-JSON text goes through {@link redactUrl} and a
+ * pattern for `"password": "…"` pairs.
+ */
+export function redactBody(text: string): string {
+  if (!text) return text;
+  try {
+    return JSON.stringify(redactJson(JSON.parse(text)));
+  } catch {
+    return redactUrl(text).replace(/("(?:password|secret|token)"\s*:\s*)"[^"]*"/g, `$1"${REDACTED}"`);
+  }
+}
+
+/** Deep copy of a parsed JSON value with secret fields replaced. */
+export function redactJson(value: unknown, parentKey = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => redactJson(v, parentKey));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (typeof v === 'string' && (SECRET_KEYS.has(k) || (parentKey === 'token' && k === 'id'))) {
+        out[k] = REDACTED;
+      } else if (typeof v === 'string' && k === 'url') {
+        out[k] = redactUrl(v);
+      } else {
+        out[k] = redactJson(v, k);
+      }
+    }
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,246 @@
+/**
+ * One HTTP request at a time over one undici connection pool per process (keep-alive), with a
+ * timeout, bounded retries for idempotent methods, `--debug` logging with secrets redacted and
+ * `--timings` records. It knows nothing of tokens: {@link ./session.ts} adds them.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { ApiError, NetworkError, TimeoutError, describeNetworkCode } from './errors.js';
+import { redactBody, redactHeaders, redactUrl } from './redact.js';
+import { DEFAULT_RETRY, parseRetryAfter, retryDelay, type RetryPolicy } from './retry.js';
+
+/** One finished call, for `--timings`. `seconds` is wall time including retries. */
+export interface Timing {
+  method: string;
+  url: string;
+  status: number | string;
+  seconds: number;
+}
+
+export interface TransportOptions {
+  /** Per-request timeout in seconds (`--timeout`). */
+  timeoutSeconds: number;
+  /** PEM CA bundle path (`--os-cacert`). */
+  cacert?: string;
+  /** Skip TLS verification (`--insecure`). */
+  insecure?: boolean;
+  /** Receives debug lines (already redacted). */
+  debug?: (line: string) => void;
+  /** Appended to for every request. */
+  timings?: Timing[];
+  retry?: RetryPolicy;
+  /** Tests inject undici's MockAgent here. */
+  dispatcher?: Dispatcher;
+  /** Injected wait, milliseconds (tests). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  /** Sent as a JSON body with `Content-Type: application/json`. */
+  json?: unknown;
+  /** Who is being called, for error messages: `compute`, `identity`. */
+  service: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  /** `x-openstack-request-id` or `x-compute-request-id`. */
+  requestId?: string;
+}
+
+const USER_AGENT = 'ncli';
+
+/** Parses the body of a response as JSON; throws ApiError naming the URL when it is not JSON. */
+export function parseJson<T>(res: HttpResponse, method: string, url: string, service: string): T {
+  try {
+    return JSON.parse(res.text) as T;
+  } catch {
+    throw new ApiError(res.status, method, redactUrl(url), describeNonJson(res), res.requestId, service);
+  }
+}
+
+function describeNonJson(res: HttpResponse): string {
+  const ct = res.headers['content-type'] ?? '';
+  if (ct.includes('html') || /^\s*</.test(res.text)) {
+    const title = /<title>([^<]*)<\/title>/i.exec(res.text)?.[1]?.trim();
+    return `the server answered with an HTML page${title ? ` ("${title}")` : ''} instead of JSON; check that the endpoint URL points at the API`;
+  }
+  return `the server answered with a body that is not JSON (${ct || 'no content type'})`;
+}
+
+/** The server's own message from a Nova fault, a Keystone error, or an HTML/text body. */
+export function errorMessageOf(res: HttpResponse): { message: string; fault?: string } {
+  try {
+    const body = JSON.parse(res.text) as Record<string, unknown>;
+    if (body && typeof body === 'object') {
+      const err = body.error as Record<string, unknown> | undefined;
+      if (err && typeof err === 'object' && typeof err.message === 'string') return { message: err.message };
+      for (const [fault, v] of Object.entries(body)) {
+        if (v && typeof v === 'object' && typeof (v as Record<string, unknown>).message === 'string') {
+          return { message: (v as { message: string }).message, fault };
+        }
+      }
+      if (typeof body.message === 'string') return { message: body.message };
+    }
+  } catch {
+    /* not JSON */
+  }
+  if (!res.text.trim()) return { message: statusText(res.status) };
+  const ct = res.headers['content-type'] ?? '';
+  if (ct.includes('html') || /^\s*</.test(res.text)) {
+    const title = /<title>([^<]*)<\/title>/i.exec(res.text)?.[1]?.trim();
+    return { message: `${title ?? statusText(res.status)} (an HTML page, not an API answer: check the endpoint URL)` };
+  }
+  return { message: res.text.trim().split('\n')[0]!.slice(0, 200) };
+}
+
+function statusText(status: number): string {
+  const texts: Record<number, string> = {
+    400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+    406: 'Not Acceptable', 409: 'Conflict', 413: 'Request Entity Too Large', 429: 'Too Many Requests',
+    500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  };
+  return texts[status] ?? `HTTP ${status}`;
+}
+
+/** HTTP client for one process: keep-alive pool, timeout, retries, debug, timings. */
+export class Transport {
+  private readonly dispatcher: Dispatcher;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  /** @throws Error when the `--os-cacert` file cannot be read */
+  constructor(private readonly opts: TransportOptions) {
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    if (opts.dispatcher) {
+      this.dispatcher = opts.dispatcher;
+    } else {
+      let ca: string | undefined;
+      if (opts.cacert) {
+        try {
+          ca = readFileSync(opts.cacert, 'utf8');
+        } catch (e) {
+          throw new Error(`Cannot read the CA bundle ${opts.cacert} given by --os-cacert/OS_CACERT: ${(e as NodeJS.ErrnoException).code ?? e}.`);
+        }
+      }
+      this.dispatcher = new Agent({
+        keepAliveTimeout: 10_000,
+        connect: { ca, rejectUnauthorized: !opts.insecure, timeout: opts.timeoutSeconds * 1000 },
+      });
+    }
+  }
+
+  /**
+   * Sends a request; retries idempotent ones on connection errors and 503/429.
+   * @returns the response when its status is < 400
+   * @throws ApiError (status ≥ 400), NetworkError, TimeoutError
+   */
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const started = performance.now();
+    const policy = this.opts.retry ?? DEFAULT_RETRY;
+    let status: number | string = 'error';
+    try {
+      for (let attempt = 1; ; attempt++) {
+        let res: HttpResponse;
+        try {
+          res = await this.once(req);
+        } catch (e) {
+          status = e instanceof NetworkError ? e.code : 'timeout';
+          const delay = e instanceof NetworkError ? retryDelay(attempt, req.method, { code: e.code }, undefined, policy) : null;
+          if (delay === null) throw e;
+          this.opts.debug?.(`retrying ${req.method} ${redactUrl(req.url)} in ${(delay / 1000).toFixed(1)} s after ${status}`);
+          await this.sleep(delay);
+          continue;
+        }
+        status = res.status;
+        if (res.status < 400) return res;
+        const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+        const delay = retryDelay(attempt, req.method, { status: res.status }, retryAfterMs, policy);
+        if (delay === null) {
+          const { message, fault } = errorMessageOf(res);
+          throw new ApiError(res.status, req.method, redactUrl(req.url), message, res.requestId, req.service, fault,
+            retryAfterMs === undefined ? undefined : Math.round(retryAfterMs / 1000));
+        }
+        this.opts.debug?.(`retrying ${req.method} ${redactUrl(req.url)} in ${(delay / 1000).toFixed(1)} s after HTTP ${res.status}`);
+        await this.sleep(delay);
+      }
+    } finally {
+      this.opts.timings?.push({
+        method: req.method,
+        url: redactUrl(req.url),
+        status,
+        seconds: (performance.now() - started) / 1000,
+      });
+    }
+  }
+
+  private async once(req: HttpRequest): Promise<HttpResponse> {
+    const headers: Record<string, string> = { 'User-Agent': USER_AGENT, Accept: 'application/json', ...req.headers };
+    let body: string | undefined;
+    if (req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers['Content-Type'] = 'application/json';
+    }
+    const debug = this.opts.debug;
+    if (debug) {
+      debug(`REQ: ${req.method} ${redactUrl(req.url)}`);
+      for (const [k, v] of Object.entries(redactHeaders(headers))) debug(`  ${k}: ${v}`);
+      if (body) debug(`  ${redactBody(body)}`);
+    }
+    const t0 = performance.now();
+    const ms = this.opts.timeoutSeconds * 1000;
+    let raw: Dispatcher.ResponseData;
+    let text: string;
+    try {
+      raw = await undiciRequest(req.url, {
+        method: req.method as Dispatcher.HttpMethod,
+        headers,
+        body,
+        dispatcher: this.dispatcher,
+        headersTimeout: ms,
+        bodyTimeout: ms,
+        signal: AbortSignal.timeout(ms),
+      });
+      text = await raw.body.text();
+    } catch (e) {
+      throw this.mapError(e, req);
+    }
+    const resHeaders: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw.headers)) {
+      if (v !== undefined) resHeaders[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    }
+    const res: HttpResponse = {
+      status: raw.statusCode,
+      headers: resHeaders,
+      text,
+      requestId: resHeaders['x-openstack-request-id'] ?? resHeaders['x-compute-request-id'],
+    };
+    if (debug) {
+      debug(`RESP: ${res.status} (${((performance.now() - t0) / 1000).toFixed(3)} s) ${req.method} ${redactUrl(req.url)}`);
+      for (const [k, v] of Object.entries(redactHeaders(resHeaders))) debug(`  ${k}: ${v}`);
+      if (text) debug(`  ${redactBody(text)}`);
+    }
+    return res;
+  }
+
+  private mapError(e: unknown, req: HttpRequest): Error {
+    const err = e as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+    const url = redactUrl(req.url);
+    if (err?.name === 'TimeoutError' || err?.name === 'AbortError' || err?.code === 'UND_ERR_HEADERS_TIMEOUT' || err?.code === 'UND_ERR_BODY_TIMEOUT') {
+      return new TimeoutError(req.method, url, this.opts.timeoutSeconds);
+    }
+    const code = err?.cause?.code ?? err?.code ?? 'UNKNOWN';
+    const msg = err?.cause?.message ?? err?.message ?? String(e);
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') return new TimeoutError(req.method, url, this.opts.timeoutSeconds);
+    return new NetworkError(req.method, url, code, describeNetworkCode(code, msg), { cause: e });
+  }
+
+  /** Closes idle keep-alive connections so the process can exit promptly. */
+  async close(): Promise<void> {
+    if (!this.opts.dispatcher) await this.dispatcher.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Parsing of the `--local` listen spec.
+ *
+ * Accepted forms (like websockify's `[source_addr:]source_port` and the
+ * local half of kubectl port-forward's `[LOCAL_PORT:]REMOTE_PORT` with
+ * `--address`):
+ *
+ *   5901             → 127.0.0.1:5901
+ *   0                → 127.0.0.1, a free port chosen by the OS
+ *   127.0.0.1:5901   → any IPv4 literal, 0.0.0.0 included
+ *   [::1]:5901       → any IPv6 literal, in brackets
+ *   localhost:5901   → 127.0.0.1:5901 (one predictable address, not a DNS lookup)
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { TunnelError } from './errors.js';
+
+/** A parsed listen spec. */
+export interface ListenSpec {
+  /** Address to bind, without brackets (`127.0.0.1`, `::1`, `0.0.0.0`). */
+  host: string;
+  /** TCP port, 0–65535; 0 asks the OS for a free port. */
+  port: number;
+  /** `true` when the spec named a host; `false` for a bare port. */
+  explicitHost: boolean;
+}
+
+/** The host used when the spec is a bare port. */
+export const DEFAULT_LISTEN_HOST = '127.0.0.1';
+
+const ACCEPTED = 'PORT, IPv4:PORT, [IPv6]:PORT or localhost:PORT (e.g. 5901, 0, 127.0.0.1:5901, [::1]:5901, 0.0.0.0:5901)';
+
+function bad(spec: string, why?: string): TunnelError {
+  return new TunnelError(
+    'BAD_LISTEN',
+    `Invalid listen address "${spec}"${why ? ` (${why})` : ''}; use ${ACCEPTED}.`,
+  );
+}
+
+function parsePort(spec: string, text: string): number {
+  if (!/^\d{1,5}$/.test(text)) throw bad(spec, text === '' ? 'missing port' : `"${text}" is not a port number`);
+  const port = Number(text);
+  if (port > 65535) throw bad(spec, `port ${port} is out of range 0-65535`);
+  return port;
+}
+
+/**
+ * Parses a `--local` listen spec.
+ *
+ * @param spec one of the forms in the module comment; surrounding
+ *   whitespace is ignored
+ * @returns `{ host, port, explicitHost }`; host defaults to 127.0.0.1
+ * @throws TunnelError `BAD_LISTEN` naming the spec and the accepted forms for
+ *   anything else (host names other than localhost, ports > 65535, `:5901`,
+ *   unbracketed IPv6, empty input)
+ */
+export function parseListenSpec(spec: string): ListenSpec {
+  const s = spec.trim();
+  if (/^\d+$/.test(s)) {
+    return { host: DEFAULT_LISTEN_HOST, port: parsePort(spec, s), explicitHost: false };
+  }
+  const bracketed = /^\[([^\]]+)\]:(.*)$/.exec(s);
+  if (bracketed) {
+    const host = bracketed[1]!;
+    if (!isIPv6(host)) throw bad(spec, `"${host}" is not an IPv6 address`);
+    return { host, port: parsePort(spec, bracketed[2]!), explicitHost: true };
+  }
+  const colon = s.lastIndexOf(':');
+  if (colon <= 0) throw bad(spec);
+  const host = s.slice(0, colon);
+  const portText = s.slice(colon + 1);
+  if (host.includes(':')) throw bad(spec, 'put IPv6 addresses in brackets');
+  if (host.toLowerCase() === 'localhost') {
+    return { host: DEFAULT_LISTEN_HOST, port: parsePort(spec, portText), explicitHost: true };
+  }
+  if (!isIPv4(host)) throw bad(spec, `"${host}" is not an IP address or localhost`);
+  return { host, port: parsePort(spec, portText), explicitHost: true };
+}
+
+/**
+ * `true` for loopback addresses (127.0.0.0/8, ::1, ::ffff:127.x.y.z,
+ * `localhost`), i.e. those not reachable from the network.
+ *
+ * @param host an address as accepted by {@link parseListenSpec}
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  return isIPv4(v4) && v4.startsWith('127.');
+}
+
+/**
+ * Formats `host:port` for display, bracketing IPv6 hosts (`[::1]:5901`).
+ *
+ * @param host address without brackets
+ * @param port TCP port
+ */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -1,0 +1,182 @@
+import { MockAgent } from 'undici';
+import { describe, expect, it } from 'vitest';
+import { ApiError, NetworkError, TimeoutError } from '../../src/http/errors.js';
+import { redactBody, redactHeaders, redactUrl } from '../../src/http/redact.js';
+import { parseRetryAfter, retryDelay } from '../../src/http/retry.js';
+import { Session, type TokenProvider } from '../../src/http/session.js';
+import { Transport } from '../../src/http/transport.js';
+import { Authenticator } from '../../src/identity/keystone.js';
+
+const NOVA = 'http://nova.test:8774';
+
+function mock() {
+  const agent = new MockAgent();
+  agent.disableNetConnect();
+  return { agent, pool: agent.get(NOVA) };
+}
+
+function transport(agent: MockAgent, extra: Partial<ConstructorParameters<typeof Transport>[0]> = {}) {
+  const sleeps: number[] = [];
+  const t = new Transport({ timeoutSeconds: 5, dispatcher: agent, sleep: async (ms) => { sleeps.push(ms); }, ...extra });
+  return { t, sleeps };
+}
+
+describe('retry policy', () => {
+  it('retries idempotent methods only, on 503/429 and connection errors, bounded', () => {
+    expect(retryDelay(1, 'GET', { status: 503 }, undefined, undefined, () => 0.5)).toBe(500);
+    expect(retryDelay(2, 'GET', { status: 503 }, undefined, undefined, () => 0.5)).toBe(1000);
+    expect(retryDelay(1, 'DELETE', { code: 'ECONNRESET' }, undefined)).not.toBeNull();
+    expect(retryDelay(1, 'POST', { status: 503 }, undefined)).toBeNull();
+    expect(retryDelay(1, 'GET', { status: 500 }, undefined)).toBeNull();
+    expect(retryDelay(4, 'GET', { status: 503 }, undefined)).toBeNull();
+  });
+  it('honours Retry-After, in seconds or as a date, and gives up when it is too long', () => {
+    expect(parseRetryAfter('2')).toBe(2000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6_000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(retryDelay(1, 'GET', { status: 429 }, 2000)).toBe(2000);
+    expect(retryDelay(1, 'GET', { status: 429 }, 3_600_000)).toBeNull();
+  });
+});
+
+describe('redaction', () => {
+  it('removes token headers, token query values and secret JSON fields', () => {
+    expect(redactHeaders({ 'X-Auth-Token': 'gAAAA', 'x-subject-token': 'gBBBB', Accept: 'a' })).toEqual({
+      'X-Auth-Token': '<redacted>', 'x-subject-token': '<redacted>', Accept: 'a',
+    });
+    expect(redactUrl('http://h:6080/vnc_auto.html?path=%3Ftoken%3Dabc-123&x=1')).toBe('http://h:6080/vnc_auto.html?path=%3Ftoken%3D<redacted>&x=1');
+    expect(redactUrl('ws://h:6083/?token=abc')).toBe('ws://h:6083/?token=<redacted>');
+    const body = JSON.stringify({ auth: { identity: { password: { user: { name: 'u', password: 'hunter2' } }, token: { id: 'gAAAA' }, application_credential: { id: 'ac', secret: 's3' } } } });
+    const red = redactBody(body);
+    expect(red).not.toMatch(/hunter2|gAAAA|s3"/);
+    expect(red).toContain('"name":"u"');
+    expect(red).toContain('"id":"ac"');
+    expect(redactBody('{"remote_console":{"url":"http://h/?token=zzz"}}')).not.toContain('zzz');
+  });
+});
+
+describe('Transport', () => {
+  it('turns a Nova fault into one line with the server message and request id', async () => {
+    const { agent, pool } = mock();
+    pool.intercept({ path: '/v2.1/servers/x', method: 'GET' }).reply(404, { itemNotFound: { code: 404, message: 'Instance x could not be found.' } }, { headers: { 'x-openstack-request-id': 'req-1' } });
+    const { t } = transport(agent);
+    const err = await t.request({ method: 'GET', url: `${NOVA}/v2.1/servers/x`, service: 'compute' }).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.status).toBe(404);
+    expect(err.fault).toBe('itemNotFound');
+    expect(err.message).toBe('GET http://nova.test:8774/v2.1/servers/x failed: Instance x could not be found. (HTTP 404, request req-1)');
+  });
+
+  it('says so when a proxy answers with an HTML page', async () => {
+    const { agent, pool } = mock();
+    pool.intercept({ path: '/v2.1/servers/detail', method: 'GET' }).reply(502, '<html><head><title>502 Bad Gateway</title></head></html>', { headers: { 'content-type': 'text/html' } });
+    const err = await transport(agent).t.request({ method: 'GET', url: `${NOVA}/v2.1/servers/detail`, service: 'compute' }).catch((e) => e);
+    expect(err.message).toMatch(/502 Bad Gateway \(an HTML page, not an API answer: check the endpoint URL\)/);
+  });
+
+  it('retries a GET after 503 with Retry-After, then succeeds', async () => {
+    const { agent, pool } = mock();
+    pool.intercept({ path: '/v2.1/flavors', method: 'GET' }).reply(503, 'busy', { headers: { 'retry-after': '1' } });
+    pool.intercept({ path: '/v2.1/flavors', method: 'GET' }).reply(200, { flavors: [] });
+    const { t, sleeps } = transport(agent);
+    const res = await t.request({ method: 'GET', url: `${NOVA}/v2.1/flavors`, service: 'compute' });
+    expect(res.status).toBe(200);
+    expect(sleeps).toEqual([1000]);
+  });
+
+  it('never retries a POST', async () => {
+    const { agent, pool } = mock();
+    pool.intercept({ path: '/v2.1/servers/a/action', method: 'POST' }).reply(503, 'busy');
+    const { t, sleeps } = transport(agent);
+    await expect(t.request({ method: 'POST', url: `${NOVA}/v2.1/servers/a/action`, json: {}, service: 'compute' })).rejects.toMatchObject({ status: 503 });
+    expect(sleeps).toEqual([]);
+  });
+
+  it('maps a dropped connection to a NetworkError and retries a GET', async () => {
+    const { agent, pool } = mock();
+    pool.intercept({ path: '/x', method: 'GET' }).replyWithError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })).times(4);
+    const { t, sleeps } = transport(agent);
+    const err = await t.request({ method: 'GET', url: `${NOVA}/x`, service: 'compute' }).catch((e) => e);
+    expect(err).toBeInstanceOf(NetworkError);
+    expect(err.message).toMatch(/Cannot reach http:\/\/nova.test:8774 .*connection reset/);
+    expect(sleeps.length).toBe(3);
+  });
+
+  it('times out a slow server', async () => {
+    const { agent, pool } = mock();
+    pool.intercept({ path: '/slow', method: 'GET' }).reply(200, 'late').delay(3000);
+    const t = new Transport({ timeoutSeconds: 0.2, dispatcher: agent, retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 } });
+    await expect(t.request({ method: 'GET', url: `${NOVA}/slow`, service: 'compute' })).rejects.toBeInstanceOf(TimeoutError);
+  });
+
+  it('logs requests under --debug with secrets redacted', async () => {
+    const { agent, pool } = mock();
+    pool.intercept({ path: '/v3/auth/tokens', method: 'POST' }).reply(201, { token: { expires_at: 'x' } }, { headers: { 'x-subject-token': 'gAAAAsecret' } });
+    const lines: string[] = [];
+    const t = new Transport({ timeoutSeconds: 5, dispatcher: agent, debug: (l) => lines.push(l) });
+    await t.request({ method: 'POST', url: `${NOVA}/v3/auth/tokens`, json: { password: 'hunter2' }, headers: { 'X-Auth-Token': 'gAAAAold' }, service: 'identity' });
+    const all = lines.join('\n');
+    expect(all).toContain('REQ: POST http://nova.test:8774/v3/auth/tokens');
+    expect(all).toContain('x-subject-token: <redacted>');
+    expect(all).not.toMatch(/hunter2|gAAAA/);
+  });
+});
+
+class Tokens implements TokenProvider {
+  n = 0;
+  current?: string;
+  auths = 0;
+  async getToken() {
+    if (!this.current) {
+      this.auths++;
+      await new Promise((r) => setTimeout(r, 10));
+      this.current = `tok${++this.n}`;
+    }
+    return this.current;
+  }
+  async invalidate(t: string) {
+    if (this.current === t) this.current = undefined;
+  }
+}
+
+describe('Session', () => {
+  it('re-authenticates once on 401 and replays the request with the new token', async () => {
+    const { agent, pool } = mock();
+    pool.intercept({ path: '/s', method: 'GET', headers: { 'x-auth-token': 'tok1' } }).reply(401, { error: { code: 401, message: 'The request you have made requires authentication.' } });
+    pool.intercept({ path: '/s', method: 'GET', headers: { 'x-auth-token': 'tok2' } }).reply(200, '{"ok":true}');
+    const tokens = new Tokens();
+    const s = new Session(transport(agent).t, tokens);
+    const res = await s.request({ method: 'GET', url: `${NOVA}/s`, service: 'compute' });
+    expect(res.text).toBe('{"ok":true}');
+    expect(tokens.auths).toBe(2);
+    expect(s.reauthCount).toBe(1);
+  });
+
+  it('gives up after the replay also gets 401 (no loop)', async () => {
+    const { agent, pool } = mock();
+    pool.intercept({ path: '/s', method: 'GET' }).reply(401, { error: { code: 401, message: 'nope' } }).times(2);
+    const tokens = new Tokens();
+    const s = new Session(transport(agent).t, tokens);
+    await expect(s.request({ method: 'GET', url: `${NOVA}/s`, service: 'compute' })).rejects.toMatchObject({ status: 401 });
+    expect(tokens.auths).toBe(2);
+  });
+
+  it('shares one re-authentication among concurrent requests (real Authenticator)', async () => {
+    const { agent, pool } = mock();
+    const ks = agent.get('http://ks.test:5000');
+    let issued = 0;
+    ks.intercept({ path: '/v3/auth/tokens', method: 'POST' })
+      .reply(() => ({ statusCode: 201, data: { token: { expires_at: new Date(Date.now() + 3600_000).toISOString(), catalog: [] } }, responseOptions: { headers: { 'x-subject-token': `tok${++issued}` } } }))
+      .times(3);
+    pool.intercept({ path: /\/c\d/, method: 'GET', headers: { 'x-auth-token': 'tok1' } }).reply(401, { error: { code: 401, message: 'expired' } }).times(5);
+    pool.intercept({ path: /\/c\d/, method: 'GET', headers: { 'x-auth-token': 'tok2' } }).reply(200, '{}').times(5);
+    const t = transport(agent).t;
+    const cfg = { auth: { authUrl: 'http://ks.test:5000/v3', method: { type: 'password', username: 'u', password: 'p', userDomainId: 'default' } }, interface: 'public', insecure: false, cache: false, timeoutSeconds: 5 } as const;
+    const auth = new Authenticator(cfg as never, t, null);
+    await auth.getToken();
+    const s = new Session(t, auth);
+    await Promise.all([1, 2, 3, 4, 5].map((i) => s.request({ method: 'GET', url: `${NOVA}/c${i}`, service: 'compute' })));
+    expect(auth.authCount).toBe(2);
+    expect(issued).toBe(2);
+  });
+});

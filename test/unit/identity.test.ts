@@ -1,0 +1,122 @@
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { selectEndpoint, type CatalogService } from '../../src/identity/catalog.js';
+import { authRequestBody } from '../../src/identity/keystone.js';
+import { cacheKey, FileTokenStore, KeychainTokenStore, type CachedToken } from '../../src/identity/token-cache.js';
+import type { AuthOptions } from '../../src/config/options.js';
+
+const catalog: CatalogService[] = [
+  {
+    type: 'compute',
+    endpoints: [
+      { interface: 'public', region_id: 'R1', url: 'https://pub.r1/v2.1/' },
+      { interface: 'internal', region_id: 'R1', url: 'http://int.r1/v2.1' },
+      { interface: 'public', region: 'R2', url: 'https://pub.r2/v2.1' },
+    ],
+  },
+  { type: 'image', endpoints: [{ interface: 'public', region_id: 'R1', url: 'https://img' }] },
+];
+
+describe('selectEndpoint', () => {
+  it('matches type, interface and region (region_id, then region)', () => {
+    expect(selectEndpoint(catalog, 'compute', 'public', 'R1')).toBe('https://pub.r1/v2.1');
+    expect(selectEndpoint(catalog, 'compute', 'internal', 'R1')).toBe('http://int.r1/v2.1');
+    expect(selectEndpoint(catalog, 'compute', 'public', 'R2')).toBe('https://pub.r2/v2.1');
+    expect(selectEndpoint(catalog, 'compute', 'internal')).toBe('http://int.r1/v2.1');
+  });
+  it('asks for a region when several offer the interface', () => {
+    expect(() => selectEndpoint(catalog, 'compute', 'public')).toThrow(/several regions \(R1, R2\).*--os-region-name/);
+  });
+  it('names what is missing and what exists', () => {
+    expect(() => selectEndpoint(catalog, 'compute', 'admin', 'R1')).toThrow(/No admin endpoint for the compute service in region 'R1'; the catalog offers public@R1, internal@R1, public@R2/);
+    expect(() => selectEndpoint(catalog, 'volumev3', 'public')).toThrow(/no 'volumev3' service \(it has: compute, image\)/);
+    expect(() => selectEndpoint([], 'compute', 'public')).toThrow(/catalog is empty.*OS_PROJECT_NAME/);
+  });
+});
+
+describe('authRequestBody', () => {
+  it('password with project scope', () => {
+    const auth: AuthOptions = {
+      authUrl: 'http://k/v3',
+      method: { type: 'password', username: 'u', password: 'p', userDomainName: 'D' },
+      scope: { project: { name: 'pr', domainId: 'default' } },
+    };
+    expect(authRequestBody(auth)).toEqual({
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: 'u', domain: { name: 'D' }, password: 'p' } } },
+        scope: { project: { name: 'pr', domain: { id: 'default' } } },
+      },
+    });
+  });
+  it('application credential never carries a scope', () => {
+    const body = authRequestBody({ authUrl: 'x', method: { type: 'application_credential', id: 'i', secret: 's' }, scope: { project: { id: 'p' } } });
+    expect(body).toEqual({ auth: { identity: { methods: ['application_credential'], application_credential: { id: 'i', secret: 's' } } } });
+  });
+  it('token with domain scope', () => {
+    expect(authRequestBody({ authUrl: 'x', method: { type: 'token', token: 't' }, scope: { domain: { id: 'd' } } })).toEqual({
+      auth: { identity: { methods: ['token'], token: { id: 't' } }, scope: { domain: { id: 'd' } } },
+    });
+  });
+});
+
+describe('cacheKey', () => {
+  const a: AuthOptions = { authUrl: 'http://k/v3', method: { type: 'password', username: 'u', password: 'p1', userDomainId: 'default' }, scope: { project: { name: 'x', domainId: 'default' } } };
+  it('is stable, secret-free, and differs by user, scope and region', () => {
+    const k = cacheKey(a, 'R1');
+    expect(k).toMatch(/^[0-9a-f]{64}$/);
+    expect(cacheKey({ ...a, method: { ...a.method, password: 'other' } as never }, 'R1')).toBe(k);
+    expect(cacheKey(a, 'R2')).not.toBe(k);
+    expect(cacheKey({ ...a, scope: { project: { name: 'y', domainId: 'default' } } }, 'R1')).not.toBe(k);
+    expect(cacheKey({ ...a, method: { ...a.method, username: 'v' } as never }, 'R1')).not.toBe(k);
+  });
+});
+
+const entry: CachedToken = { token: 'gAAAA-secret', expiresAt: Date.now() + 3600_000, catalog };
+
+describe('FileTokenStore', () => {
+  it('writes 0600 files in a 0700 folder, atomically, and reads them back', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'ncli-cache-')), 'ncli', 'tokens');
+    const s = new FileTokenStore(dir);
+    await s.set('k1', entry);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'k1.json')).mode & 0o777).toBe(0o600);
+    expect(await s.get('k1')).toEqual(entry);
+    expect(readdirSync(dir)).toEqual(['k1.json']);
+    await s.set('k2', entry);
+    expect(await s.clear()).toBe(2);
+    expect(await s.get('k1')).toBeUndefined();
+  });
+  it('survives many concurrent writers without a torn file', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'ncli-cache-')), 'tokens');
+    const s = new FileTokenStore(dir);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => s.set('k', { ...entry, token: `t${i}` })));
+    const got = await s.get('k');
+    expect(got?.token).toMatch(/^t\d+$/);
+    expect(readdirSync(dir)).toEqual(['k.json']);
+  });
+});
+
+describe('KeychainTokenStore', () => {
+  it('uses the keychain, and falls back to the file when it fails', async () => {
+    const mem = new Map<string, string>();
+    let broken = false;
+    const keytar = {
+      getPassword: async (_s: string, a: string) => { if (broken) throw new Error('Cannot autolaunch D-Bus'); return mem.get(a) ?? null; },
+      setPassword: async (_s: string, a: string, p: string) => { if (broken) throw new Error('Cannot autolaunch D-Bus'); mem.set(a, p); },
+      deletePassword: async (_s: string, a: string) => mem.delete(a),
+      findCredentials: async () => [...mem].map(([account, password]) => ({ account, password })),
+    };
+    const file = new FileTokenStore(join(mkdtempSync(join(tmpdir(), 'ncli-kc-')), 'tokens'));
+    const s = new KeychainTokenStore(keytar, file);
+    await s.set('k', entry);
+    expect(JSON.parse(mem.get('k')!)).toEqual(entry);
+    expect(await file.get('k')).toBeUndefined();
+    expect(await s.get('k')).toEqual(entry);
+    broken = true;
+    await s.set('k2', entry);
+    expect(s.kind).toBe('file');
+    expect(await file.get('k2')).toEqual(entry);
+  });
+});
