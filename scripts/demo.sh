@@ -36,7 +36,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[ -x /usr/bin/gvnccapture ] || die "gvnccapture is missing: apt-get install gvncviewer"
+if [ ! -x /usr/bin/gvnccapture ]; then
+  # a real RFB 3.8 VNC client that saves a PNG (Debian package gvncviewer)
+  step "Installing gvncviewer (gvnccapture), the VNC client the demo captures with"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends gvncviewer; } \
+    || die "could not install gvncviewer (apt-get install gvncviewer)"
+fi
 if [ ! -f "$ROOT/dist/manifest.json" ]; then
   step "Building ncli (npm run build)"
   npm run build --silent
