@@ -11,10 +11,10 @@
  * user (or application credential, or a hash of the token) and project scope; so TAB can
  * compute it from clouds.yaml, the environment and the `--os-*` options typed.
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { cacheDir, ensurePrivateDir, readJsonFile, writePrivateFile } from '../config/cache-files.js';
 import type { ResolvedConfig } from '../config/options.js';
+import { scopeKey } from '../config/scope-key.js';
 
 /** What is cached: servers and flavors. */
 export type NameKind = 'server' | 'flavor';
@@ -41,15 +41,7 @@ export const MAX_ITEMS = 20_000;
  * application credential, or a hash of the token: never a secret) and project scope of `cfg`.
  */
 export function namesScopeKey(cfg: Pick<ResolvedConfig, 'auth' | 'regionName'>): string {
-  const m = cfg.auth.method;
-  const who =
-    m.type === 'password'
-      ? ['password', m.userId ?? '', m.username ?? '', m.userDomainId ?? '', m.userDomainName ?? '']
-      : m.type === 'application_credential'
-        ? ['appcred', m.id ?? '', m.name ?? '', m.userId ?? '', m.username ?? '', m.userDomainId ?? '', m.userDomainName ?? '']
-        : ['token', createHash('sha256').update(m.token).digest('hex')];
-  const parts = ['names/1', cfg.auth.authUrl, cfg.regionName ?? '', ...who, JSON.stringify(cfg.auth.scope ?? null)];
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  return scopeKey(cfg.auth, cfg.regionName, 'names/1');
 }
 
 /** `<cache dir>/names`. */

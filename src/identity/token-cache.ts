@@ -8,11 +8,11 @@
  * keytar is an optional native dependency, loaded lazily: when it is missing, fails to load, or
  * no keychain answers (no D-Bus session, locked keyring), ncli falls back silently to the file.
  */
-import { createHash } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, readJsonFile, writePrivateFile } from '../config/cache-files.js';
 import type { AuthOptions } from '../config/options.js';
+import { scopeKey } from '../config/scope-key.js';
 import type { CatalogService } from './catalog.js';
 
 /** What is cached for one identity + scope + region. Times are epoch milliseconds. */
@@ -41,15 +41,7 @@ export interface TokenStore {
  * of the token given), user domain, scope and region. Never contains a secret.
  */
 export function cacheKey(auth: AuthOptions, region: string | undefined): string {
-  const m = auth.method;
-  const who =
-    m.type === 'password'
-      ? ['password', m.userId ?? '', m.username ?? '', m.userDomainId ?? '', m.userDomainName ?? '']
-      : m.type === 'application_credential'
-        ? ['appcred', m.id ?? '', m.name ?? '', m.userId ?? '', m.username ?? '', m.userDomainId ?? '', m.userDomainName ?? '']
-        : ['token', createHash('sha256').update(m.token).digest('hex')];
-  const parts = [auth.authUrl, ...who, JSON.stringify(auth.scope ?? null), region ?? ''];
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  return scopeKey(auth, region, 'token/1');
 }
 
 function isEntry(v: unknown): v is CachedToken {

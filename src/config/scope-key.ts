@@ -1,0 +1,23 @@
+/**
+ * The one key of "who, where, scoped to what" that the token cache and the completion names cache
+ * are filed under: a sha256 hex of the Keystone URL, region, identity (user ID or name and domain,
+ * application credential, or a hash of the token given: never a secret) and scope.
+ */
+import { createHash } from 'node:crypto';
+import type { AuthOptions } from './options.js';
+
+/**
+ * @param namespace keeps the users of the key apart (`token/1`, `names/1`)
+ * @returns 64 hex characters
+ */
+export function scopeKey(auth: AuthOptions, region: string | undefined, namespace: string): string {
+  const m = auth.method;
+  const who =
+    m.type === 'password'
+      ? ['password', m.userId ?? '', m.username ?? '', m.userDomainId ?? '', m.userDomainName ?? '']
+      : m.type === 'application_credential'
+        ? ['appcred', m.id ?? '', m.name ?? '', m.userId ?? '', m.username ?? '', m.userDomainId ?? '', m.userDomainName ?? '']
+        : ['token', createHash('sha256').update(m.token).digest('hex')];
+  const parts = [namespace, auth.authUrl, region ?? '', ...who, JSON.stringify(auth.scope ?? null)];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
