@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEscapeFilter, initialEscapeState, scanEscape } from '../../../src/tunnel/forwarder.js';
+import { createEscapeFilter, initialEscapeState, scanEscape } from '../../../src/tunnel/escape.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 

@@ -4,7 +4,8 @@ import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { REPLAY_LIMIT, forwardLocal, forwardStdio, type TunnelOptions } from '../../../src/tunnel/forwarder.js';
+import { forwardLocal, forwardStdio } from '../../../src/tunnel/forwarder.js';
+import { REPLAY_LIMIT, type TunnelOptions } from '../../../src/tunnel/session.js';
 import { TunnelError } from '../../../src/tunnel/errors.js';
 import {
   closedPort,
