@@ -10,11 +10,11 @@
  * `kubectl port-forward`; `--stdio` with the `~.` escape follows larsks/novaconsole.
  */
 import { readFileSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
 import { arg, command, type Args } from '../cli/spec.js';
 import type { Context } from '../cli/context.js';
 import { UsageError } from '../cli/errors.js';
-import { CONSOLE_TYPES, ConsoleError, getConsoleLog, getConsoleUrl, type ConsoleType, type ConsoleUrl } from '../compute/consoles.js';
+import { cachingResolver, CONSOLE_TYPES, ConsoleError, getConsoleLog, getConsoleUrl, type ConsoleType, type ConsoleUrl } from '../compute/consoles.js';
+import { openExternal } from '../cli/open.js';
 import { findServer } from '../compute/find.js';
 import { redactUrl } from '../http/redact.js';
 
@@ -27,12 +27,6 @@ const OPEN = arg('--open', 'Also open the URL in the default browser (it is prin
 
 /** Console types a tunnel can carry: those served by a websockify-based Nova proxy. */
 export const TUNNEL_TYPES = ['novnc', 'serial', 'spice-html5'] as const;
-
-/** Milliseconds after a refresh during which other sessions' refresh requests reuse its URL. */
-export const REFRESH_COALESCE_MS = 3_000;
-
-/** How long `--open`/`--viewer` wait for the opener to fail before assuming it worked, ms. */
-const OPENER_GRACE_MS = 1_500;
 
 // ---------------------------------------------------------------------------
 // get-vnc, get-spice, get-serial, get-rdp, get-mks
@@ -133,62 +127,6 @@ export const do_log = command(
 // ---------------------------------------------------------------------------
 // tunnel
 // ---------------------------------------------------------------------------
-
-/**
- * A `resolveUrl(fresh)` for the tunnel: the first call (or a prefetch) asks `fetchUrl` once and
- * every later `fresh=false` call reuses that URL (a console token can be used many times within
- * its TTL); `fresh=true` (the proxy refused the token) asks again, except that refreshes asked for
- * within {@link REFRESH_COALESCE_MS} of the last one share it (several connections refused at once
- * cause one request). A failed fetch is not cached.
- *
- * @param fetchUrl asks Nova for a console URL
- * @param debug `--debug` sink (messages carry no token)
- * @param now clock, milliseconds
- */
-export function cachingResolver(
-  fetchUrl: () => Promise<string>,
-  debug: (line: string) => void = () => {},
-  now: () => number = Date.now,
-): (fresh: boolean) => Promise<string> {
-  let current: Promise<string> | undefined;
-  let settledAt: number | undefined;
-  let pending = false;
-  let fetches = 0;
-  const start = (): Promise<string> => {
-    fetches += 1;
-    const n = fetches;
-    pending = true;
-    settledAt = undefined;
-    const p = fetchUrl();
-    current = p;
-    p.then(
-      () => {
-        if (current === p) {
-          pending = false;
-          settledAt = now();
-          debug(`console: got console URL #${n} from Nova`);
-        }
-      },
-      () => {
-        if (current === p) {
-          pending = false;
-          current = undefined;
-        }
-      },
-    );
-    return p;
-  };
-  return (fresh) => {
-    if (!current) return start();
-    if (!fresh) return current;
-    if (pending || (settledAt !== undefined && now() - settledAt < REFRESH_COALESCE_MS)) {
-      debug('console: the proxy refused the console token; a fresh console URL was just fetched, reusing it');
-      return current;
-    }
-    debug('console: the proxy refused the console token (expired?); asking Nova for a fresh console URL');
-    return start();
-  };
-}
 
 /** `--os-cacert`/`--insecure` as the tunnel wants them. */
 async function tlsOptions(ctx: Context, urlMode: boolean): Promise<{ ca?: Buffer; insecure?: boolean }> {
@@ -359,47 +297,3 @@ export const do_tunnel = command(
     return 0;
   },
 );
-
-// ---------------------------------------------------------------------------
-// opening a browser or viewer
-// ---------------------------------------------------------------------------
-
-function exitCodeWithin(child: ChildProcess, ms: number): Promise<number | null | undefined> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(undefined);
-    }, ms);
-    const onExit = (code: number | null): void => {
-      clearTimeout(timer);
-      resolve(code);
-    };
-    child.once('exit', onExit);
-  });
-}
-
-/**
- * Opens `target` with the desktop's handler (the `open` package, imported only here). Never
- * fails the command: when there is no graphical session (SSH) or the opener fails, it warns on
- * stderr. The warning never contains `target` (it may hold a console token).
- */
-async function openExternal(ctx: Context, target: string, what: string, fallback: string): Promise<void> {
-  const env = ctx.io.env;
-  if (process.platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY && !env.BROWSER) {
-    ctx.warn(`Warning: cannot open ${what}: no graphical session here (DISPLAY is not set, e.g. over SSH); ${fallback}.`);
-    return;
-  }
-  try {
-    const { default: open } = await import('open');
-    const child = await open(target);
-    const code = await exitCodeWithin(child, OPENER_GRACE_MS);
-    if (typeof code === 'number' && code !== 0) {
-      ctx.warn(`Warning: cannot open ${what}: the desktop opener exited with code ${code}; ${fallback}.`);
-    } else {
-      ctx.debug(`opened ${redactUrl(target)}`);
-    }
-  } catch (e) {
-    ctx.warn(`Warning: cannot open ${what} (${redactUrl((e as Error).message)}); ${fallback}.`);
-  }
-}

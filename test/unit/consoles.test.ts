@@ -5,7 +5,7 @@
  */
 import { MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { cachingResolver, REFRESH_COALESCE_MS } from '../../src/commands/console.js';
+import { cachingResolver, REFRESH_COALESCE_MS } from '../../src/compute/consoles.js';
 import { ComputeClient } from '../../src/compute/client.js';
 import {
   CONSOLE_TYPES,
