@@ -27,6 +27,7 @@ const WARMUP = num('BENCH_WARMUP', QUICK ? 1 : 2);
 const PEER_RUNS = num('BENCH_PEER_RUNS', QUICK ? 3 : 5);
 const PEER_WARMUP = num('BENCH_PEER_WARMUP', 1);
 const RSS_RUNS = QUICK ? 1 : 3;
+const ROUNDS = num('BENCH_ROUNDS', QUICK ? 1 : 2);
 const MiB = 1024 * 1024;
 
 const STAMP = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, 'Z');
@@ -74,7 +75,11 @@ const quantile = (xs, p) => {
 const fmtMs = (s) => (s === undefined || Number.isNaN(s) ? 'n/a' : s >= 1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(0)} ms`);
 const fmtX = (r) => (r === undefined || !Number.isFinite(r) ? 'n/a' : r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(2)}×`);
 const UUID_ROW = /^[|│]\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\s*[|│]/gm;
-const countRows = (text) => new Set([...text.matchAll(UUID_ROW)].map((m) => m[1])).size;
+/** Rows of a printed table: distinct server UUIDs in the first column, or (flavors) data lines. */
+const countRows = (text, by) =>
+  by === 'lines'
+    ? Math.max(0, (text.match(/^[|│]/gm) || []).length - 1)
+    : new Set([...text.matchAll(UUID_ROW)].map((m) => m[1])).size;
 
 function run(argv, env, opts = {}) {
   return spawnSync(argv[0], argv.slice(1), { env, cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20, timeout: 300000, ...opts });
@@ -95,19 +100,51 @@ function hyperfine(argv, env, o) {
     return { error: `hyperfine failed (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}` };
   }
   const x = JSON.parse(readFileSync(file, 'utf8')).results[0];
+  return stats(cmdline(argv), x.times, x.times.map(() => x.user + x.system));
+}
+
+/** Summary of run times (seconds) and per-run CPU (seconds; hyperfine gives a mean per command). */
+function stats(command, times, cpus) {
+  const mean = times.reduce((a, b) => a + b, 0) / times.length;
   return {
-    command: cmdline(argv),
-    runs: x.times.length,
-    median: x.median,
-    mean: x.mean,
-    stddev: x.stddev,
-    min: x.min,
-    max: x.max,
-    q1: quantile(x.times, 0.25),
-    q3: quantile(x.times, 0.75),
-    cpu: x.user + x.system,
-    times: x.times,
+    command,
+    runs: times.length,
+    median: median(times),
+    mean,
+    stddev: Math.sqrt(times.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, times.length - 1)),
+    min: Math.min(...times),
+    max: Math.max(...times),
+    q1: quantile(times, 0.25),
+    q3: quantile(times, 0.75),
+    cpu: cpus.reduce((a, b) => a + b, 0) / cpus.length,
+    times,
+    cpus,
   };
+}
+
+/**
+ * Several commands measured in ROUNDS interleaved rounds (A B C, A B C, …), each round a hyperfine
+ * run of RUNS/ROUNDS, so that a burst of load from elsewhere hits every command alike.
+ * @param {{key: string, argv: string[], env: object, prepare?: string, secret?: string}[]} list
+ */
+function interleaved(caseId, list, runs, warmup) {
+  const rounds = Math.max(1, Math.min(ROUNDS, runs));
+  const acc = Object.fromEntries(list.map((x) => [x.key, { times: [], cpus: [], command: undefined, error: undefined }]));
+  for (let r = 0; r < rounds; r++) {
+    const n = Math.round((runs * (r + 1)) / rounds) - Math.round((runs * r) / rounds);
+    for (const x of list) {
+      const a = acc[x.key];
+      if (a.error) continue;
+      const st = hyperfine(x.argv, x.env, { name: `${caseId}.${x.key}.r${r + 1}`, runs: n, warmup: r === 0 ? warmup : 1, prepare: x.prepare, secret: x.secret });
+      if (st.error) a.error = st.error;
+      else {
+        a.times.push(...st.times);
+        a.cpus.push(...st.cpus);
+        a.command = st.command;
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(acc).map(([k, a]) => [k, a.error ? { error: a.error } : stats(a.command, a.times, a.cpus)]));
 }
 
 /** Peak RSS (KiB → MiB) of a command under GNU time, median of `n` runs; also the first run's stdout. */
@@ -144,7 +181,7 @@ function ncliRequests(argv, env) {
     if (!cur) continue;
     m = /^DEBUG {3}([A-Za-z0-9-]+): (.*)$/.exec(line);
     if (m) cur.headers[m[1]] = m[2];
-    else if (/^DEBUG {3}[[{]/.test(line)) cur.body = line.slice(9);
+    else if (/^DEBUG {3}[[{]/.test(line)) cur.body = line.slice(8);
   }
   return { exitCode: r.status, requests: reqs };
 }
@@ -175,7 +212,7 @@ function ncliHas(group, command) {
 const BENCH_G = ['--os-project-name', PROJECT];
 const CASES = [
   { id: 'server-list', title: 'server list', ncli: ['server', 'list'], openstack: ['server', 'list', '--limit', '-1'], nova: ['list', '--limit', '-1'], rows: true, floor: 'api' },
-  { id: 'flavor-list', title: 'flavor list', ncli: ['flavor', 'list'], openstack: ['flavor', 'list'], nova: ['flavor-list'], rows: true, floor: 'api' },
+  { id: 'flavor-list', title: 'flavor list', ncli: ['flavor', 'list'], openstack: ['flavor', 'list'], nova: ['flavor-list'], rows: 'lines', floor: 'api' },
   { id: 'server-show', title: 'server show vm1', ncli: ['server', 'show', 'vm1'], openstack: ['server', 'show', 'vm1'], nova: ['show', 'vm1'], floor: 'api' },
   {
     id: 'console-get-vnc', title: 'console get-vnc vm1', ncli: ['console', 'get-vnc', 'vm1'],
@@ -212,27 +249,24 @@ function runCase(c) {
   run([NCLI, ...(c.globals ?? []), 'token', 'issue', '-f', 'value', '-c', 'id'], warmEnv);
   run(ncliArgv, warmEnv);
 
-  log(`${c.id}: node -e 0`);
-  res.clients.node = hyperfine(['node', '-e', '0'], BASE_ENV, { name: `${c.id}.node`, ...fast });
+  const list = [{ key: 'node', argv: ['node', '-e', '0'], env: BASE_ENV }];
+  let token;
   if (c.floor === 'api') {
     const { requests } = ncliRequests([...(c.globals ?? []), ...c.ncli], warmEnv);
     res.requests = requests.map((r) => `${r.method} ${r.url.replace(/^https?:\/\/[^/]+/, '')}`);
-    const token = run([NCLI, ...(c.globals ?? []), 'token', 'issue', '-f', 'value', '-c', 'id'], warmEnv).stdout.trim();
-    if (requests.length && token) {
-      log(`${c.id}: curl (${requests.length} request${requests.length > 1 ? 's' : ''})`);
-      const argv = curlArgv(requests, token);
-      res.clients.curl = hyperfine(argv, BASE_ENV, { name: `${c.id}.curl`, ...fast, secret: token });
-      if (res.clients.curl.command) res.clients.curl.command = res.clients.curl.command.split(token).join('$TOKEN');
-    } else {
-      res.notes.push('could not read ncli\'s requests for the curl floor');
-    }
+    token = run([NCLI, ...(c.globals ?? []), 'token', 'issue', '-f', 'value', '-c', 'id'], warmEnv).stdout.trim();
+    if (requests.length && token) list.push({ key: 'curl', argv: curlArgv(requests, token), env: BASE_ENV, secret: token });
+    else res.notes.push("could not read ncli's requests for the curl floor");
   }
-  log(`${c.id}: ncli warm`);
-  res.clients.ncliWarm = hyperfine(ncliArgv, warmEnv, { name: `${c.id}.ncli-warm`, ...fast });
-  log(`${c.id}: ncli cold`);
-  res.clients.ncliCold = COLD_BY_FLAG
-    ? hyperfine([NCLI, '--no-cache', ...(c.globals ?? []), ...c.ncli], coldEnv, { name: `${c.id}.ncli-cold`, ...fast })
-    : hyperfine(ncliArgv, coldEnv, { name: `${c.id}.ncli-cold`, ...fast, prepare: `rm -rf ${COLD_DIR}` });
+  list.push({ key: 'ncliWarm', argv: ncliArgv, env: warmEnv });
+  list.push(
+    COLD_BY_FLAG
+      ? { key: 'ncliCold', argv: [NCLI, '--no-cache', ...(c.globals ?? []), ...c.ncli], env: coldEnv }
+      : { key: 'ncliCold', argv: ncliArgv, env: coldEnv, prepare: `rm -rf ${COLD_DIR}` },
+  );
+  log(`${c.id}: ${list.map((x) => x.key).join(', ')} (${fast.runs} runs in ${ROUNDS} interleaved rounds)`);
+  Object.assign(res.clients, interleaved(c.id, list, fast.runs, fast.warmup));
+  if (res.clients.curl?.command) res.clients.curl.command = res.clients.curl.command.split(token).join('$TOKEN');
   log(`${c.id}: openstack`);
   res.clients.openstack = hyperfine(['openstack', ...c.openstack], BASE_ENV, { name: `${c.id}.openstack`, ...slow });
   log(`${c.id}: nova`);
@@ -252,8 +286,8 @@ function runCase(c) {
   for (const [k, r] of Object.entries(rss)) {
     res.clients[k] ??= {};
     Object.assign(res.clients[k], { rssMiB: r.rssMiB, rssRuns: r.rssRuns, exitCode: r.exitCode });
-    if (c.rows && k !== 'node') res.clients[k].rows = countRows(r.stdout);
-    if (r.exitCode !== 0 && k !== 'node') res.notes.push(`${k} exited ${r.exitCode}: ${(r.stderr || '').trim().split('\n').slice(-1)[0]}`);
+    if (c.rows && k !== 'node') res.clients[k].rows = countRows(r.stdout, c.rows);
+    if (r.exitCode !== 0 && k !== 'node') res.notes.push(`${k} exited ${r.exitCode} in a peak-RSS run: ${(r.stderr || '').trim().split('\n').filter((l) => l && !/^\s+at /.test(l)).slice(-4).join(' | ')}`);
   }
   if (c.rows) {
     const counts = ['ncliWarm', 'openstack', 'nova'].map((k) => res.clients[k].rows);
@@ -355,14 +389,17 @@ const procStatus = (pid, key) => {
     return undefined;
   }
 };
-const procCpu = (pid) => {
+/** CPU seconds of a process (utime + stime), with `children` also of its reaped children (cutime + cstime). */
+const procCpu = (pid, children = false) => {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks (100/s)
+    const t = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
+    return t / 100; // clock ticks (100/s)
   } catch {
     return undefined;
   }
 };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startTunnel(wsPort, extraNode = []) {
   const argv = extraNode.length
@@ -378,7 +415,7 @@ async function tunnelBench() {
   const has = ncliHas('console', 'tunnel');
   res.available = has;
   const BYTES = num('BENCH_TUNNEL_BYTES', QUICK ? 256 * MiB : 512 * MiB);
-  const REPS = QUICK ? 1 : 3;
+  const REPS = QUICK ? 1 : 5;
   res.bytesPerRun = BYTES;
   // sources and websockify
   const bulk = start(['node', PEERS, 'source', 'bulk']);
@@ -387,7 +424,7 @@ async function tunnelBench() {
   const echoPort = JSON.parse((await firstLine(echo, /\{.*\}\n/))[0]).port;
   const wsBulk = await freePort();
   const wsEcho = await freePort();
-  start(['websockify', `127.0.0.1:${wsBulk}`, `127.0.0.1:${bulkPort}`]);
+  const wsfBulk = start(['websockify', `127.0.0.1:${wsBulk}`, `127.0.0.1:${bulkPort}`]);
   start(['websockify', `127.0.0.1:${wsEcho}`, `127.0.0.1:${echoPort}`]);
   await waitPort(wsBulk);
   await waitPort(wsEcho);
@@ -402,18 +439,24 @@ async function tunnelBench() {
   const paths = { tcp: ['tcp', `127.0.0.1:${bulkPort}`], ws: ['ws', `ws://127.0.0.1:${wsBulk}/`] };
   if (tun) paths.tunnel = ['tcp', `127.0.0.1:${tun.port}`];
   const tp = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
-  let tunCpu = 0;
+  // CPU seconds per GiB carried, per process: where the 2 cores go on each path
+  const cpu = Object.fromEntries(Object.keys(paths).map((k) => [k, { reader: 0, tunnel: 0, websockify: 0, source: 0 }]));
   for (let i = 0; i < REPS; i++) {
     for (const [k, [kind, target]] of Object.entries(paths)) {
-      const c0 = k === 'tunnel' ? procCpu(tun.proc.pid) : 0;
+      const before = { tunnel: tun ? procCpu(tun.proc.pid) : 0, websockify: procCpu(wsfBulk.pid, true), source: procCpu(bulk.pid) };
       const r = await reader(['bulk', kind, target, String(BYTES)]);
-      if (k === 'tunnel') tunCpu += procCpu(tun.proc.pid) - c0;
+      await sleep(300); // websockify reaps its per-connection child
+      const gib = r.bytes / (1024 * MiB);
+      cpu[k].reader += r.cpuSeconds / gib / REPS;
+      if (tun) cpu[k].tunnel += (procCpu(tun.proc.pid) - before.tunnel) / gib / REPS;
+      cpu[k].websockify += (procCpu(wsfBulk.pid, true) - before.websockify) / gib / REPS;
+      cpu[k].source += (procCpu(bulk.pid) - before.source) / gib / REPS;
       if (!r.ok) res.notes.push(`${k}: data check FAILED (bytes ${r.bytes})`);
       tp[k].push(r.bytes / r.seconds);
     }
   }
-  res.throughput = Object.fromEntries(Object.entries(tp).map(([k, v]) => [k, { medianBps: median(v), runsBps: v }]));
-  if (tun) res.tunnelCpuSecondsPerGiB = tunCpu / ((REPS * BYTES) / (1024 * MiB));
+  res.throughput = Object.fromEntries(Object.entries(tp).map(([k, v]) => [k, { medianBps: median(v), runsBps: v, cpuSecondsPerGiB: cpu[k] }]));
+  if (tun) res.tunnelCpuSecondsPerGiB = cpu.tunnel.tunnel;
 
   // latency: request/response round trips of 64 bytes, one at a time
   const COUNT = QUICK ? 500 : 2000;
@@ -567,7 +610,7 @@ async function main() {
       if (id === 'tunnel') continue;
       log(`profile: ${id}`);
       try {
-        profiles.push({ id, ...profileCommand({ name: id, args: prof[id].args, title: prof[id].title, env: envWith({ XDG_CACHE_HOME: WARM_DIR }), outDir: pdir }) });
+        profiles.push({ id, ...(await profileCommand({ name: id, args: prof[id].args, title: prof[id].title, env: envWith({ XDG_CACHE_HOME: WARM_DIR }), outDir: pdir })) });
       } catch (e) {
         profiles.push({ id, markdown: `#### Profile ${id}: failed (${e.message})` });
       }
@@ -668,17 +711,24 @@ function render(meta, cases, tunnel, targets, profiles) {
       const mb = (bps) => (bps === undefined ? 'n/a' : `${(bps / MiB).toFixed(0)} MiB/s`);
       const t = tunnel.throughput;
       L.push(`Source: a node TCP server writing a fixed pattern, endlessly; every byte is checked by the reader. ${tunnel.bytesPerRun / MiB} MiB per run, median of the runs.`, '');
-      L.push('| path | throughput | ÷ direct WebSocket | round trip (64 B) median / p99 |', '|---|---:|---:|---|');
+      L.push('| path | throughput | ÷ direct WebSocket | round trip (64 B) median / p99 | CPU s per GiB: source + websockify + tunnel + reader = total |', '|---|---:|---:|---|---|');
+      const cpuCell = (k) => {
+        const c = t[k]?.cpuSecondsPerGiB;
+        if (!c) return '';
+        const tot = c.source + c.websockify + (k === 'tunnel' ? c.tunnel : 0) + c.reader;
+        return `${c.source.toFixed(2)} + ${c.websockify.toFixed(2)} + ${k === 'tunnel' ? c.tunnel.toFixed(2) : '–'} + ${c.reader.toFixed(2)} = ${tot.toFixed(2)}`;
+      };
       const lat = (k) => (tunnel.latency?.[k] ? `${tunnel.latency[k].medianUs.toFixed(0)} µs / ${tunnel.latency[k].p99Us.toFixed(0)} µs` : 'n/a');
-      L.push(`| raw loopback TCP (reader ↔ source) | ${mb(t.tcp?.medianBps)} | ${fmtX(t.tcp?.medianBps / t.ws?.medianBps)} | ${lat('tcp')} |`);
-      L.push(`| direct WebSocket client (\`ws\`) ↔ websockify ↔ source | ${mb(t.ws?.medianBps)} | 1.00× | ${lat('ws')} |`);
+      L.push(`| raw loopback TCP (reader ↔ source) | ${mb(t.tcp?.medianBps)} | ${fmtX(t.tcp?.medianBps / t.ws?.medianBps)} | ${lat('tcp')} | ${cpuCell('tcp').replace(/ \+ [\d.]+ \+ – /, ' + – + – ')} |`);
+      L.push(`| direct WebSocket client (\`ws\`) ↔ websockify ↔ source | ${mb(t.ws?.medianBps)} | 1.00× | ${lat('ws')} | ${cpuCell('ws')} |`);
       L.push(
         t.tunnel
-          ? `| reader ↔ \`ncli console tunnel\` ↔ websockify ↔ source | ${mb(t.tunnel.medianBps)} | ${fmtX(t.tunnel.medianBps / t.ws.medianBps)} | ${lat('tunnel')} |`
-          : '| `ncli console tunnel` | skipped | | |',
+          ? `| reader ↔ \`ncli console tunnel\` ↔ websockify ↔ source | ${mb(t.tunnel.medianBps)} | ${fmtX(t.tunnel.medianBps / t.ws.medianBps)} | ${lat('tunnel')} | ${cpuCell('tunnel')} |`
+          : '| `ncli console tunnel` | skipped | | | |',
       );
       L.push('');
-      if (tunnel.tunnelCpuSecondsPerGiB !== undefined) L.push(`Tunnel process CPU: ${tunnel.tunnelCpuSecondsPerGiB.toFixed(2)} s per GiB carried.`, '');
+      const runs = (k) => (t[k]?.runsBps ?? []).map((b) => (b / MiB).toFixed(0)).join(', ');
+      L.push(`Runs (MiB/s): TCP ${runs('tcp')}; WebSocket ${runs('ws')}${t.tunnel ? `; tunnel ${runs('tunnel')}` : ''}.`, '');
       if (tunnel.stall) {
         const s = tunnel.stall;
         L.push(

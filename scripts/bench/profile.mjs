@@ -130,6 +130,54 @@ function requests(args, env) {
   return { wallMs: r.wallMs, rows };
 }
 
+const q = (a) => (/^[A-Za-z0-9_\-./:=,@%+]+$/.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`);
+
+/** hyperfine -N over several argv lists; returns [{ command, medianMs, cpuMs }] or { error }. */
+function hf(list, env, runs = 10) {
+  const json = join(process.env.TMPDIR || '/tmp', `ncli-hf-${process.pid}.json`);
+  const r = run('hyperfine', ['-N', '--style', 'none', '--warmup', '2', '--runs', String(runs), '--export-json', json, ...list.map((a) => a.map(q).join(' '))], env);
+  if (r.status !== 0) return { error: (r.stderr ?? '').trim().split('\n').slice(-2).join(' ') };
+  const res = JSON.parse(readFileSync(json, 'utf8')).results;
+  rmSync(json, { force: true });
+  return res.map((x) => ({ command: x.command, medianMs: x.median * 1000, cpuMs: (x.user + x.system) * 1000 }));
+}
+
+/** When the first byte reaches stdout and how long the process takes to exit after it (medians of n). */
+async function exitLag(argv, env, n = 7) {
+  const { spawn } = await import('node:child_process');
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    let tOut;
+    const p = spawn(argv[0], argv.slice(1), { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+    p.stdout.on('data', () => (tOut ??= performance.now()));
+    await new Promise((r) => p.on('exit', r));
+    const t1 = performance.now();
+    if (tOut !== undefined) out.push([tOut - t0, t1 - tOut]);
+  }
+  const med = (i) => out.map((r) => r[i]).sort((a, b) => a - b)[Math.floor(out.length / 2)];
+  return { firstOutputMs: med(0), exitAfterMs: med(1) };
+}
+
+/**
+ * undici's share, measured: ncli as it is vs `node --liftoff-only` (no optimising compile of
+ * undici's llhttp WebAssembly parser), and one GET in a bare script with undici vs node:http.
+ */
+async function undiciExperiments(args, env, url) {
+  const cmd = [process.execPath, NCLI, ...args];
+  const lift = [process.execPath, '--liftoff-only', NCLI, ...args];
+  const u = `const {request}=await import('undici');const r=await request(${JSON.stringify(url)});await r.body.text();process.stdout.write('ok\\n')`;
+  const h = `const http=await import('node:http');await new Promise((res,rej)=>http.get(${JSON.stringify(url)},(r)=>{r.resume();r.on('end',res)}).on('error',rej));process.stdout.write('ok\\n')`;
+  const uArgv = ['node', '--input-type=module', '-e', u];
+  const hArgv = ['node', '--input-type=module', '-e', h];
+  const times = hf([cmd, lift, ['node', '-e', '0'], uArgv, hArgv], env);
+  return {
+    times,
+    lag: { ncli: await exitLag(cmd, env), liftoff: await exitLag(lift, env), undiciGet: await exitLag(uArgv, env), httpGet: await exitLag(hArgv, env) },
+    url,
+  };
+}
+
 /** Each package imported alone: hyperfine medians, minus bare node. */
 function isolatedImports(pkgs, env, runs = 10) {
   const specs = pkgs.filter((p) => !p.startsWith('ncli ') && !p.startsWith('node ') && !p.startsWith('('));
@@ -148,7 +196,7 @@ function isolatedImports(pkgs, env, runs = 10) {
  * Profiles `ncli ARGS` and returns { json, markdown }.
  * @param {{name: string, args: string[], env: NodeJS.ProcessEnv, outDir: string, title?: string}} o
  */
-export function profileCommand(o) {
+export async function profileCommand(o) {
   const dir = join(o.outDir, o.name);
   mkdirSync(dir, { recursive: true });
   run(NCLI, o.args, o.env); // once to warm the page cache (and the token cache, if any)
@@ -156,7 +204,12 @@ export function profileCommand(o) {
   const cpu = cpuProfile(o.args, o.env, dir);
   const req = requests(o.args, o.env);
   const iso = isolatedImports(tr.packages.map((p) => p.owner), o.env);
-  const json = { name: o.name, args: o.args, trace: tr, cpu: { totalMs: cpu.totalMs, owners: cpu.owners.slice(0, 25), inclusive: cpu.inclusive, functions: cpu.functions, file: cpu.file }, requests: req, isolatedImports: iso };
+  const lag = await exitLag([NCLI, ...o.args], o.env);
+  let und;
+  if (tr.packages.some((p) => p.owner === 'undici') && req.rows.length) {
+    und = await undiciExperiments(o.args, o.env, new URL(req.rows[0].url).origin + '/');
+  }
+  const json = { exitLag: lag, undici: und, name: o.name, args: o.args, trace: tr, cpu: { totalMs: cpu.totalMs, owners: cpu.owners.slice(0, 25), inclusive: cpu.inclusive, functions: cpu.functions, file: cpu.file }, requests: req, isolatedImports: iso };
   writeFileSync(join(o.outDir, `${o.name}.json`), JSON.stringify(json, null, 2));
 
   const L = [];
@@ -202,6 +255,20 @@ export function profileCommand(o) {
     for (const p of iso) L.push(p.error ? `| ${p.package} | error | |` : `| ${p.package} | ${p.medianMs.toFixed(1)} | ${p.userMs.toFixed(1)} |`);
     L.push('');
   }
+  L.push(
+    `Output timing (median of 7): first byte on stdout at ${ms(lag.firstOutputMs)}, process exit ${ms(lag.exitAfterMs)} after it.`,
+    '',
+  );
+  if (und && !und.times.error) {
+    const [a, b, n0, ug, hg] = und.times;
+    L.push(
+      `undici's share (hyperfine, 10 runs; wall / CPU): ncli as is ${a.medianMs.toFixed(0)} / ${a.cpuMs.toFixed(0)} ms, exit ${ms(und.lag.ncli.exitAfterMs)} after the output; ` +
+        `with \`node --liftoff-only\` (no optimising compile of undici's llhttp WebAssembly) ${b.medianMs.toFixed(0)} / ${b.cpuMs.toFixed(0)} ms, exit ${ms(und.lag.liftoff.exitAfterMs)} after the output. ` +
+        `One GET of ${und.url} in a bare script: \`node -e 0\` ${n0.medianMs.toFixed(0)} / ${n0.cpuMs.toFixed(0)} ms; with undici ${ug.medianMs.toFixed(0)} / ${ug.cpuMs.toFixed(0)} ms ` +
+        `(exit ${ms(und.lag.undiciGet.exitAfterMs)} after the output); with node:http ${hg.medianMs.toFixed(0)} / ${hg.cpuMs.toFixed(0)} ms (exit ${ms(und.lag.httpGet.exitAfterMs)} after the output).`,
+      '',
+    );
+  }
   const markdown = L.join('\n');
   writeFileSync(join(o.outDir, `${o.name}.md`), markdown + '\n');
   return { json, markdown };
@@ -215,6 +282,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const get = (k, d) => (opts.includes(k) ? opts[opts.indexOf(k) + 1] : d);
   const outDir = resolve(get('--out', join(ROOT, 'bench/results', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`)));
   const name = get('--name', args.join('-').replace(/[^A-Za-z0-9_-]+/g, '_') || 'run');
-  const { markdown } = profileCommand({ name, args, env: process.env, outDir });
+  const { markdown } = await profileCommand({ name, args, env: process.env, outDir });
   process.stdout.write(markdown + '\n\n(written to ' + outDir + ')\n');
 }

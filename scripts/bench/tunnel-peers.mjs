@@ -128,7 +128,8 @@ async function bulk(kind, target, bytes, stallAfter, stallMs) {
   });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   conn.close();
-  process.stdout.write(JSON.stringify({ bytes: got, seconds, ok: ok && got >= bytes }) + '\n');
+  const cpu = process.cpuUsage();
+  process.stdout.write(JSON.stringify({ bytes: got, seconds, ok: ok && got >= bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6 }) + '\n');
   process.exit(0);
 }
 

@@ -39,7 +39,8 @@ export function parseRetryAfter(value: string | undefined, nowMs = Date.now()): 
 
 /**
  * How long to wait before retry number `attempt` (1-based), or `null` to give up.
- * @param method HTTP method; non-idempotent methods are never retried
+ * @param method HTTP method; non-idempotent methods are never retried unless `idempotent` says the
+ *   request is safe to repeat anyway (Keystone's POST /auth/tokens only creates a token)
  * @param outcome the HTTP status received, or the network error code
  * @param retryAfterMs parsed Retry-After, milliseconds
  * @param random jitter source in [0, 1)
@@ -51,9 +52,10 @@ export function retryDelay(
   retryAfterMs: number | undefined,
   policy: RetryPolicy = DEFAULT_RETRY,
   random: () => number = Math.random,
+  idempotent = IDEMPOTENT_METHODS.has(method.toUpperCase()),
 ): number | null {
   if (attempt > policy.maxRetries) return null;
-  if (!IDEMPOTENT_METHODS.has(method.toUpperCase())) return null;
+  if (!idempotent) return null;
   const retryable =
     (outcome.status !== undefined && RETRY_STATUSES.has(outcome.status)) ||
     (outcome.code !== undefined && RETRY_CODES.has(outcome.code));

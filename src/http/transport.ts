@@ -43,6 +43,8 @@ export interface HttpRequest {
   json?: unknown;
   /** Who is being called, for error messages: `compute`, `identity`. */
   service: string;
+  /** Safe to send again although the method is not idempotent (retried like a GET). */
+  idempotent?: boolean;
 }
 
 export interface HttpResponse {
@@ -150,7 +152,7 @@ export class Transport {
           res = await this.once(req);
         } catch (e) {
           status = e instanceof NetworkError ? e.code : 'timeout';
-          const delay = e instanceof NetworkError ? retryDelay(attempt, req.method, { code: e.code }, undefined, policy) : null;
+          const delay = e instanceof NetworkError ? retryDelay(attempt, req.method, { code: e.code }, undefined, policy, Math.random, req.idempotent) : null;
           if (delay === null) throw e;
           this.opts.debug?.(`retrying ${req.method} ${redactUrl(req.url)} in ${(delay / 1000).toFixed(1)} s after ${status}`);
           await this.sleep(delay);
@@ -159,7 +161,7 @@ export class Transport {
         status = res.status;
         if (res.status < 400) return res;
         const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-        const delay = retryDelay(attempt, req.method, { status: res.status }, retryAfterMs, policy);
+        const delay = retryDelay(attempt, req.method, { status: res.status }, retryAfterMs, policy, Math.random, req.idempotent);
         if (delay === null) {
           const { message, fault } = errorMessageOf(res);
           throw new ApiError(res.status, req.method, redactUrl(req.url), message, res.requestId, req.service, fault,

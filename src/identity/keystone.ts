@@ -82,7 +82,8 @@ export async function authenticate(transport: Transport, auth: AuthOptions): Pro
   if (auth.method.type === 'token') headers['X-Auth-Token'] = auth.method.token;
   let res;
   try {
-    res = await transport.request({ method: 'POST', url, json: authRequestBody(auth), headers, service: 'identity' });
+    // Creating a token twice is harmless: a Keystone answering 503 or dropping the connection is retried.
+    res = await transport.request({ method: 'POST', url, json: authRequestBody(auth), headers, service: 'identity', idempotent: true });
   } catch (e) {
     if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
       const hint =

@@ -84,6 +84,16 @@ describe('Transport', () => {
     expect(sleeps).toEqual([1000]);
   });
 
+  it('retries a POST only when the caller marks it safe to repeat', async () => {
+    const { agent, pool } = mock();
+    pool.intercept({ path: '/v3/auth/tokens', method: 'POST' }).reply(503, 'busy');
+    pool.intercept({ path: '/v3/auth/tokens', method: 'POST' }).reply(201, '{}');
+    const { t, sleeps } = transport(agent);
+    const res = await t.request({ method: 'POST', url: `${NOVA}/v3/auth/tokens`, json: {}, service: 'identity', idempotent: true });
+    expect(res.status).toBe(201);
+    expect(sleeps).toHaveLength(1);
+  });
+
   it('never retries a POST', async () => {
     const { agent, pool } = mock();
     pool.intercept({ path: '/v2.1/servers/a/action', method: 'POST' }).reply(503, 'busy');
