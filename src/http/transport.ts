@@ -4,7 +4,19 @@
  * `--timings` records. It knows nothing of tokens: {@link ./session.ts} adds them.
  */
 import { readFileSync } from 'node:fs';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Dispatcher } from 'undici';
+
+// Only the two parts of undici ncli uses, by path: undici's index loads every API it has (fetch,
+// WebSocket, caches, mocks, …), about 50 ms more at every start (measured with hyperfine on
+// `ncli flavor list`, scripts/bench). The paths are undici 7's (pinned ~7.30 in package.json);
+// every transport test goes through them, so a move breaks the tests, not users.
+const require = createRequire(import.meta.url);
+const Agent = require('undici/lib/dispatcher/agent.js') as typeof import('undici').Agent;
+const undiciRequest = require('undici/lib/api/api-request.js') as (
+  this: Dispatcher,
+  opts: Dispatcher.RequestOptions,
+) => Promise<Dispatcher.ResponseData>;
 import { ApiError, NetworkError, TimeoutError, describeNetworkCode } from './errors.js';
 import { redactBody, redactHeaders, redactUrl } from './redact.js';
 import { DEFAULT_RETRY, parseRetryAfter, retryDelay, type RetryPolicy } from './retry.js';
@@ -198,11 +210,13 @@ export class Transport {
     let raw: Dispatcher.ResponseData;
     let text: string;
     try {
-      raw = await undiciRequest(req.url, {
+      const u = new URL(req.url);
+      raw = await undiciRequest.call(this.dispatcher, {
+        origin: u.origin,
+        path: u.pathname + u.search,
         method: req.method as Dispatcher.HttpMethod,
         headers,
         body,
-        dispatcher: this.dispatcher,
         headersTimeout: ms,
         bodyTimeout: ms,
         signal: AbortSignal.timeout(ms),
