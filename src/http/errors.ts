@@ -70,6 +70,11 @@ function originOf(url: string): string {
   }
 }
 
+/** The CA bundle named by `--os-cacert` / `OS_CACERT` cannot be read. */
+export class CaBundleError extends Error {
+  override readonly name = 'CaBundleError';
+}
+
 /** Human wording for Node/undici network error codes. */
 export function describeNetworkCode(code: string, message: string): string {
   switch (code) {

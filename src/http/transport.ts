@@ -17,7 +17,7 @@ const undiciRequest = require('undici/lib/api/api-request.js') as (
   this: Dispatcher,
   opts: Dispatcher.RequestOptions,
 ) => Promise<Dispatcher.ResponseData>;
-import { ApiError, NetworkError, TimeoutError, describeNetworkCode } from './errors.js';
+import { ApiError, CaBundleError, NetworkError, TimeoutError, describeNetworkCode } from './errors.js';
 import { redactBody, redactHeaders, redactUrl } from './redact.js';
 import { DEFAULT_RETRY, parseRetryAfter, retryDelay, type RetryPolicy } from './retry.js';
 
@@ -127,7 +127,7 @@ export class Transport {
   private readonly dispatcher: Dispatcher;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  /** @throws Error when the `--os-cacert` file cannot be read */
+  /** @throws CaBundleError when the `--os-cacert` file cannot be read */
   constructor(private readonly opts: TransportOptions) {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     if (opts.dispatcher) {
@@ -138,7 +138,7 @@ export class Transport {
         try {
           ca = readFileSync(opts.cacert, 'utf8');
         } catch (e) {
-          throw new Error(`Cannot read the CA bundle ${opts.cacert} given by --os-cacert/OS_CACERT: ${(e as NodeJS.ErrnoException).code ?? e}.`);
+          throw new CaBundleError(`Cannot read the CA bundle ${opts.cacert} given by --os-cacert/OS_CACERT: ${(e as NodeJS.ErrnoException).code ?? e}.`);
         }
       }
       this.dispatcher = new Agent({

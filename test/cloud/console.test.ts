@@ -5,7 +5,7 @@
  * over `--stdio`, `--url` without credentials, token renewal after `[consoleauth] token_ttl`
  * (30 s here), Ctrl-C, and the failure lines.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { NCLI, cloudEnv, cloudFacts, describeCloud, freshCache, ncli, openstack, run } from '../support/cloud.js';
+import { selfSignedCert } from '../support/tls.js';
 import { freeVncPort, gvnccapture, pngSize, portIsFree, rfbHandshake, since, startNcli, type NcliChild } from '../support/console.js';
 
 const NOVNC_URL = /^http:\/\/127\.0\.0\.1:6080\/vnc_auto\.html\?path=%3Ftoken%3D([0-9a-f-]{36})$/;
@@ -455,9 +456,9 @@ describe('console tunnel --url over wss://: --os-cacert, OS_CACERT and --insecur
   bare.XDG_CACHE_HOME = dir;
 
   beforeAll(async () => {
-    const gen = await run('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], bare);
-    expect(gen.code, gen.stderr).toBe(0);
-    server = https.createServer({ cert: readFileSync(cert), key: readFileSync(key) });
+    const tls = selfSignedCert();
+    copyFileSync(tls.certFile, cert);
+    server = https.createServer({ cert: tls.cert, key: tls.key });
     const wss = new WebSocketServer({ server, handleProtocols: (p) => (p.has('binary') ? 'binary' : false) });
     wss.on('connection', (ws) => {
       ws.send(Buffer.from('hello over tls\n'));

@@ -1,6 +1,10 @@
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { MockAgent } from 'undici';
-import { describe, expect, it } from 'vitest';
-import { ApiError, NetworkError, TimeoutError } from '../../src/http/errors.js';
+import { selfSignedCert } from '../support/tls.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiError, CaBundleError, NetworkError, TimeoutError } from '../../src/http/errors.js';
+import { messageFor } from '../../src/cli/errors.js';
 import { redactBody, redactHeaders, redactUrl } from '../../src/http/redact.js';
 import { parseRetryAfter, retryDelay } from '../../src/http/retry.js';
 import { Session, type TokenProvider } from '../../src/http/session.js';
@@ -188,5 +192,47 @@ describe('Session', () => {
     await Promise.all([1, 2, 3, 4, 5].map((i) => s.request({ method: 'GET', url: `${NOVA}/c${i}`, service: 'compute' })));
     expect(auth.authCount).toBe(2);
     expect(issued).toBe(2);
+  });
+});
+
+describe('Transport over TLS', () => {
+  const tls = selfSignedCert();
+  let server: https.Server;
+  let url: string;
+  beforeAll(async () => {
+    server = https.createServer({ cert: tls.cert, key: tls.key }, (_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end('{"ok":true}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/v2.1/`;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const noRetry = { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 };
+
+  it('verifies certificates by default and says how to trust one', async () => {
+    const t = new Transport({ timeoutSeconds: 5, retry: noRetry });
+    const err = await t.request({ method: 'GET', url, service: 'compute' }).catch((e) => e);
+    await t.close();
+    expect(err).toBeInstanceOf(NetworkError);
+    expect(err.message).toMatch(/TLS certificate not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); pass --os-cacert FILE, or --insecure/);
+  });
+  it('trusts the CA given with --os-cacert', async () => {
+    const t = new Transport({ timeoutSeconds: 5, cacert: tls.certFile, retry: noRetry });
+    expect((await t.request({ method: 'GET', url, service: 'compute' })).text).toBe('{"ok":true}');
+    await t.close();
+  });
+  it('skips verification with --insecure', async () => {
+    const t = new Transport({ timeoutSeconds: 5, insecure: true, retry: noRetry });
+    expect((await t.request({ method: 'GET', url, service: 'compute' })).status).toBe(200);
+    await t.close();
+  });
+  it('names an unreadable CA file, in words for people', () => {
+    const err = (() => { try { new Transport({ timeoutSeconds: 5, cacert: '/nonexistent/ca.pem' }); } catch (e) { return e; } })();
+    expect(err).toBeInstanceOf(CaBundleError);
+    expect(messageFor(err)).toBe('Cannot read the CA bundle /nonexistent/ca.pem given by --os-cacert/OS_CACERT: ENOENT.');
   });
 });

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
@@ -8,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { dialConsole } from '../../../src/tunnel/websocket.js';
 import { TunnelError } from '../../../src/tunnel/errors.js';
+import { selfSignedCert } from '../../support/tls.js';
 import { closedPort, startFakeProxy, type FakeProxy } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -139,20 +139,7 @@ describe('dialConsole', () => {
   });
 
   describe('TLS', () => {
-    let cert: Buffer;
-    let key: Buffer;
-    const dir = mkdtempSync(join(tmpdir(), 'ncli-tls-'));
-    try {
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-      ], { stdio: 'ignore' });
-      cert = readFileSync(join(dir, 'cert.pem'));
-      key = readFileSync(join(dir, 'key.pem'));
-    } catch {
-      // openssl missing: the TLS tests below fail loudly on the undefined cert.
-    }
+    const { cert, key } = selfSignedCert();
 
     async function tlsProxy(): Promise<number> {
       const server = https.createServer({ cert, key });
