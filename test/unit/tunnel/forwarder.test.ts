@@ -640,6 +640,8 @@ describe('forwardStdio', () => {
     const t = testOptions(async () => p.wsUrl('good'), { stdin, stdout: out.stream, escape: true, signal: ac.signal });
     const run = forwardStdio(t.opts);
     await until(() => p.accepted.length === 1, 3000, 'connection');
+    // raw mode starts once the WebSocket is open on our side, a moment after the server accepted
+    await until(() => stdin.modes.length === 1, 3000, 'raw mode');
     ac.abort();
     await run;
     expect(stdin.modes).toEqual([true, false]);
