@@ -13,6 +13,8 @@ import type { Dispatcher } from 'undici';
 // every transport test goes through them, so a move breaks the tests, not users.
 const require = createRequire(import.meta.url);
 const Agent = require('undici/lib/dispatcher/agent.js') as typeof import('undici').Agent;
+/** The proxy variables ncli honours, as curl and python-requests do. */
+export const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'] as const;
 const undiciRequest = require('undici/lib/api/api-request.js') as (
   this: Dispatcher,
   opts: Dispatcher.RequestOptions,
@@ -45,6 +47,8 @@ export interface TransportOptions {
   dispatcher?: Dispatcher;
   /** Injected wait, milliseconds (tests). */
   sleep?: (ms: number) => Promise<void>;
+  /** Where `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` are read (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface HttpRequest {
@@ -141,10 +145,23 @@ export class Transport {
           throw new CaBundleError(`Cannot read the CA bundle ${opts.cacert} given by --os-cacert/OS_CACERT: ${(e as NodeJS.ErrnoException).code ?? e}.`);
         }
       }
-      this.dispatcher = new Agent({
-        keepAliveTimeout: 10_000,
-        connect: { ca, rejectUnauthorized: !opts.insecure, timeout: opts.timeoutSeconds * 1000 },
-      });
+      const tls = { ca, rejectUnauthorized: !opts.insecure };
+      const common = { keepAliveTimeout: 10_000, connect: { ...tls, timeout: opts.timeoutSeconds * 1000 } };
+      const env = opts.env ?? process.env;
+      const proxy = (lower: string, upper: string) => env[lower] || env[upper] || undefined;
+      if (PROXY_VARIABLES.some((k) => env[k])) {
+        // Through an HTTP(S) proxy unless NO_PROXY names the host; TLS to the API is still verified.
+        const EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof import('undici').EnvHttpProxyAgent;
+        this.dispatcher = new EnvHttpProxyAgent({
+          ...common,
+          requestTls: tls,
+          httpProxy: proxy('http_proxy', 'HTTP_PROXY'),
+          httpsProxy: proxy('https_proxy', 'HTTPS_PROXY'),
+          noProxy: proxy('no_proxy', 'NO_PROXY') ?? '',
+        });
+      } else {
+        this.dispatcher = new Agent(common);
+      }
     }
   }
 

@@ -1,5 +1,6 @@
+import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { MockAgent } from 'undici';
 import { selfSignedCert } from '../support/tls.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -234,5 +235,58 @@ describe('Transport over TLS', () => {
     const err = (() => { try { new Transport({ timeoutSeconds: 5, cacert: '/nonexistent/ca.pem' }); } catch (e) { return e; } })();
     expect(err).toBeInstanceOf(CaBundleError);
     expect(messageFor(err)).toBe('Cannot read the CA bundle /nonexistent/ca.pem given by --os-cacert/OS_CACERT: ENOENT.');
+  });
+});
+
+describe('Transport through an HTTP proxy', () => {
+  let target: http.Server;
+  let proxy: http.Server;
+  let targetUrl: string;
+  let proxyUrl: string;
+  const seen: string[] = [];
+  beforeAll(async () => {
+    target = http.createServer((req, res) => res.end(JSON.stringify({ path: req.url })));
+    // a forward proxy: CONNECT tunnels (what undici's ProxyAgent asks for) and absolute-form requests
+    proxy = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const up = http.request(req.url!, { method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode!, r.headers);
+        r.pipe(res);
+      });
+      req.pipe(up);
+    });
+    proxy.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+      seen.push(`CONNECT ${req.url}`);
+      const [host, port] = req.url!.split(':');
+      const up = net.connect(Number(port), host!, () => {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        up.write(head);
+        up.pipe(socket);
+        socket.pipe(up);
+      });
+      up.on('error', () => socket.destroy());
+      socket.on('error', () => up.destroy());
+    });
+    await Promise.all([target, proxy].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+    targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    for (const s of [target, proxy]) {
+      s.closeAllConnections();
+      s.close();
+    }
+  });
+
+  it('goes through HTTPS_PROXY/HTTP_PROXY, and around it for NO_PROXY hosts', async () => {
+    const via = new Transport({ timeoutSeconds: 5, env: { HTTP_PROXY: proxyUrl } });
+    expect(JSON.parse((await via.request({ method: 'GET', url: `${targetUrl}/v2.1/servers`, service: 'compute' })).text)).toEqual({ path: '/v2.1/servers' });
+    await via.close();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatch(new RegExp(`^(CONNECT ${targetUrl.slice(7)}|GET ${targetUrl}/v2.1/servers)$`));
+    const around = new Transport({ timeoutSeconds: 5, env: { http_proxy: proxyUrl, NO_PROXY: '127.0.0.1' } });
+    await around.request({ method: 'GET', url: `${targetUrl}/v2.1/flavors`, service: 'compute' });
+    await around.close();
+    expect(seen).toHaveLength(1);
   });
 });
