@@ -55,8 +55,9 @@ function trace(args, env, dir) {
   for (const c of t.cjs) {
     if (c.depth !== 0) continue;
     const o = ownerOf(c.file);
-    const p = pkgs.get(o) ?? { owner: o, ms: 0, first: c.start };
+    const p = pkgs.get(o) ?? { owner: o, ms: 0, first: c.start, files: [] };
     p.ms += c.ms;
+    if (!p.files.includes(c.file)) p.files.push(c.file);
     p.first = Math.min(p.first, c.start);
     pkgs.set(o, p);
   }
@@ -166,30 +167,54 @@ async function exitLag(argv, env, n = 7) {
 async function undiciExperiments(args, env, url) {
   const cmd = [process.execPath, NCLI, ...args];
   const lift = [process.execPath, '--liftoff-only', NCLI, ...args];
-  const u = `const {request}=await import('undici');const r=await request(${JSON.stringify(url)});await r.body.text();process.stdout.write('ok\\n')`;
+  // undici loaded the way ncli's transport loads it (two files by path, not the package index)
+  const u =
+    "const {createRequire}=await import('node:module');const req=createRequire(process.cwd()+'/');" +
+    "const Agent=req('undici/lib/dispatcher/agent.js');const request=req('undici/lib/api/api-request.js');" +
+    `const u=new URL(${JSON.stringify(url)});const a=new Agent();const r=await request.call(a,{origin:u.origin,path:u.pathname,method:'GET'});` +
+    "await r.body.text();await a.close();process.stdout.write('ok\\n')";
   const h = `const http=await import('node:http');await new Promise((res,rej)=>http.get(${JSON.stringify(url)},(r)=>{r.resume();r.on('end',res)}).on('error',rej));process.stdout.write('ok\\n')`;
   const uArgv = ['node', '--input-type=module', '-e', u];
   const hArgv = ['node', '--input-type=module', '-e', h];
   const times = hf([cmd, lift, ['node', '-e', '0'], uArgv, hArgv], env);
+  const rss = (argv) => {
+    const tf = join(process.env.TMPDIR || '/tmp', `ncli-rss-${process.pid}.txt`);
+    const vals = [1, 2, 3].map(() => {
+      run('/usr/bin/time', ['-f', '%M', '-o', tf, ...argv], env);
+      return Number(readFileSync(tf, 'utf8').trim().split('\n').pop()) / 1024;
+    });
+    rmSync(tf, { force: true });
+    return vals.sort((a, b) => a - b)[1];
+  };
   return {
     times,
+    rssMiB: { ncli: rss(cmd), liftoff: rss(lift), node: rss(['node', '-e', '0']), undiciGet: rss(uArgv), httpGet: rss(hArgv) },
     lag: { ncli: await exitLag(cmd, env), liftoff: await exitLag(lift, env), undiciGet: await exitLag(uArgv, env), httpGet: await exitLag(hArgv, env) },
     url,
   };
 }
 
-/** Each package imported alone: hyperfine medians, minus bare node. */
-function isolatedImports(pkgs, env, runs = 10) {
-  const specs = pkgs.filter((p) => !p.startsWith('ncli ') && !p.startsWith('node ') && !p.startsWith('('));
+/**
+ * Each package loaded alone, as ncli loads it (the same files: e.g. undici/lib/dispatcher/agent.js
+ * rather than undici's index): hyperfine medians, minus bare node.
+ */
+function isolatedImports(pkgList, env, runs = 10) {
+  const pk = pkgList.filter((p) => !p.owner.startsWith('ncli ') && !p.owner.startsWith('node ') && !p.owner.startsWith('('));
+  const specs = pk.map((p) => p.owner);
   if (!specs.length) return [];
   const json = join(process.env.TMPDIR || '/tmp', `ncli-imports-${process.pid}.json`);
-  const cmds = ['node -e 0', ...specs.map((p) => `node --input-type=module -e "await import('${p}')"`)];
+  const cmds = ['node -e 0', ...pk.map((p) => `node -e "${p.files.map((f) => `require('${f}');`).join('')}"`)];
   const r = run('hyperfine', ['-N', '--warmup', '2', '--runs', String(runs), '--export-json', json, ...cmds], env);
   if (r.status !== 0) return specs.map((p) => ({ package: p, error: (r.stderr ?? '').slice(-300) }));
   const res = JSON.parse(readFileSync(json, 'utf8')).results;
   rmSync(json, { force: true });
   const base = res[0].median * 1000;
-  return specs.map((p, i) => ({ package: p, medianMs: res[i + 1].median * 1000 - base, userMs: (res[i + 1].user - res[0].user) * 1000 }));
+  return specs.map((p, i) => ({
+    package: p,
+    files: pk[i].files.map((f) => f.slice(f.lastIndexOf('/node_modules/') + 14)),
+    medianMs: res[i + 1].median * 1000 - base,
+    userMs: (res[i + 1].user - res[0].user) * 1000,
+  }));
 }
 
 /**
@@ -203,7 +228,7 @@ export async function profileCommand(o) {
   const tr = trace(o.args, o.env, dir);
   const cpu = cpuProfile(o.args, o.env, dir);
   const req = requests(o.args, o.env);
-  const iso = isolatedImports(tr.packages.map((p) => p.owner), o.env);
+  const iso = isolatedImports(tr.packages, o.env);
   const lag = await exitLag([NCLI, ...o.args], o.env);
   let und;
   if (tr.packages.some((p) => p.owner === 'undici') && req.rows.length) {
@@ -251,8 +276,8 @@ export async function profileCommand(o) {
     L.push(`Requests: none (${ms(req.wallMs)} run).`, '');
   }
   if (iso.length) {
-    L.push('Each package imported alone (hyperfine median minus `node -e 0`):', '', '| package | wall ms | CPU (user) ms |', '|---|---:|---:|');
-    for (const p of iso) L.push(p.error ? `| ${p.package} | error | |` : `| ${p.package} | ${p.medianMs.toFixed(1)} | ${p.userMs.toFixed(1)} |`);
+    L.push('Each package loaded alone, the same files as ncli loads (hyperfine median minus `node -e 0`):', '', '| package (files required) | wall ms | CPU (user) ms |', '|---|---:|---:|');
+    for (const p of iso) L.push(p.error ? `| ${p.package} | error | |` : `| ${p.package} (${p.files.join(', ')}) | ${p.medianMs.toFixed(1)} | ${p.userMs.toFixed(1)} |`);
     L.push('');
   }
   L.push(
@@ -264,8 +289,11 @@ export async function profileCommand(o) {
     L.push(
       `undici's share (hyperfine, 10 runs; wall / CPU): ncli as is ${a.medianMs.toFixed(0)} / ${a.cpuMs.toFixed(0)} ms, exit ${ms(und.lag.ncli.exitAfterMs)} after the output; ` +
         `with \`node --liftoff-only\` (no optimising compile of undici's llhttp WebAssembly) ${b.medianMs.toFixed(0)} / ${b.cpuMs.toFixed(0)} ms, exit ${ms(und.lag.liftoff.exitAfterMs)} after the output. ` +
-        `One GET of ${und.url} in a bare script: \`node -e 0\` ${n0.medianMs.toFixed(0)} / ${n0.cpuMs.toFixed(0)} ms; with undici ${ug.medianMs.toFixed(0)} / ${ug.cpuMs.toFixed(0)} ms ` +
+        `One GET of ${und.url} in a bare script: \`node -e 0\` ${n0.medianMs.toFixed(0)} / ${n0.cpuMs.toFixed(0)} ms; with undici (agent.js + api-request.js, as ncli loads it) ${ug.medianMs.toFixed(0)} / ${ug.cpuMs.toFixed(0)} ms ` +
         `(exit ${ms(und.lag.undiciGet.exitAfterMs)} after the output); with node:http ${hg.medianMs.toFixed(0)} / ${hg.cpuMs.toFixed(0)} ms (exit ${ms(und.lag.httpGet.exitAfterMs)} after the output).`,
+      '',
+      `Peak RSS (MiB, median of 3): ncli ${und.rssMiB.ncli.toFixed(0)}, ncli with \`--liftoff-only\` ${und.rssMiB.liftoff.toFixed(0)}; ` +
+        `bare node ${und.rssMiB.node.toFixed(0)}, one GET with undici ${und.rssMiB.undiciGet.toFixed(0)}, with node:http ${und.rssMiB.httpGet.toFixed(0)}.`,
       '',
     );
   }
