@@ -127,6 +127,8 @@ export class Authenticator implements TokenProvider {
   private readonly key: string;
   /** How many times this process asked Keystone for a token (for tests and --debug). */
   authCount = 0;
+  /** Whether the current token came from the cache rather than from Keystone in this process. */
+  private fromCache = false;
 
   constructor(
     private readonly cfg: ResolvedConfig,
@@ -151,12 +153,14 @@ export class Authenticator implements TokenProvider {
       const hit = await this.store.get(this.key);
       if (hit && hit.expiresAt - this.now() > TOKEN_MARGIN_MS) {
         this.current = hit;
+        this.fromCache = true;
         return hit;
       }
     }
     this.authCount++;
     const fresh = await authenticate(this.transport, this.cfg.auth);
     this.current = fresh;
+    this.fromCache = false;
     if (this.store) await this.store.set(this.key, fresh).catch(() => undefined);
     return fresh;
   }
@@ -186,6 +190,15 @@ export class Authenticator implements TokenProvider {
    */
   async endpoint(type: string): Promise<string> {
     const st = await this.state();
-    return selectEndpoint(st.catalog, type, this.cfg.interface, this.cfg.regionName);
+    try {
+      return selectEndpoint(st.catalog, type, this.cfg.interface, this.cfg.regionName);
+    } catch (e) {
+      // A catalog from the cache may be older than the cloud's (a service or region added since):
+      // ask Keystone once more before saying the endpoint does not exist.
+      if (!this.fromCache) throw e;
+      await this.invalidate(st.token);
+      const fresh = await this.state();
+      return selectEndpoint(fresh.catalog, type, this.cfg.interface, this.cfg.regionName);
+    }
   }
 }

@@ -120,3 +120,26 @@ describe('KeychainTokenStore', () => {
     expect(await file.get('k2')).toEqual(entry);
   });
 });
+
+describe('Authenticator with a stale cached catalog', () => {
+  it('authenticates once more when the cached catalog lacks the endpoint, and only then gives up', async () => {
+    const { MockAgent } = await import('undici');
+    const { Transport } = await import('../../src/http/transport.js');
+    const { Authenticator } = await import('../../src/identity/keystone.js');
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    const freshCatalog: CatalogService[] = [{ type: 'compute', endpoints: [{ interface: 'public', region_id: 'R1', url: 'http://nova.new/v2.1' }] }];
+    agent.get('http://ks.test').intercept({ path: '/v3/auth/tokens', method: 'POST' })
+      .reply(201, { token: { expires_at: new Date(Date.now() + 3600_000).toISOString(), catalog: freshCatalog } }, { headers: { 'x-subject-token': 'fresh' } });
+    const store = new FileTokenStore(join(mkdtempSync(join(tmpdir(), 'ncli-stale-')), 'tokens'));
+    const cfg = { auth: { authUrl: 'http://ks.test/v3', method: { type: 'password', username: 'u', password: 'p', userDomainId: 'default' } }, regionName: 'R1', interface: 'public', insecure: false, cache: true, timeoutSeconds: 5 };
+    await store.set(cacheKey(cfg.auth as AuthOptions, 'R1'), { token: 'old', expiresAt: Date.now() + 3600_000, catalog: [{ type: 'image', endpoints: [] }] });
+    const auth = new Authenticator(cfg as never, new Transport({ timeoutSeconds: 5, dispatcher: agent }), store);
+    expect(await auth.endpoint('compute')).toBe('http://nova.new/v2.1');
+    expect(auth.authCount).toBe(1);
+    expect(await auth.getToken()).toBe('fresh');
+    // a fresh catalog without it: the error, no second authentication
+    await expect(auth.endpoint('volumev3')).rejects.toThrow(/no 'volumev3' service/);
+    expect(auth.authCount).toBe(1);
+  });
+});
