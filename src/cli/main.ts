@@ -101,14 +101,10 @@ function rewriteHelp(argv: string[]): string[] {
  * Runs ncli with `argv` (without node and script) and returns the exit code. Never throws.
  */
 export async function main(argv: string[], io: IO): Promise<number> {
-  if (argv[0] === '__complete') {
-    const { complete } = await import('./complete.js');
-    return complete(argv.slice(1), io);
-  }
   const manifest = loadManifest();
   let exitCode = 0;
   let debug = argv.includes('--debug');
-  const program = buildProgram(manifest, io, async (groupName, cmdName, args, globals, command) => {
+  const program = buildProgram(manifest, io, async (groupName, cmdName, args, globals) => {
     debug = !!globals.debug;
     const group = manifest.groups.find((g) => g.name === groupName)!;
     const entry = group.commands.find((c) => c.name === cmdName)!;
@@ -126,7 +122,6 @@ export async function main(argv: string[], io: IO): Promise<number> {
     } finally {
       await ctx.close();
     }
-    void command;
   });
   try {
     await program.parseAsync(rewriteHelp(argv), { from: 'user' });

@@ -9,7 +9,6 @@
  * `console log show --lines`); `--open` follows orca-cli; the tunnel's status lines follow
  * `kubectl port-forward`; `--stdio` with the `~.` escape follows larsks/novaconsole.
  */
-import { readFileSync } from 'node:fs';
 import { arg, command, type Args } from '../cli/spec.js';
 import type { Context } from '../cli/context.js';
 import { UsageError } from '../cli/errors.js';
@@ -17,6 +16,8 @@ import { cachingResolver, CONSOLE_TYPES, ConsoleError, getConsoleLog, getConsole
 import { openExternal } from '../cli/open.js';
 import { findServer } from '../compute/find.js';
 import { redactUrl } from '../http/redact.js';
+import { readCaBundle } from '../http/tls.js';
+import { tlsFromFlagsAndEnv } from '../config/options.js';
 
 /** The group's one-line help (`ncli console --help`). */
 export const help = 'Consoles: URLs, logs and tunnels';
@@ -139,17 +140,9 @@ async function tlsOptions(ctx: Context, urlMode: boolean): Promise<{ ca?: Buffer
   } catch (e) {
     if (!urlMode) throw e;
     // --url needs no cloud: take the TLS settings from the flags and the environment alone.
-    cacert = ctx.globals.osCacert || ctx.io.env.OS_CACERT || undefined;
-    insecure = ctx.globals.insecure === true || /^(1|true|yes|on)$/i.test(ctx.io.env.OS_INSECURE ?? '');
+    ({ cacert, insecure } = tlsFromFlagsAndEnv(ctx.globals, ctx.io.env));
   }
-  let ca: Buffer | undefined;
-  if (cacert) {
-    try {
-      ca = readFileSync(cacert);
-    } catch (e) {
-      throw new ConsoleError(`Cannot read the CA bundle ${cacert} (--os-cacert): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
-    }
-  }
+  const ca = cacert ? readCaBundle(cacert, '(--os-cacert)') : undefined;
   return { ...(ca ? { ca } : {}), ...(insecure ? { insecure: true } : {}) };
 }
 

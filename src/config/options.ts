@@ -112,6 +112,14 @@ function envBool(v: string | undefined): boolean | undefined {
   return undefined;
 }
 
+/**
+ * TLS settings from flags and environment alone (flag > env), for what needs no cloud, such as
+ * `console tunnel --url`. {@link resolveConfig} adds clouds.yaml's `cacert` and `verify`.
+ */
+export function tlsFromFlagsAndEnv(flags: ConfigFlags, env: NodeJS.ProcessEnv): { cacert?: string; insecure: boolean } {
+  return { cacert: flags.osCacert || env.OS_CACERT || undefined, insecure: flags.insecure === true || envBool(env.OS_INSECURE) === true };
+}
+
 /** Normalizes `publicURL`, `internalURL`, `admin` … to the v3 interface name. */
 export function normalizeInterface(v: string | undefined): Interface {
   const s = (v ?? 'public').toLowerCase().replace(/url$/, '');
@@ -260,8 +268,7 @@ export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, 
   }
 
   const ifaceRaw = pick({ flag: flags.osInterface, env: ['OS_INTERFACE', 'OS_ENDPOINT_TYPE'], cloud: 'interface' });
-  const verify = cloud.verify;
-  const insecureEnv = envBool(env.OS_INSECURE);
+  const tls = tlsFromFlagsAndEnv(flags, env);
   const cacheEnv = envBool(env.OS_CACHE);
   const timeoutRaw = flags.timeout ?? (env.OS_TIMEOUT ? Number(env.OS_TIMEOUT) : undefined);
   if (timeoutRaw !== undefined && !(timeoutRaw > 0)) throw new ConfigError(`The timeout must be a positive number of seconds, not '${timeoutRaw}'.`);
@@ -273,7 +280,7 @@ export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, 
     regionName: pick({ flag: flags.osRegionName, env: 'OS_REGION_NAME', cloud: 'region_name' }),
     interface: normalizeInterface(ifaceRaw),
     cacert: pick({ flag: flags.osCacert, env: 'OS_CACERT', cloud: 'cacert' }),
-    insecure: flags.insecure === true || insecureEnv === true || verify === false,
+    insecure: tls.insecure || cloud.verify === false,
     computeApiVersion: apiVersion,
     cache: flags.cache === false ? false : cacheEnv ?? true,
     timeoutSeconds: timeoutRaw ?? 30,

@@ -3,7 +3,6 @@
  * timeout, bounded retries for idempotent methods, `--debug` logging with secrets redacted and
  * `--timings` records. It knows nothing of tokens: {@link ./session.ts} adds them.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
 
@@ -19,8 +18,9 @@ const undiciRequest = require('undici/lib/api/api-request.js') as (
   this: Dispatcher,
   opts: Dispatcher.RequestOptions,
 ) => Promise<Dispatcher.ResponseData>;
-import { ApiError, CaBundleError, NetworkError, TimeoutError, describeNetworkCode } from './errors.js';
+import { ApiError, NetworkError, TimeoutError, describeNetworkCode } from './errors.js';
 import { redactBody, redactHeaders, redactUrl } from './redact.js';
+import { readCaBundle } from './tls.js';
 import { DEFAULT_RETRY, parseRetryAfter, retryDelay, type RetryPolicy } from './retry.js';
 
 /** One finished call, for `--timings`. `seconds` is wall time including retries. */
@@ -137,14 +137,7 @@ export class Transport {
     if (opts.dispatcher) {
       this.dispatcher = opts.dispatcher;
     } else {
-      let ca: string | undefined;
-      if (opts.cacert) {
-        try {
-          ca = readFileSync(opts.cacert, 'utf8');
-        } catch (e) {
-          throw new CaBundleError(`Cannot read the CA bundle ${opts.cacert} given by --os-cacert/OS_CACERT: ${(e as NodeJS.ErrnoException).code ?? e}.`);
-        }
-      }
+      const ca = opts.cacert ? readCaBundle(opts.cacert, 'given by --os-cacert/OS_CACERT') : undefined;
       const tls = { ca, rejectUnauthorized: !opts.insecure };
       const common = { keepAliveTimeout: 10_000, connect: { ...tls, timeout: opts.timeoutSeconds * 1000 } };
       const env = opts.env ?? process.env;
