@@ -9,14 +9,21 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = join(root, 'dist', 'commands');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const groups = [];
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.js'))
+  .sort()) {
   const mod = await import(pathToFileURL(join(dir, file)).href);
   const commands = Object.keys(mod)
     .filter((k) => k.startsWith('do_') && typeof mod[k] === 'function' && mod[k].spec)
     .sort()
     .map((k) => ({ name: k.slice(3).replace(/_/g, '-'), export: k, spec: mod[k].spec }));
   if (commands.length === 0) continue;
-  groups.push({ name: file.replace(/\.js$/, '').replace(/_/g, '-'), help: mod.help ?? '', module: `commands/${file}`, commands });
+  groups.push({
+    name: file.replace(/\.js$/, '').replace(/_/g, '-'),
+    help: mod.help ?? '',
+    module: `commands/${file}`,
+    commands,
+  });
 }
 writeFileSync(join(root, 'dist', 'manifest.json'), JSON.stringify({ version: pkg.version, groups }, null, 1) + '\n');
 console.log(`manifest: ${groups.length} groups, ${groups.reduce((n, g) => n + g.commands.length, 0)} commands`);

@@ -72,8 +72,10 @@ const quantile = (xs, p) => {
   const lo = Math.floor(i);
   return s[lo] + (s[Math.ceil(i)] - s[lo]) * (i - lo);
 };
-const fmtMs = (s) => (s === undefined || Number.isNaN(s) ? 'n/a' : s >= 1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(0)} ms`);
-const fmtX = (r) => (r === undefined || !Number.isFinite(r) ? 'n/a' : r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(2)}×`);
+const fmtMs = (s) =>
+  s === undefined || Number.isNaN(s) ? 'n/a' : s >= 1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(0)} ms`;
+const fmtX = (r) =>
+  r === undefined || !Number.isFinite(r) ? 'n/a' : r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(2)}×`;
 const UUID_ROW = /^[|│]\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\s*[|│]/gm;
 /** Rows of a printed table: distinct server UUIDs in the first column, or (flavors) data lines. */
 const countRows = (text, by) =>
@@ -82,7 +84,14 @@ const countRows = (text, by) =>
     : new Set([...text.matchAll(UUID_ROW)].map((m) => m[1])).size;
 
 function run(argv, env, opts = {}) {
-  return spawnSync(argv[0], argv.slice(1), { env, cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20, timeout: 300000, ...opts });
+  return spawnSync(argv[0], argv.slice(1), {
+    env,
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    timeout: 300000,
+    ...opts,
+  });
 }
 
 /**
@@ -91,16 +100,34 @@ function run(argv, env, opts = {}) {
  */
 function hyperfine(argv, env, o) {
   const file = join(HF, `${o.name}.json`);
-  const args = ['-N', '--style', 'none', '--warmup', String(o.warmup), '--runs', String(o.runs), '--export-json', file, '-n', o.name];
+  const args = [
+    '-N',
+    '--style',
+    'none',
+    '--warmup',
+    String(o.warmup),
+    '--runs',
+    String(o.runs),
+    '--export-json',
+    file,
+    '-n',
+    o.name,
+  ];
   if (o.prepare) args.push('--prepare', o.prepare);
   args.push(cmdline(argv));
   const r = spawnSync('hyperfine', args, { env, cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 600000 });
   if (o.secret && existsSync(file)) writeFileSync(file, readFileSync(file, 'utf8').split(o.secret).join('$TOKEN'));
   if (r.status !== 0 || !existsSync(file)) {
-    return { error: `hyperfine failed (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}` };
+    return {
+      error: `hyperfine failed (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`,
+    };
   }
   const x = JSON.parse(readFileSync(file, 'utf8')).results[0];
-  return stats(cmdline(argv), x.times, x.times.map(() => x.user + x.system));
+  return stats(
+    cmdline(argv),
+    x.times,
+    x.times.map(() => x.user + x.system),
+  );
 }
 
 /** Summary of run times (seconds) and per-run CPU (seconds; hyperfine gives a mean per command). */
@@ -129,13 +156,21 @@ function stats(command, times, cpus) {
  */
 function interleaved(caseId, list, runs, warmup) {
   const rounds = Math.max(1, Math.min(ROUNDS, runs));
-  const acc = Object.fromEntries(list.map((x) => [x.key, { times: [], cpus: [], command: undefined, error: undefined }]));
+  const acc = Object.fromEntries(
+    list.map((x) => [x.key, { times: [], cpus: [], command: undefined, error: undefined }]),
+  );
   for (let r = 0; r < rounds; r++) {
     const n = Math.round((runs * (r + 1)) / rounds) - Math.round((runs * r) / rounds);
     for (const x of list) {
       const a = acc[x.key];
       if (a.error) continue;
-      const st = hyperfine(x.argv, x.env, { name: `${caseId}.${x.key}.r${r + 1}`, runs: n, warmup: r === 0 ? warmup : 1, prepare: x.prepare, secret: x.secret });
+      const st = hyperfine(x.argv, x.env, {
+        name: `${caseId}.${x.key}.r${r + 1}`,
+        runs: n,
+        warmup: r === 0 ? warmup : 1,
+        prepare: x.prepare,
+        secret: x.secret,
+      });
       if (st.error) a.error = st.error;
       else {
         a.times.push(...st.times);
@@ -144,7 +179,9 @@ function interleaved(caseId, list, runs, warmup) {
       }
     }
   }
-  return Object.fromEntries(Object.entries(acc).map(([k, a]) => [k, a.error ? { error: a.error } : stats(a.command, a.times, a.cpus)]));
+  return Object.fromEntries(
+    Object.entries(acc).map(([k, a]) => [k, a.error ? { error: a.error } : stats(a.command, a.times, a.cpus)]),
+  );
 }
 
 /** Peak RSS (KiB → MiB) of a command under GNU time, median of `n` runs; also the first run's stdout. */
@@ -211,24 +248,79 @@ function ncliHas(group, command) {
 // cases
 const BENCH_G = ['--os-project-name', PROJECT];
 const CASES = [
-  { id: 'server-list', title: 'server list', ncli: ['server', 'list'], openstack: ['server', 'list', '--limit', '-1'], nova: ['list', '--limit', '-1'], rows: true, floor: 'api' },
-  { id: 'flavor-list', title: 'flavor list', ncli: ['flavor', 'list'], openstack: ['flavor', 'list'], nova: ['flavor-list'], rows: 'lines', floor: 'api' },
-  { id: 'server-show', title: 'server show vm1', ncli: ['server', 'show', 'vm1'], openstack: ['server', 'show', 'vm1'], nova: ['show', 'vm1'], floor: 'api' },
   {
-    id: 'console-get-vnc', title: 'console get-vnc vm1', ncli: ['console', 'get-vnc', 'vm1'],
-    openstack: ['console', 'url', 'show', '--novnc', 'vm1'], nova: ['get-vnc-console', 'vm1', 'novnc'], floor: 'api',
+    id: 'server-list',
+    title: 'server list',
+    ncli: ['server', 'list'],
+    openstack: ['server', 'list', '--limit', '-1'],
+    nova: ['list', '--limit', '-1'],
+    rows: true,
+    floor: 'api',
+  },
+  {
+    id: 'flavor-list',
+    title: 'flavor list',
+    ncli: ['flavor', 'list'],
+    openstack: ['flavor', 'list'],
+    nova: ['flavor-list'],
+    rows: 'lines',
+    floor: 'api',
+  },
+  {
+    id: 'server-show',
+    title: 'server show vm1',
+    ncli: ['server', 'show', 'vm1'],
+    openstack: ['server', 'show', 'vm1'],
+    nova: ['show', 'vm1'],
+    floor: 'api',
+  },
+  {
+    id: 'console-get-vnc',
+    title: 'console get-vnc vm1',
+    ncli: ['console', 'get-vnc', 'vm1'],
+    openstack: ['console', 'url', 'show', '--novnc', 'vm1'],
+    nova: ['get-vnc-console', 'vm1', 'novnc'],
+    floor: 'api',
     requires: ['console', 'get-vnc'],
   },
-  { id: 'help', title: '--help', ncli: ['--help'], openstack: ['--help'], nova: ['--help'], floor: 'node', noCache: true },
-  { id: 'version', title: '--version', ncli: ['--version'], openstack: ['--version'], nova: ['--version'], floor: 'node', noCache: true },
   {
-    id: 'complete', title: 'completion (`__complete server ""`)', ncli: ['__complete', 'server', ''], openstack: ['complete'], nova: ['bash-completion'],
-    floor: 'node', noCache: true,
-    peerNote: 'peers: `openstack complete` (prints the bash completion data) and `nova bash-completion` (what nova\'s completion script calls)',
+    id: 'help',
+    title: '--help',
+    ncli: ['--help'],
+    openstack: ['--help'],
+    nova: ['--help'],
+    floor: 'node',
+    noCache: true,
   },
   {
-    id: 'server-list-200', title: `server list, project ${PROJECT} (200+ servers)`, globals: BENCH_G, ncli: ['server', 'list'],
-    openstack: [...BENCH_G, 'server', 'list', '--limit', '-1'], nova: [...BENCH_G, 'list', '--limit', '-1'], rows: true, floor: 'api',
+    id: 'version',
+    title: '--version',
+    ncli: ['--version'],
+    openstack: ['--version'],
+    nova: ['--version'],
+    floor: 'node',
+    noCache: true,
+  },
+  {
+    id: 'complete',
+    title: 'completion (`__complete server ""`)',
+    ncli: ['__complete', 'server', ''],
+    openstack: ['complete'],
+    nova: ['bash-completion'],
+    floor: 'node',
+    noCache: true,
+    peerNote:
+      "peers: `openstack complete` (prints the bash completion data) and `nova bash-completion` (what nova's completion script calls)",
+  },
+  {
+    id: 'server-list-200',
+    title: `server list, project ${PROJECT} (200+ servers)`,
+    globals: BENCH_G,
+    ncli: ['server', 'list'],
+    openstack: [...BENCH_G, 'server', 'list', '--limit', '-1'],
+    nova: [...BENCH_G, 'list', '--limit', '-1'],
+    rows: true,
+    floor: 'api',
   },
 ];
 
@@ -255,7 +347,8 @@ function runCase(c) {
     const { requests } = ncliRequests([...(c.globals ?? []), ...c.ncli], warmEnv);
     res.requests = requests.map((r) => `${r.method} ${r.url.replace(/^https?:\/\/[^/]+/, '')}`);
     token = run([NCLI, ...(c.globals ?? []), 'token', 'issue', '-f', 'value', '-c', 'id'], warmEnv).stdout.trim();
-    if (requests.length && token) list.push({ key: 'curl', argv: curlArgv(requests, token), env: BASE_ENV, secret: token });
+    if (requests.length && token)
+      list.push({ key: 'curl', argv: curlArgv(requests, token), env: BASE_ENV, secret: token });
     else res.notes.push("could not read ncli's requests for the curl floor");
   }
   list.push({ key: 'ncliWarm', argv: ncliArgv, env: warmEnv });
@@ -277,8 +370,11 @@ function runCase(c) {
   const rss = {
     node: peakRss(['node', '-e', '0'], BASE_ENV, RSS_RUNS),
     ncliWarm: peakRss(ncliArgv, warmEnv, RSS_RUNS),
-    ncliCold: peakRss(COLD_BY_FLAG ? [NCLI, '--no-cache', ...(c.globals ?? []), ...c.ncli] : ncliArgv, coldEnv, RSS_RUNS, () =>
-      rmSync(COLD_DIR, { recursive: true, force: true }),
+    ncliCold: peakRss(
+      COLD_BY_FLAG ? [NCLI, '--no-cache', ...(c.globals ?? []), ...c.ncli] : ncliArgv,
+      coldEnv,
+      RSS_RUNS,
+      () => rmSync(COLD_DIR, { recursive: true, force: true }),
     ),
     openstack: peakRss(['openstack', ...c.openstack], BASE_ENV, Math.min(RSS_RUNS, 2)),
     nova: peakRss(['nova', ...c.nova], BASE_ENV, Math.min(RSS_RUNS, 2)),
@@ -287,11 +383,22 @@ function runCase(c) {
     res.clients[k] ??= {};
     Object.assign(res.clients[k], { rssMiB: r.rssMiB, rssRuns: r.rssRuns, exitCode: r.exitCode });
     if (c.rows && k !== 'node') res.clients[k].rows = countRows(r.stdout, c.rows);
-    if (r.exitCode !== 0 && k !== 'node') res.notes.push(`${k} exited ${r.exitCode} in a peak-RSS run: ${(r.stderr || '').trim().split('\n').filter((l) => l && !/^\s+at /.test(l)).slice(-4).join(' | ')}`);
+    if (r.exitCode !== 0 && k !== 'node')
+      res.notes.push(
+        `${k} exited ${r.exitCode} in a peak-RSS run: ${(r.stderr || '')
+          .trim()
+          .split('\n')
+          .filter((l) => l && !/^\s+at /.test(l))
+          .slice(-4)
+          .join(' | ')}`,
+      );
   }
   if (c.rows) {
     const counts = ['ncliWarm', 'openstack', 'nova'].map((k) => res.clients[k].rows);
-    if (new Set(counts).size > 1) res.notes.push(`rows differ between clients (ncli ${counts[0]}, openstack ${counts[1]}, nova ${counts[2]}): servers were created or deleted meanwhile by other tests, or a client did not follow every page`);
+    if (new Set(counts).size > 1)
+      res.notes.push(
+        `rows differ between clients (ncli ${counts[0]}, openstack ${counts[1]}, nova ${counts[2]}): servers were created or deleted meanwhile by other tests, or a client did not follow every page`,
+      );
   }
   if (c.peerNote) res.notes.push(c.peerNote);
 
@@ -331,7 +438,9 @@ function waitPort(port, ms = 10000) {
         s.destroy();
         res();
       });
-      s.once('error', () => (Date.now() > until ? rej(new Error(`port ${port} never opened`)) : setTimeout(tryOnce, 100)));
+      s.once('error', () =>
+        Date.now() > until ? rej(new Error(`port ${port} never opened`)) : setTimeout(tryOnce, 100),
+      );
     };
     tryOnce();
   });
@@ -347,7 +456,10 @@ function start(argv, env = BASE_ENV, opts = {}) {
 function firstLine(p, re, ms = 15000) {
   return new Promise((res, rej) => {
     let buf = '';
-    const t = setTimeout(() => rej(new Error(`no line matching ${re} within ${ms} ms; stderr: ${p.stderrText.trim().slice(-300)}`)), ms);
+    const t = setTimeout(
+      () => rej(new Error(`no line matching ${re} within ${ms} ms; stderr: ${p.stderrText.trim().slice(-300)}`)),
+      ms,
+    );
     p.stdout.on('data', (d) => {
       buf += d;
       const m = re.exec(buf);
@@ -432,7 +544,10 @@ async function tunnelBench() {
 
   let tun;
   if (has) tun = await startTunnel(wsBulk);
-  else res.notes.push('`ncli console tunnel` does not exist yet in this build: only the direct WebSocket client and raw TCP were measured');
+  else
+    res.notes.push(
+      '`ncli console tunnel` does not exist yet in this build: only the direct WebSocket client and raw TCP were measured',
+    );
 
   // throughput: interleaved repetitions of each path
   log(`tunnel: throughput, ${BYTES / MiB} MiB × ${REPS} per path`);
@@ -440,10 +555,16 @@ async function tunnelBench() {
   if (tun) paths.tunnel = ['tcp', `127.0.0.1:${tun.port}`];
   const tp = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
   // CPU seconds per GiB carried, per process: where the 2 cores go on each path
-  const cpu = Object.fromEntries(Object.keys(paths).map((k) => [k, { reader: 0, tunnel: 0, websockify: 0, source: 0 }]));
+  const cpu = Object.fromEntries(
+    Object.keys(paths).map((k) => [k, { reader: 0, tunnel: 0, websockify: 0, source: 0 }]),
+  );
   for (let i = 0; i < REPS; i++) {
     for (const [k, [kind, target]] of Object.entries(paths)) {
-      const before = { tunnel: tun ? procCpu(tun.proc.pid) : 0, websockify: procCpu(wsfBulk.pid, true), source: procCpu(bulk.pid) };
+      const before = {
+        tunnel: tun ? procCpu(tun.proc.pid) : 0,
+        websockify: procCpu(wsfBulk.pid, true),
+        source: procCpu(bulk.pid),
+      };
       const r = await reader(['bulk', kind, target, String(BYTES)]);
       await sleep(300); // websockify reaps its per-connection child
       const gib = r.bytes / (1024 * MiB);
@@ -455,7 +576,9 @@ async function tunnelBench() {
       tp[k].push(r.bytes / r.seconds);
     }
   }
-  res.throughput = Object.fromEntries(Object.entries(tp).map(([k, v]) => [k, { medianBps: median(v), runsBps: v, cpuSecondsPerGiB: cpu[k] }]));
+  res.throughput = Object.fromEntries(
+    Object.entries(tp).map(([k, v]) => [k, { medianBps: median(v), runsBps: v, cpuSecondsPerGiB: cpu[k] }]),
+  );
   if (tun) res.tunnelCpuSecondsPerGiB = cpu.tunnel.tunnel;
 
   // latency: request/response round trips of 64 bytes, one at a time
@@ -466,7 +589,8 @@ async function tunnelBench() {
   const lpaths = { tcp: ['tcp', `127.0.0.1:${echoPort}`], ws: ['ws', `ws://127.0.0.1:${wsEcho}/`] };
   if (tunEcho) lpaths.tunnel = ['tcp', `127.0.0.1:${tunEcho.port}`];
   res.latency = {};
-  for (const [k, [kind, target]] of Object.entries(lpaths)) res.latency[k] = await reader(['latency', kind, target, String(COUNT), '64']);
+  for (const [k, [kind, target]] of Object.entries(lpaths))
+    res.latency[k] = await reader(['latency', kind, target, String(COUNT), '64']);
   if (tunEcho) await stop(tunEcho.proc);
 
   // stalled reader: a fresh tunnel; its reader stops for 5 s after 1 MiB, then drains
@@ -480,7 +604,16 @@ async function tunnelBench() {
       const v = procStatus(t2.proc.pid, 'VmRSS');
       if (v !== undefined) samples.push([Date.now(), v]);
     }, 50);
-    const r = await reader(['bulk', 'tcp', `127.0.0.1:${t2.port}`, String(STALL_BYTES), '--stall-after', String(MiB), '--stall-ms', '5000']);
+    const r = await reader([
+      'bulk',
+      'tcp',
+      `127.0.0.1:${t2.port}`,
+      String(STALL_BYTES),
+      '--stall-after',
+      String(MiB),
+      '--stall-ms',
+      '5000',
+    ]);
     clearInterval(iv);
     res.stall = {
       bytes: r.bytes,
@@ -516,10 +649,19 @@ async function tunnelBench() {
           const dt = (prof.timeDeltas[i] ?? 0) / 1000;
           total += dt;
           const f = byId.get(id).callFrame;
-          const key = f.url ? `${ownerOf(f.url)}${f.functionName ? ` ${f.functionName}` : ''}` : f.functionName || '(anonymous)';
+          const key = f.url
+            ? `${ownerOf(f.url)}${f.functionName ? ` ${f.functionName}` : ''}`
+            : f.functionName || '(anonymous)';
           self.set(key, (self.get(key) ?? 0) + dt);
         });
-        return { totalMs: total, top: [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, v]) => ({ frame: k, selfMs: v })), file: join(pdir, file) };
+        return {
+          totalMs: total,
+          top: [...self.entries()]
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 15)
+            .map(([k, v]) => ({ frame: k, selfMs: v })),
+          file: join(pdir, file),
+        };
       }
     : undefined;
   return res;
@@ -536,7 +678,9 @@ async function main() {
     node: process.version,
     ncli: run([NCLI, '--version'], BASE_ENV).stdout.trim(),
     openstack: (run(['openstack', '--version'], BASE_ENV).stdout || '').trim(),
-    nova: ((r) => ((r.stdout + '\n' + r.stderr).match(/^\d+\.\d+\S*$/m) || ['?'])[0])(run(['nova', '--version'], BASE_ENV)),
+    nova: ((r) => ((r.stdout + '\n' + r.stderr).match(/^\d+\.\d+\S*$/m) || ['?'])[0])(
+      run(['nova', '--version'], BASE_ENV),
+    ),
     curl: run(['curl', '--version'], BASE_ENV).stdout.split('\n')[0],
     hyperfine: run(['hyperfine', '--version'], BASE_ENV).stdout.trim(),
     cpus: (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) || []).length,
@@ -575,32 +719,83 @@ async function main() {
     const r = sl.ratios.openstackVsWarm;
     const os20 = sl.clients.openstack.median / 20;
     targets.push({
-      id: 'list-vs-openstack', text: '`server list` warm ≥ 20× faster than `openstack server list`', value: r,
-      shown: `${fmtX(r)} (the floor itself: ${fmtX(sl.ratios.openstackVsFloor)}; CPU: ${fmtX(sl.clients.openstack.cpu / sl.clients.ncliWarm.cpu)})`, met: r >= 20, profile: 'server-list',
-      why: os20 < sl.floor
-        ? `out of reach on this cloud: openstack ÷ 20 = ${fmtMs(os20)}, less than the floor (${fmtMs(sl.floor)}: node ${fmtMs(sl.clients.node.median)} + Nova answering ${sl.requests?.length} requests ${fmtMs(sl.clients.curl?.median)})`
-        : undefined,
+      id: 'list-vs-openstack',
+      text: '`server list` warm ≥ 20× faster than `openstack server list`',
+      value: r,
+      shown: `${fmtX(r)} (the floor itself: ${fmtX(sl.ratios.openstackVsFloor)}; CPU: ${fmtX(sl.clients.openstack.cpu / sl.clients.ncliWarm.cpu)})`,
+      met: r >= 20,
+      profile: 'server-list',
+      why:
+        os20 < sl.floor
+          ? `out of reach on this cloud: openstack ÷ 20 = ${fmtMs(os20)}, less than the floor (${fmtMs(sl.floor)}: node ${fmtMs(sl.clients.node.median)} + Nova answering ${sl.requests?.length} requests ${fmtMs(sl.clients.curl?.median)})`
+          : undefined,
     });
     const f = sl.ratios.warmVsFloor;
-    targets.push({ id: 'list-vs-floor', text: '`server list` warm within 1.5× of the floor (node + curl)', value: f, shown: `${fmtX(f)} (CPU: ${fmtX(sl.clients.ncliWarm.cpu / sl.floorCpu)})`, met: f <= 1.5, profile: 'server-list' });
+    targets.push({
+      id: 'list-vs-floor',
+      text: '`server list` warm within 1.5× of the floor (node + curl)',
+      value: f,
+      shown: `${fmtX(f)} (CPU: ${fmtX(sl.clients.ncliWarm.cpu / sl.floorCpu)})`,
+      met: f <= 1.5,
+      profile: 'server-list',
+    });
   }
   if (byId.help && !byId.help.skipped) {
     const r = byId.help.ratios.warmVsFloor;
-    targets.push({ id: 'help-vs-node', text: '`--help` within 1.5× of bare node', value: r, shown: `${fmtX(r)} (CPU: ${fmtX(byId.help.clients.ncliWarm.cpu / byId.help.floorCpu)})`, met: r <= 1.5, profile: 'help' });
+    targets.push({
+      id: 'help-vs-node',
+      text: '`--help` within 1.5× of bare node',
+      value: r,
+      shown: `${fmtX(r)} (CPU: ${fmtX(byId.help.clients.ncliWarm.cpu / byId.help.floorCpu)})`,
+      met: r <= 1.5,
+      profile: 'help',
+    });
   }
   if (byId.complete && !byId.complete.skipped) {
     const r = byId.complete.ratios.warmVsFloor;
-    targets.push({ id: 'complete-vs-node', text: 'completion within 1.5× of bare node', value: r, shown: `${fmtX(r)} (CPU: ${fmtX(byId.complete.clients.ncliWarm.cpu / byId.complete.floorCpu)})`, met: r <= 1.5, profile: 'complete' });
+    targets.push({
+      id: 'complete-vs-node',
+      text: 'completion within 1.5× of bare node',
+      value: r,
+      shown: `${fmtX(r)} (CPU: ${fmtX(byId.complete.clients.ncliWarm.cpu / byId.complete.floorCpu)})`,
+      met: r <= 1.5,
+      profile: 'complete',
+    });
   }
   if (tunnel && !tunnel.error) {
     if (tunnel.throughput?.tunnel) {
       const r = tunnel.throughput.tunnel.medianBps / tunnel.throughput.ws.medianBps;
-      targets.push({ id: 'tunnel-throughput', text: 'tunnel throughput ≥ 0.85× the direct WebSocket client', value: r, shown: fmtX(r), met: r >= 0.85, profile: 'tunnel' });
-    } else targets.push({ id: 'tunnel-throughput', text: 'tunnel throughput ≥ 0.85× the direct WebSocket client', shown: 'skipped', met: null });
+      targets.push({
+        id: 'tunnel-throughput',
+        text: 'tunnel throughput ≥ 0.85× the direct WebSocket client',
+        value: r,
+        shown: fmtX(r),
+        met: r >= 0.85,
+        profile: 'tunnel',
+      });
+    } else
+      targets.push({
+        id: 'tunnel-throughput',
+        text: 'tunnel throughput ≥ 0.85× the direct WebSocket client',
+        shown: 'skipped',
+        met: null,
+      });
     if (tunnel.stall) {
       const v = tunnel.stall.peakRssMiB;
-      targets.push({ id: 'tunnel-rss', text: 'tunnel peak RSS with a stalled reader ≤ 200 MiB', value: v, shown: `${v?.toFixed(0)} MiB`, met: v <= 200 });
-    } else targets.push({ id: 'tunnel-rss', text: 'tunnel peak RSS with a stalled reader ≤ 200 MiB', shown: 'skipped', met: null });
+      targets.push({
+        id: 'tunnel-rss',
+        text: 'tunnel peak RSS with a stalled reader ≤ 200 MiB',
+        value: v,
+        shown: `${v?.toFixed(0)} MiB`,
+        met: v <= 200,
+      });
+    } else
+      targets.push({
+        id: 'tunnel-rss',
+        text: 'tunnel peak RSS with a stalled reader ≤ 200 MiB',
+        shown: 'skipped',
+        met: null,
+      });
   }
 
   // profiles of what missed
@@ -617,7 +812,16 @@ async function main() {
       if (id === 'tunnel') continue;
       log(`profile: ${id}`);
       try {
-        profiles.push({ id, ...(await profileCommand({ name: id, args: prof[id].args, title: prof[id].title, env: envWith({ XDG_CACHE_HOME: WARM_DIR }), outDir: pdir })) });
+        profiles.push({
+          id,
+          ...(await profileCommand({
+            name: id,
+            args: prof[id].args,
+            title: prof[id].title,
+            env: envWith({ XDG_CACHE_HOME: WARM_DIR }),
+            outDir: pdir,
+          })),
+        });
       } catch (e) {
         profiles.push({ id, markdown: `#### Profile ${id}: failed (${e.message})` });
       }
@@ -627,7 +831,15 @@ async function main() {
       try {
         const p = await tunnel._profile(pdir);
         const md = p.top
-          ? ['#### Profile: the tunnel process carrying 512 MiB (CPU, self time)', '', `${p.totalMs.toFixed(0)} ms sampled; tunnel CPU per GiB in the throughput runs: ${tunnel.tunnelCpuSecondsPerGiB?.toFixed(2)} s.`, '', '| frame | self ms |', '|---|---:|', ...p.top.map((t) => `| ${t.frame} | ${t.selfMs.toFixed(1)} |`)].join('\n')
+          ? [
+              '#### Profile: the tunnel process carrying 512 MiB (CPU, self time)',
+              '',
+              `${p.totalMs.toFixed(0)} ms sampled; tunnel CPU per GiB in the throughput runs: ${tunnel.tunnelCpuSecondsPerGiB?.toFixed(2)} s.`,
+              '',
+              '| frame | self ms |',
+              '|---|---:|',
+              ...p.top.map((t) => `| ${t.frame} | ${t.selfMs.toFixed(1)} |`),
+            ].join('\n')
           : `#### Profile tunnel: ${p.note}`;
         profiles.push({ id: 'tunnel', json: p, markdown: md });
       } catch (e) {
@@ -643,13 +855,21 @@ async function main() {
   meta.loadAverageAtEnd = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const md = render(meta, cases, tunnel, targets, profiles);
   const clean = (t) => (t ? Object.fromEntries(Object.entries(t).filter(([k]) => !k.startsWith('_'))) : t);
-  const json = { meta, cases, tunnel: clean(tunnel), targets, profiles: profiles.map((p) => ({ id: p.id, markdown: p.markdown })) };
+  const json = {
+    meta,
+    cases,
+    tunnel: clean(tunnel),
+    targets,
+    profiles: profiles.map((p) => ({ id: p.id, markdown: p.markdown })),
+  };
   writeFileSync(join(OUT, 'results.md'), md);
   writeFileSync(join(OUT, 'results.json'), JSON.stringify(json, null, 2));
   writeFileSync(join(ROOT, 'bench/results', `bench-${STAMP}.md`), md);
   writeFileSync(join(ROOT, 'bench/results', `bench-${STAMP}.json`), JSON.stringify(json, null, 2));
   process.stdout.write(md);
-  log(`done in ${meta.seconds.toFixed(0)} s: bench/results/bench-${STAMP}.md, .json (details: bench/results/bench-${STAMP}/)`);
+  log(
+    `done in ${meta.seconds.toFixed(0)} s: bench/results/bench-${STAMP}.md, .json (details: bench/results/bench-${STAMP}/)`,
+  );
 }
 
 function render(meta, cases, tunnel, targets, profiles) {
@@ -663,8 +883,14 @@ function render(meta, cases, tunnel, targets, profiles) {
     '',
   );
   L.push('## Whole-process time (median wall clock; ratios are what matter)', '');
-  L.push('Floor = bare `node -e 0` + one `curl` process making the same request(s) as ncli warm, with a valid token and the same headers (for `--help`, `--version`, completion: bare node alone).', '');
-  L.push('| case | floor | ncli warm | ncli cold | openstack (÷ ncli warm / cold) | nova (÷ ncli warm / cold) |', '|---|---:|---:|---:|---:|---:|');
+  L.push(
+    'Floor = bare `node -e 0` + one `curl` process making the same request(s) as ncli warm, with a valid token and the same headers (for `--help`, `--version`, completion: bare node alone).',
+    '',
+  );
+  L.push(
+    '| case | floor | ncli warm | ncli cold | openstack (÷ ncli warm / cold) | nova (÷ ncli warm / cold) |',
+    '|---|---:|---:|---:|---:|---:|',
+  );
   for (const c of cases) {
     if (c.skipped) {
       L.push(`| ${c.title} | skipped: ${c.skipped} | | | | |`);
@@ -691,23 +917,43 @@ function render(meta, cases, tunnel, targets, profiles) {
   }
   L.push('');
   L.push('## Peak RSS (MiB, GNU time %M) and rows printed', '');
-  L.push('| case | bare node | ncli warm | ncli cold | openstack | nova | rows ncli / openstack / nova |', '|---|---:|---:|---:|---:|---:|---|');
+  L.push(
+    '| case | bare node | ncli warm | ncli cold | openstack | nova | rows ncli / openstack / nova |',
+    '|---|---:|---:|---:|---:|---:|---|',
+  );
   for (const c of cases) {
     if (c.skipped) continue;
     const r = (k) => (c.clients[k]?.rssMiB !== undefined ? c.clients[k].rssMiB.toFixed(0) : 'n/a');
-    const rows = c.clients.ncliWarm?.rows !== undefined ? `${c.clients.ncliWarm.rows} / ${c.clients.openstack.rows} / ${c.clients.nova.rows}` : '';
-    L.push(`| ${c.title} | ${r('node')} | ${r('ncliWarm')} | ${r('ncliCold')} | ${r('openstack')} | ${r('nova')} | ${rows} |`);
+    const rows =
+      c.clients.ncliWarm?.rows !== undefined
+        ? `${c.clients.ncliWarm.rows} / ${c.clients.openstack.rows} / ${c.clients.nova.rows}`
+        : '';
+    L.push(
+      `| ${c.title} | ${r('node')} | ${r('ncliWarm')} | ${r('ncliCold')} | ${r('openstack')} | ${r('nova')} | ${rows} |`,
+    );
   }
   L.push('');
   const small = cases.find((c) => c.id === 'server-list' && !c.skipped);
   const big = cases.find((c) => c.id === 'server-list-200' && !c.skipped);
   if (small && big) {
-    L.push('## Growth with size: `server list`, ' + `${small.clients.ncliWarm.rows} → ${big.clients.ncliWarm.rows} servers (${small.requests?.length} → ${big.requests?.length} pages)`, '');
+    L.push(
+      '## Growth with size: `server list`, ' +
+        `${small.clients.ncliWarm.rows} → ${big.clients.ncliWarm.rows} servers (${small.requests?.length} → ${big.requests?.length} pages)`,
+      '',
+    );
     L.push('| client | time, small | time, 200+ | × | peak RSS small → 200+ (MiB) |', '|---|---:|---:|---:|---|');
-    for (const [k, name] of [['node', 'floor (node + curl)'], ['ncliWarm', 'ncli warm'], ['ncliCold', 'ncli cold'], ['openstack', 'openstack'], ['nova', 'nova']]) {
+    for (const [k, name] of [
+      ['node', 'floor (node + curl)'],
+      ['ncliWarm', 'ncli warm'],
+      ['ncliCold', 'ncli cold'],
+      ['openstack', 'openstack'],
+      ['nova', 'nova'],
+    ]) {
       const a = k === 'node' ? small.floor : small.clients[k].median;
       const b = k === 'node' ? big.floor : big.clients[k].median;
-      L.push(`| ${name} | ${fmtMs(a)} | ${fmtMs(b)} | ${fmtX(b / a)} | ${small.clients[k].rssMiB?.toFixed(0)} → ${big.clients[k].rssMiB?.toFixed(0)} |`);
+      L.push(
+        `| ${name} | ${fmtMs(a)} | ${fmtMs(b)} | ${fmtX(b / a)} | ${small.clients[k].rssMiB?.toFixed(0)} → ${big.clients[k].rssMiB?.toFixed(0)} |`,
+      );
     }
     L.push('');
   }
@@ -717,17 +963,30 @@ function render(meta, cases, tunnel, targets, profiles) {
     else {
       const mb = (bps) => (bps === undefined ? 'n/a' : `${(bps / MiB).toFixed(0)} MiB/s`);
       const t = tunnel.throughput;
-      L.push(`Source: a node TCP server writing a fixed pattern, endlessly; every byte is checked by the reader. ${tunnel.bytesPerRun / MiB} MiB per run, median of the runs.`, '');
-      L.push('| path | throughput | ÷ direct WebSocket | round trip (64 B) median / p99 | CPU s per GiB: source + websockify + tunnel + reader = total |', '|---|---:|---:|---|---|');
+      L.push(
+        `Source: a node TCP server writing a fixed pattern, endlessly; every byte is checked by the reader. ${tunnel.bytesPerRun / MiB} MiB per run, median of the runs.`,
+        '',
+      );
+      L.push(
+        '| path | throughput | ÷ direct WebSocket | round trip (64 B) median / p99 | CPU s per GiB: source + websockify + tunnel + reader = total |',
+        '|---|---:|---:|---|---|',
+      );
       const cpuCell = (k) => {
         const c = t[k]?.cpuSecondsPerGiB;
         if (!c) return '';
         const tot = c.source + c.websockify + (k === 'tunnel' ? c.tunnel : 0) + c.reader;
         return `${c.source.toFixed(2)} + ${c.websockify.toFixed(2)} + ${k === 'tunnel' ? c.tunnel.toFixed(2) : '–'} + ${c.reader.toFixed(2)} = ${tot.toFixed(2)}`;
       };
-      const lat = (k) => (tunnel.latency?.[k] ? `${tunnel.latency[k].medianUs.toFixed(0)} µs / ${tunnel.latency[k].p99Us.toFixed(0)} µs` : 'n/a');
-      L.push(`| raw loopback TCP (reader ↔ source) | ${mb(t.tcp?.medianBps)} | ${fmtX(t.tcp?.medianBps / t.ws?.medianBps)} | ${lat('tcp')} | ${cpuCell('tcp').replace(/ \+ [\d.]+ \+ – /, ' + – + – ')} |`);
-      L.push(`| direct WebSocket client (\`ws\`) ↔ websockify ↔ source | ${mb(t.ws?.medianBps)} | 1.00× | ${lat('ws')} | ${cpuCell('ws')} |`);
+      const lat = (k) =>
+        tunnel.latency?.[k]
+          ? `${tunnel.latency[k].medianUs.toFixed(0)} µs / ${tunnel.latency[k].p99Us.toFixed(0)} µs`
+          : 'n/a';
+      L.push(
+        `| raw loopback TCP (reader ↔ source) | ${mb(t.tcp?.medianBps)} | ${fmtX(t.tcp?.medianBps / t.ws?.medianBps)} | ${lat('tcp')} | ${cpuCell('tcp').replace(/ \+ [\d.]+ \+ – /, ' + – + – ')} |`,
+      );
+      L.push(
+        `| direct WebSocket client (\`ws\`) ↔ websockify ↔ source | ${mb(t.ws?.medianBps)} | 1.00× | ${lat('ws')} | ${cpuCell('ws')} |`,
+      );
       L.push(
         t.tunnel
           ? `| reader ↔ \`ncli console tunnel\` ↔ websockify ↔ source | ${mb(t.tunnel.medianBps)} | ${fmtX(t.tunnel.medianBps / t.ws.medianBps)} | ${lat('tunnel')} | ${cpuCell('tunnel')} |`
@@ -748,7 +1007,10 @@ function render(meta, cases, tunnel, targets, profiles) {
         );
       }
       const runs = (k) => (t[k]?.runsBps ?? []).map((b) => (b / MiB).toFixed(0)).join(', ');
-      L.push(`Runs (MiB/s): TCP ${runs('tcp')}; WebSocket ${runs('ws')}${t.tunnel ? `; tunnel ${runs('tunnel')}` : ''}.`, '');
+      L.push(
+        `Runs (MiB/s): TCP ${runs('tcp')}; WebSocket ${runs('ws')}${t.tunnel ? `; tunnel ${runs('tunnel')}` : ''}.`,
+        '',
+      );
       if (tunnel.stall) {
         const s = tunnel.stall;
         L.push(
@@ -762,17 +1024,25 @@ function render(meta, cases, tunnel, targets, profiles) {
   }
   L.push('## Targets (reported, not enforced)', '');
   L.push('| target | measured | met? |', '|---|---:|---|');
-  for (const t of targets) L.push(`| ${t.text} | ${t.shown} | ${t.met === null ? 'skipped' : t.met ? 'met' : `**missed**${t.why ? `: ${t.why}` : ''}`} |`);
+  for (const t of targets)
+    L.push(
+      `| ${t.text} | ${t.shown} | ${t.met === null ? 'skipped' : t.met ? 'met' : `**missed**${t.why ? `: ${t.why}` : ''}`} |`,
+    );
   L.push('');
   L.push('## Details (seconds: median, IQR, min–max, CPU = user + system, mean)', '');
-  L.push('| case | client | median | IQR | min–max | σ | CPU | runs | requests |', '|---|---|---:|---|---|---:|---:|---:|---|');
+  L.push(
+    '| case | client | median | IQR | min–max | σ | CPU | runs | requests |',
+    '|---|---|---:|---|---|---:|---:|---:|---|',
+  );
   for (const c of cases) {
     if (c.skipped) continue;
     for (const k of ['node', 'curl', 'ncliWarm', 'ncliCold', 'openstack', 'nova']) {
       const x = c.clients[k];
       if (!x || x.median === undefined) continue;
       const reqs = k === 'curl' || k === 'ncliWarm' ? (c.requests ?? []).join(', ') : '';
-      L.push(`| ${c.id} | ${k} | ${x.median.toFixed(3)} | ${x.q1.toFixed(3)}–${x.q3.toFixed(3)} | ${x.min.toFixed(3)}–${x.max.toFixed(3)} | ${x.stddev.toFixed(3)} | ${x.cpu.toFixed(3)} | ${x.runs} | ${reqs} |`);
+      L.push(
+        `| ${c.id} | ${k} | ${x.median.toFixed(3)} | ${x.q1.toFixed(3)}–${x.q3.toFixed(3)} | ${x.min.toFixed(3)}–${x.max.toFixed(3)} | ${x.stddev.toFixed(3)} | ${x.cpu.toFixed(3)} | ${x.runs} | ${reqs} |`,
+      );
     }
   }
   L.push('');

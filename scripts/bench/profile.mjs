@@ -79,7 +79,11 @@ function cpuProfile(args, env, dir) {
   const pdir = join(dir, 'cpuprof');
   rmSync(pdir, { recursive: true, force: true });
   mkdirSync(pdir, { recursive: true });
-  const r = run(process.execPath, ['--cpu-prof', '--cpu-prof-dir', pdir, '--cpu-prof-interval', '100', NCLI, ...args], env);
+  const r = run(
+    process.execPath,
+    ['--cpu-prof', '--cpu-prof-dir', pdir, '--cpu-prof-interval', '100', NCLI, ...args],
+    env,
+  );
   const file = readdirSync(pdir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) return { exitCode: r.status, owners: [], totalMs: 0 };
   const prof = JSON.parse(readFileSync(join(pdir, file), 'utf8'));
@@ -115,7 +119,10 @@ function cpuProfile(args, env, dir) {
     }
   });
   const owners = [...self.entries()].map(([owner, v]) => ({ owner, selfMs: v })).sort((a, b) => b.selfMs - a.selfMs);
-  const functions = [...fns.entries()].map(([fn, v]) => ({ fn, selfMs: v })).sort((a, b) => b.selfMs - a.selfMs).slice(0, 15);
+  const functions = [...fns.entries()]
+    .map(([fn, v]) => ({ fn, selfMs: v }))
+    .sort((a, b) => b.selfMs - a.selfMs)
+    .slice(0, 15);
   const inclusive = [...incl.entries()].map(([owner, v]) => ({ owner, inclMs: v })).sort((a, b) => b.inclMs - a.inclMs);
   return { exitCode: r.status, totalMs: total, owners, functions, inclusive, file: join(pdir, file) };
 }
@@ -136,7 +143,22 @@ const q = (a) => (/^[A-Za-z0-9_\-./:=,@%+]+$/.test(a) ? a : `'${a.replace(/'/g, 
 /** hyperfine -N over several argv lists; returns [{ command, medianMs, cpuMs }] or { error }. */
 function hf(list, env, runs = 10) {
   const json = join(process.env.TMPDIR || '/tmp', `ncli-hf-${process.pid}.json`);
-  const r = run('hyperfine', ['-N', '--style', 'none', '--warmup', '2', '--runs', String(runs), '--export-json', json, ...list.map((a) => a.map(q).join(' '))], env);
+  const r = run(
+    'hyperfine',
+    [
+      '-N',
+      '--style',
+      'none',
+      '--warmup',
+      '2',
+      '--runs',
+      String(runs),
+      '--export-json',
+      json,
+      ...list.map((a) => a.map(q).join(' ')),
+    ],
+    env,
+  );
   if (r.status !== 0) return { error: (r.stderr ?? '').trim().split('\n').slice(-2).join(' ') };
   const res = JSON.parse(readFileSync(json, 'utf8')).results;
   rmSync(json, { force: true });
@@ -188,8 +210,19 @@ async function undiciExperiments(args, env, url) {
   };
   return {
     times,
-    rssMiB: { ncli: rss(cmd), liftoff: rss(lift), node: rss(['node', '-e', '0']), undiciGet: rss(uArgv), httpGet: rss(hArgv) },
-    lag: { ncli: await exitLag(cmd, env), liftoff: await exitLag(lift, env), undiciGet: await exitLag(uArgv, env), httpGet: await exitLag(hArgv, env) },
+    rssMiB: {
+      ncli: rss(cmd),
+      liftoff: rss(lift),
+      node: rss(['node', '-e', '0']),
+      undiciGet: rss(uArgv),
+      httpGet: rss(hArgv),
+    },
+    lag: {
+      ncli: await exitLag(cmd, env),
+      liftoff: await exitLag(lift, env),
+      undiciGet: await exitLag(uArgv, env),
+      httpGet: await exitLag(hArgv, env),
+    },
     url,
   };
 }
@@ -199,7 +232,9 @@ async function undiciExperiments(args, env, url) {
  * rather than undici's index): hyperfine medians, minus bare node.
  */
 function isolatedImports(pkgList, env, runs = 10) {
-  const pk = pkgList.filter((p) => !p.owner.startsWith('ncli ') && !p.owner.startsWith('node ') && !p.owner.startsWith('('));
+  const pk = pkgList.filter(
+    (p) => !p.owner.startsWith('ncli ') && !p.owner.startsWith('node ') && !p.owner.startsWith('('),
+  );
   const specs = pk.map((p) => p.owner);
   if (!specs.length) return [];
   const json = join(process.env.TMPDIR || '/tmp', `ncli-imports-${process.pid}.json`);
@@ -234,7 +269,22 @@ export async function profileCommand(o) {
   if (tr.packages.some((p) => p.owner === 'undici') && req.rows.length) {
     und = await undiciExperiments(o.args, o.env, new URL(req.rows[0].url).origin + '/');
   }
-  const json = { exitLag: lag, undici: und, name: o.name, args: o.args, trace: tr, cpu: { totalMs: cpu.totalMs, owners: cpu.owners.slice(0, 25), inclusive: cpu.inclusive, functions: cpu.functions, file: cpu.file }, requests: req, isolatedImports: iso };
+  const json = {
+    exitLag: lag,
+    undici: und,
+    name: o.name,
+    args: o.args,
+    trace: tr,
+    cpu: {
+      totalMs: cpu.totalMs,
+      owners: cpu.owners.slice(0, 25),
+      inclusive: cpu.inclusive,
+      functions: cpu.functions,
+      file: cpu.file,
+    },
+    requests: req,
+    isolatedImports: iso,
+  };
   writeFileSync(join(o.outDir, `${o.name}.json`), JSON.stringify(json, null, 2));
 
   const L = [];
@@ -253,14 +303,23 @@ export async function profileCommand(o) {
   const slowBodies = tr.modules.filter((m) => (m.bodyMs ?? 0) >= 0.5);
   L.push(
     `ES modules evaluated (${tr.modules.length}): ${tr.modules.map((m) => m.module.replace(/^ncli /, '')).join(', ')}.` +
-      (slowBodies.length ? ` Bodies ≥ 0.5 ms: ${slowBodies.map((m) => `${m.module} ${ms(m.bodyMs)}`).join(', ')}.` : ''),
+      (slowBodies.length
+        ? ` Bodies ≥ 0.5 ms: ${slowBodies.map((m) => `${m.module} ${ms(m.bodyMs)}`).join(', ')}.`
+        : ''),
     '',
   );
   if (cpu.owners.length) {
     L.push(`CPU profile (${ms(cpu.totalMs)} sampled), self time by owner:`, '', '| owner | self ms |', '|---|---:|');
     for (const c of cpu.owners.slice(0, 12)) L.push(`| ${c.owner} | ${c.selfMs.toFixed(1)} |`);
-    L.push('', 'Inclusive CPU by package / ncli file on the stack (what runs under it, node internals included; a file of ncli includes what it calls):', '', '| owner | inclusive ms |', '|---|---:|');
-    for (const c of cpu.inclusive.filter((x) => !x.owner.startsWith('(')).slice(0, 14)) L.push(`| ${c.owner} | ${c.inclMs.toFixed(1)} |`);
+    L.push(
+      '',
+      'Inclusive CPU by package / ncli file on the stack (what runs under it, node internals included; a file of ncli includes what it calls):',
+      '',
+      '| owner | inclusive ms |',
+      '|---|---:|',
+    );
+    for (const c of cpu.inclusive.filter((x) => !x.owner.startsWith('(')).slice(0, 14))
+      L.push(`| ${c.owner} | ${c.inclMs.toFixed(1)} |`);
     L.push('', 'Hottest JavaScript functions (self):', '', '| function | self ms |', '|---|---:|');
     for (const f of cpu.functions.slice(0, 10)) L.push(`| ${f.fn.replace(/\|/g, '\\|')} | ${f.selfMs.toFixed(1)} |`);
     L.push('');
@@ -269,15 +328,30 @@ export async function profileCommand(o) {
     const tot = req.rows.reduce((s, r) => s + r.seconds, 0);
     L.push(
       `Requests (${req.rows.length}, ${ms(tot * 1000)} of a ${ms(req.wallMs)} run): ` +
-        req.rows.map((r) => `${r.method} ${r.url.replace(/^https?:\/\/[^/]+/, '')} ${r.status} ${(r.seconds * 1000).toFixed(0)} ms`).join('; '),
+        req.rows
+          .map(
+            (r) =>
+              `${r.method} ${r.url.replace(/^https?:\/\/[^/]+/, '')} ${r.status} ${(r.seconds * 1000).toFixed(0)} ms`,
+          )
+          .join('; '),
       '',
     );
   } else {
     L.push(`Requests: none (${ms(req.wallMs)} run).`, '');
   }
   if (iso.length) {
-    L.push('Each package loaded alone, the same files as ncli loads (hyperfine median minus `node -e 0`):', '', '| package (files required) | wall ms | CPU (user) ms |', '|---|---:|---:|');
-    for (const p of iso) L.push(p.error ? `| ${p.package} | error | |` : `| ${p.package} (${p.files.join(', ')}) | ${p.medianMs.toFixed(1)} | ${p.userMs.toFixed(1)} |`);
+    L.push(
+      'Each package loaded alone, the same files as ncli loads (hyperfine median minus `node -e 0`):',
+      '',
+      '| package (files required) | wall ms | CPU (user) ms |',
+      '|---|---:|---:|',
+    );
+    for (const p of iso)
+      L.push(
+        p.error
+          ? `| ${p.package} | error | |`
+          : `| ${p.package} (${p.files.join(', ')}) | ${p.medianMs.toFixed(1)} | ${p.userMs.toFixed(1)} |`,
+      );
     L.push('');
   }
   L.push(
@@ -308,7 +382,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const opts = dd >= 0 ? argv.slice(0, dd) : [];
   const args = dd >= 0 ? argv.slice(dd + 1) : argv;
   const get = (k, d) => (opts.includes(k) ? opts[opts.indexOf(k) + 1] : d);
-  const outDir = resolve(get('--out', join(ROOT, 'bench/results', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`)));
+  const outDir = resolve(
+    get('--out', join(ROOT, 'bench/results', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`)),
+  );
   const name = get('--name', args.join('-').replace(/[^A-Za-z0-9_-]+/g, '_') || 'run');
   const { markdown } = await profileCommand({ name, args, env: process.env, outDir });
   process.stdout.write(markdown + '\n\n(written to ' + outDir + ')\n');

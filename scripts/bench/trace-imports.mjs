@@ -58,7 +58,10 @@ process.on('exit', () => {
         loopStart: t.loopStart,
         exit: now(),
       },
-      esm: [...esm.values()].map((e) => ({ ...e, ms: e.end !== undefined && e.start !== undefined ? e.end - e.start : undefined })),
+      esm: [...esm.values()].map((e) => ({
+        ...e,
+        ms: e.end !== undefined && e.start !== undefined ? e.end - e.start : undefined,
+      })),
       cjs,
     }),
   );

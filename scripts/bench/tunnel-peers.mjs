@@ -129,7 +129,9 @@ async function bulk(kind, target, bytes, stallAfter, stallMs) {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   conn.close();
   const cpu = process.cpuUsage();
-  process.stdout.write(JSON.stringify({ bytes: got, seconds, ok: ok && got >= bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6 }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ bytes: got, seconds, ok: ok && got >= bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6 }) + '\n',
+  );
   process.exit(0);
 }
 
@@ -156,7 +158,14 @@ async function latency(kind, target, count, size) {
   times.sort((a, b) => a - b);
   const q = (p) => times[Math.min(times.length - 1, Math.floor(p * times.length))];
   process.stdout.write(
-    JSON.stringify({ count, size, medianUs: q(0.5), p90Us: q(0.9), p99Us: q(0.99), meanUs: times.reduce((a, b) => a + b, 0) / times.length }) + '\n',
+    JSON.stringify({
+      count,
+      size,
+      medianUs: q(0.5),
+      p90Us: q(0.9),
+      p99Us: q(0.99),
+      meanUs: times.reduce((a, b) => a + b, 0) / times.length,
+    }) + '\n',
   );
   process.exit(0);
 }
@@ -170,6 +179,8 @@ if (cmd === 'source') source(rest[0]);
 else if (cmd === 'bulk') await bulk(rest[0], rest[1], Number(rest[2]), opt('--stall-after'), opt('--stall-ms') ?? 5000);
 else if (cmd === 'latency') await latency(rest[0], rest[1], Number(rest[2]), Number(rest[3]));
 else {
-  process.stderr.write('usage: tunnel-peers.mjs source bulk | source echo | bulk KIND TARGET BYTES | latency KIND TARGET COUNT SIZE\n');
+  process.stderr.write(
+    'usage: tunnel-peers.mjs source bulk | source echo | bulk KIND TARGET BYTES | latency KIND TARGET COUNT SIZE\n',
+  );
   process.exit(2);
 }

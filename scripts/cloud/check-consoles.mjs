@@ -13,19 +13,40 @@ import WebSocket from 'ws';
 
 const dir = process.env.NCLI_CLOUD_DIR || '/tmp/ncli-cloud';
 const env = Object.fromEntries(
-  readFileSync(`${dir}/cloud.env`, 'utf8').split('\n')
-    .filter((l) => /^[A-Z_0-9]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  readFileSync(`${dir}/cloud.env`, 'utf8')
+    .split('\n')
+    .filter((l) => /^[A-Z_0-9]+=/.test(l))
+    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+);
 const checkTtl = process.argv.includes('--ttl');
 let failures = 0;
 const ok = (msg) => console.log(`ok    ${msg}`);
-const bad = (msg) => { failures++; console.log(`FAIL  ${msg}`); };
+const bad = (msg) => {
+  failures++;
+  console.log(`FAIL  ${msg}`);
+};
 
 async function token() {
-  const body = { auth: { identity: { methods: ['password'], password: { user: {
-    name: 'admin', domain: { id: 'default' }, password: 'secret' } } },
-  scope: { project: { name: 'admin', domain: { id: 'default' } } } } };
+  const body = {
+    auth: {
+      identity: {
+        methods: ['password'],
+        password: {
+          user: {
+            name: 'admin',
+            domain: { id: 'default' },
+            password: 'secret',
+          },
+        },
+      },
+      scope: { project: { name: 'admin', domain: { id: 'default' } } },
+    },
+  };
   const r = await fetch(`${env.KEYSTONE_URL}/auth/tokens`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (r.status !== 201) throw new Error(`keystone answered ${r.status}`);
   return r.headers.get('x-subject-token');
 }
@@ -34,7 +55,8 @@ async function remoteConsole(tok, protocol, type) {
   const r = await fetch(`${env.NOVA_URL}/servers/${env.VM1_ID}/remote-consoles`, {
     method: 'POST',
     headers: { 'X-Auth-Token': tok, 'Content-Type': 'application/json', 'OpenStack-API-Version': 'compute 2.6' },
-    body: JSON.stringify({ remote_console: { protocol, type } }) });
+    body: JSON.stringify({ remote_console: { protocol, type } }),
+  });
   return { status: r.status, body: await r.json().catch(() => null) };
 }
 
@@ -44,19 +66,34 @@ function open(url) {
     const ws = new WebSocket(url);
     let buf = Buffer.alloc(0);
     const waiters = [];
-    ws.on('message', (d) => { buf = Buffer.concat([buf, Buffer.from(d)]); waiters.forEach((w) => w()); });
-    ws.on('error', () => {});   // websockify's close frame (1005) makes ws raise: ignore
-    ws.on('close', (code) => { ws.closedWith = code; waiters.forEach((w) => w()); });
-    ws.on('open', () => resolve({
-      ws,
-      received: () => buf,
-      // wait until the received bytes contain `text` (or timeout)
-      waitFor: (text, ms = 5000) => new Promise((res) => {
-        const check = () => { if (buf.includes(text) || ws.closedWith) { clearTimeout(t); res(buf.includes(text)); } };
-        const t = setTimeout(() => res(buf.includes(text)), ms);
-        waiters.push(check); check();
+    ws.on('message', (d) => {
+      buf = Buffer.concat([buf, Buffer.from(d)]);
+      waiters.forEach((w) => w());
+    });
+    ws.on('error', () => {}); // websockify's close frame (1005) makes ws raise: ignore
+    ws.on('close', (code) => {
+      ws.closedWith = code;
+      waiters.forEach((w) => w());
+    });
+    ws.on('open', () =>
+      resolve({
+        ws,
+        received: () => buf,
+        // wait until the received bytes contain `text` (or timeout)
+        waitFor: (text, ms = 5000) =>
+          new Promise((res) => {
+            const check = () => {
+              if (buf.includes(text) || ws.closedWith) {
+                clearTimeout(t);
+                res(buf.includes(text));
+              }
+            };
+            const t = setTimeout(() => res(buf.includes(text)), ms);
+            waiters.push(check);
+            check();
+          }),
       }),
-    }));
+    );
     ws.on('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     setTimeout(() => reject(new Error('connect timeout')), 5000);
   });
@@ -67,23 +104,28 @@ async function main() {
 
   // ---- serial console through nova-serialproxy
   const serial = await remoteConsole(tok, 'serial', 'serial');
-  if (serial.status !== 200) { bad(`serial remote-console: ${serial.status} ${JSON.stringify(serial.body)}`); }
-  else {
+  if (serial.status !== 200) {
+    bad(`serial remote-console: ${serial.status} ${JSON.stringify(serial.body)}`);
+  } else {
     const url = serial.body.remote_console.url;
     ok(`serial console URL ${url}`);
     const a = await open(url);
-    const b = await open(url);   // a second client at the same time, same token
-    for (const [name, c] of [['client 1', a], ['client 2', b]]) {
+    const b = await open(url); // a second client at the same time, same token
+    for (const [name, c] of [
+      ['client 1', a],
+      ['client 2', b],
+    ]) {
       if (await c.waitFor('devcloud-vm1 login: ')) ok(`serial ${name}: banner "\\r\\ndevcloud-vm1 login: "`);
       else bad(`serial ${name}: no banner, got ${JSON.stringify(c.received().toString())}`);
     }
     a.ws.send(Buffer.from('root\r'));
-    b.ws.send(Buffer.from([0x00, 0xff, 0x1b, 0x5b, 0x41]));   // binary, incl. NUL, 0xff, ESC [ A
+    b.ws.send(Buffer.from([0x00, 0xff, 0x1b, 0x5b, 0x41])); // binary, incl. NUL, 0xff, ESC [ A
     if (await a.waitFor('login: root\r')) ok('serial client 1: "root\\r" echoed back');
     else bad(`serial client 1: echo missing, got ${JSON.stringify(a.received().toString())}`);
     if (await b.waitFor(Buffer.from([0x00, 0xff, 0x1b, 0x5b, 0x41]))) ok('serial client 2: binary bytes echoed back');
     else bad(`serial client 2: echo missing, got ${b.received().toString('hex')}`);
-    a.ws.terminate(); b.ws.terminate();
+    a.ws.terminate();
+    b.ws.terminate();
 
     if (checkTtl) {
       console.log('...   waiting 35 s for the console token to expire (token_ttl = 30)');
@@ -91,17 +133,21 @@ async function main() {
       try {
         const late = await open(url);
         const got = await late.waitFor('login:', 3000);
-        if (!got && late.ws.closedWith) ok(`expired serial token: upgrade accepted, then closed (${late.ws.closedWith})`);
+        if (!got && late.ws.closedWith)
+          ok(`expired serial token: upgrade accepted, then closed (${late.ws.closedWith})`);
         else bad('expired serial token still works');
         late.ws.terminate();
-      } catch (e) { ok(`expired serial token refused: ${e.message}`); }
+      } catch (e) {
+        ok(`expired serial token refused: ${e.message}`);
+      }
     }
   }
 
   // ---- VNC through nova-novncproxy
   const vnc = await remoteConsole(tok, 'vnc', 'novnc');
-  if (vnc.status !== 200) { bad(`vnc remote-console: ${vnc.status}`); }
-  else {
+  if (vnc.status !== 200) {
+    bad(`vnc remote-console: ${vnc.status}`);
+  } else {
     const u = new URL(vnc.body.remote_console.url);
     const inner = new URLSearchParams(u.searchParams.get('path').replace(/^\?/, ''));
     const wsUrl = `ws://${u.host}/?token=${inner.get('token')}`;
@@ -114,10 +160,14 @@ async function main() {
   // ---- spice: disabled on purpose
   const spice = await remoteConsole(tok, 'spice', 'spice-html5');
   console.log(`info  spice-html5 request: HTTP ${spice.status} ${JSON.stringify(spice.body)}`);
-  if (spice.status === 400) ok('spice refused with 400'); else bad(`spice: expected 400, got ${spice.status}`);
+  if (spice.status === 400) ok('spice refused with 400');
+  else bad(`spice: expected 400, got ${spice.status}`);
 
   console.log(failures ? `${failures} check(s) failed` : 'all console checks passed');
   process.exit(failures ? 1 : 0);
 }
 
-main().catch((e) => { console.error('ERROR', e.message); process.exit(1); });
+main().catch((e) => {
+  console.error('ERROR', e.message);
+  process.exit(1);
+});

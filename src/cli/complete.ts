@@ -72,10 +72,12 @@ export async function complete(words: string[], io: IO): Promise<number> {
       if (shell === 'bash' || shell === 'zsh') io.out.write(':files\n');
       return 0;
     }
-    const found = candidates(a.want, a.want.source ? await lookupNames(a, io.env) : []).filter((c) => !/[\n\r\0]/.test(c));
+    const found = candidates(a.want, a.want.source ? await lookupNames(a, io.env) : []).filter(
+      (c) => !/[\n\r\0]/.test(c),
+    );
     let text: string;
     if (shell === 'bash') {
-      const reply = bashReply(raw[raw.length - 1]!, found);
+      const reply = bashReply(raw[raw.length - 1], found);
       text = reply.directive + '\n' + reply.lines.map((l) => l + '\n').join('');
     } else if (shell === 'zsh') {
       text = ':words\n' + found.map((c) => c + '\n').join('');

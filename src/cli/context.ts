@@ -96,7 +96,10 @@ export class Context {
   authenticator(): Promise<Authenticator> {
     this.authP ??= (async () => {
       const [cfg, transport, store, { Authenticator }] = await Promise.all([
-        this.config(), this.transport(), this.tokenStore(), import('../identity/keystone.js'),
+        this.config(),
+        this.transport(),
+        this.tokenStore(),
+        import('../identity/keystone.js'),
       ]);
       return new Authenticator(cfg, transport, store);
     })();
@@ -107,8 +110,13 @@ export class Context {
   compute(): Promise<ComputeClient> {
     this.computeP ??= (async () => {
       const [cfg, transport, auth, { Session }, { ComputeClient }, { cacheDir }, { join }] = await Promise.all([
-        this.config(), this.transport(), this.authenticator(), import('../http/session.js'),
-        import('../compute/client.js'), import('../config/cache-files.js'), import('node:path'),
+        this.config(),
+        this.transport(),
+        this.authenticator(),
+        import('../http/session.js'),
+        import('../compute/client.js'),
+        import('../config/cache-files.js'),
+        import('node:path'),
       ]);
       const session = new Session(transport, auth, this.globals.debug ? this.debug : undefined);
       return new ComputeClient(session, () => auth.endpoint('compute'), {
@@ -137,7 +145,11 @@ export class Context {
    * in. Nothing is written with `--no-cache` / `OS_CACHE=false`. Never throws and never prints
    * (a `--debug` line on failure): the cache is a convenience.
    */
-  async rememberNames(kind: 'server' | 'flavor', items: readonly { id: string; name?: string }[], opts: { complete: boolean }): Promise<void> {
+  async rememberNames(
+    kind: 'server' | 'flavor',
+    items: readonly { id: string; name?: string }[],
+    opts: { complete: boolean },
+  ): Promise<void> {
     try {
       const [cfg, { rememberNames }] = await Promise.all([this.config(), import('../completion/names-cache.js')]);
       rememberNames(this.io.env, cfg, kind, items, opts);
@@ -150,7 +162,12 @@ export class Context {
   /** Ends the run: the `--timings` table, and idle connections closed. */
   async close(): Promise<void> {
     if (this.globals.timings && this.timings.length) {
-      const rows = this.timings.map((t) => ({ Method: t.method, URL: t.url, Status: t.status, Seconds: t.seconds.toFixed(3) }));
+      const rows = this.timings.map((t) => ({
+        Method: t.method,
+        URL: t.url,
+        Status: t.status,
+        Seconds: t.seconds.toFixed(3),
+      }));
       const total = this.timings.reduce((s, t) => s + t.seconds, 0);
       rows.push({ Method: 'Total', URL: '', Status: '', Seconds: total.toFixed(3) });
       this.io.err.write(await renderList(['Method', 'URL', 'Status', 'Seconds'], rows, 'table'));

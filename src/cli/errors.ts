@@ -12,8 +12,20 @@ export class UsageError extends Error {
 
 /** Errors whose message is already written for a person (by class name, to avoid importing heavy modules). */
 const KNOWN = new Set([
-  'ConfigError', 'AuthError', 'ApiError', 'NetworkError', 'TimeoutError', 'NotFoundError', 'AmbiguousNameError',
-  'EndpointNotFoundError', 'MicroversionError', 'CaBundleError', 'TunnelError', 'ConsoleError', 'OutputOptionError', 'UsageError',
+  'ConfigError',
+  'AuthError',
+  'ApiError',
+  'NetworkError',
+  'TimeoutError',
+  'NotFoundError',
+  'AmbiguousNameError',
+  'EndpointNotFoundError',
+  'MicroversionError',
+  'CaBundleError',
+  'TunnelError',
+  'ConsoleError',
+  'OutputOptionError',
+  'UsageError',
 ]);
 
 export const EXIT_OK = 0;

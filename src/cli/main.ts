@@ -46,7 +46,13 @@ function addArg(cmd: Command, a: ArgSpec): void {
 export function buildProgram(
   manifest: Manifest,
   io: IO,
-  run: (group: string, cmd: string, args: Record<string, unknown>, globals: GlobalFlags, command: Command) => Promise<void>,
+  run: (
+    group: string,
+    cmd: string,
+    args: Record<string, unknown>,
+    globals: GlobalFlags,
+    command: Command,
+  ) => Promise<void>,
 ): Command {
   const program = new Command('ncli')
     .description('Operator CLI for OpenStack Compute (Nova): servers, flavors, consoles and console tunnels.')
@@ -71,10 +77,9 @@ export function buildProgram(
         const formats = c.spec.output === 'list' ? LIST_FORMATS : SHOW_FORMATS;
         cmd.addOption(new Option('-f, --format <format>', 'Output format').choices(formats).default('table'));
         cmd.addOption(
-          new Option('-c, --column <name>', 'Column to show (repeat for several)').argParser((v: string, prev: unknown) => [
-            ...((prev as string[] | undefined) ?? []),
-            v,
-          ]),
+          new Option('-c, --column <name>', 'Column to show (repeat for several)').argParser(
+            (v: string, prev: unknown) => [...((prev as string[] | undefined) ?? []), v],
+          ),
         );
       }
       cmd.action(async (...params: unknown[]) => {
@@ -114,7 +119,10 @@ export async function main(argv: string[], io: IO): Promise<number> {
       globals.timeout = t;
     }
     const { Context } = await import('./context.js');
-    const ctx = new Context(io, globals, { format: args.format as never, columns: args.column as string[] | undefined });
+    const ctx = new Context(io, globals, {
+      format: args.format as never,
+      columns: args.column as string[] | undefined,
+    });
     try {
       const mod = (await import(new URL(`../${group.module}`, import.meta.url).href)) as Record<string, unknown>;
       const handler = mod[entry.export] as (c: unknown, a: unknown) => Promise<number | void>;

@@ -33,7 +33,9 @@ function exitCodeWithin(child: ChildProcess, ms: number): Promise<number | null 
 export async function openExternal(ctx: Context, target: string, what: string, fallback: string): Promise<void> {
   const env = ctx.io.env;
   if (process.platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY && !env.BROWSER) {
-    ctx.warn(`Warning: cannot open ${what}: no graphical session here (DISPLAY is not set, e.g. over SSH); ${fallback}.`);
+    ctx.warn(
+      `Warning: cannot open ${what}: no graphical session here (DISPLAY is not set, e.g. over SSH); ${fallback}.`,
+    );
     return;
   }
   try {

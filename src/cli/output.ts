@@ -57,11 +57,22 @@ async function table(head: string[], rows: string[][]): Promise<string> {
  * Renders rows under `columns`.
  * @throws OutputOptionError for an unknown `-c` column
  */
-export async function renderList(columns: string[], rows: Row[], format: Format = 'table', selected?: string[]): Promise<string> {
+export async function renderList(
+  columns: string[],
+  rows: Row[],
+  format: Format = 'table',
+  selected?: string[],
+): Promise<string> {
   const cols = chooseColumns(columns, selected);
   switch (format) {
     case 'json':
-      return JSON.stringify(rows.map((r) => Object.fromEntries(cols.map((c) => [c, r[c] ?? null]))), null, 2) + '\n';
+      return (
+        JSON.stringify(
+          rows.map((r) => Object.fromEntries(cols.map((c) => [c, r[c] ?? null]))),
+          null,
+          2,
+        ) + '\n'
+      );
     case 'yaml': {
       const { stringify } = await import('yaml');
       return rows.length ? stringify(rows.map((r) => Object.fromEntries(cols.map((c) => [c, r[c] ?? null])))) : '[]\n';
@@ -69,9 +80,17 @@ export async function renderList(columns: string[], rows: Row[], format: Format 
     case 'value':
       return rows.map((r) => cols.map((c) => cellText(r[c])).join(' ') + '\n').join('');
     case 'csv':
-      return [cols.map((c) => `"${c}"`).join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
+      return (
+        [cols.map((c) => `"${c}"`).join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n') +
+        '\n'
+      );
     default:
-      return (await table(cols, rows.map((r) => cols.map((c) => cellText(r[c]))))) + '\n';
+      return (
+        (await table(
+          cols,
+          rows.map((r) => cols.map((c) => cellText(r[c]))),
+        )) + '\n'
+      );
   }
 }
 
@@ -94,6 +113,11 @@ export async function renderShow(obj: Row, format: Format = 'table', selected?: 
     case 'csv':
       return [fields.map((f) => `"${f}"`).join(','), fields.map((f) => csvCell(picked[f])).join(',')].join('\n') + '\n';
     default:
-      return (await table(['Field', 'Value'], fields.map((f) => [f, cellText(picked[f])]))) + '\n';
+      return (
+        (await table(
+          ['Field', 'Value'],
+          fields.map((f) => [f, cellText(picked[f])]),
+        )) + '\n'
+      );
   }
 }

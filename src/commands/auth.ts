@@ -5,7 +5,7 @@ export const help = 'Authentication and the token cache';
 
 export const do_logout = command(
   {
-    help: "Drop the cached token of this cloud (--all: of every cloud)",
+    help: 'Drop the cached token of this cloud (--all: of every cloud)',
     description: 'Examples:\n  ncli --os-cloud prod auth logout\n  ncli auth logout --all',
     args: [arg('--all', 'Drop every cached token, for every cloud and user')],
   },

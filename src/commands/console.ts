@@ -12,7 +12,15 @@
 import { arg, command, type Args } from '../cli/spec.js';
 import type { Context } from '../cli/context.js';
 import { UsageError } from '../cli/errors.js';
-import { cachingResolver, CONSOLE_TYPES, ConsoleError, getConsoleLog, getConsoleUrl, type ConsoleType, type ConsoleUrl } from '../compute/consoles.js';
+import {
+  cachingResolver,
+  CONSOLE_TYPES,
+  ConsoleError,
+  getConsoleLog,
+  getConsoleUrl,
+  type ConsoleType,
+  type ConsoleUrl,
+} from '../compute/consoles.js';
 import { openExternal } from '../cli/open.js';
 import { findServer } from '../compute/find.js';
 import { redactUrl } from '../http/redact.js';
@@ -24,7 +32,10 @@ export const help = 'Consoles: URLs, logs and tunnels';
 
 const SERVER = arg('<server>', 'Server name or ID', { complete: 'server' });
 const ALL_PROJECTS = arg('--all-projects', 'Look the server name up in every project (admin)');
-const OPEN = arg('--open', 'Also open the URL in the default browser (it is printed either way, so this works over SSH too)');
+const OPEN = arg(
+  '--open',
+  'Also open the URL in the default browser (it is printed either way, so this works over SSH too)',
+);
 
 /** Console types a tunnel can carry: those served by a websockify-based Nova proxy. */
 export const TUNNEL_TYPES = ['novnc', 'serial', 'spice-html5'] as const;
@@ -42,23 +53,18 @@ async function printConsole(ctx: Context, c: ConsoleUrl): Promise<void> {
 
 /** Builds one `get-*` command for the console types of one protocol. */
 function urlCommand(kind: string, types: ConsoleType[], examples: string[], notes = '') {
-  const protocol = CONSOLE_TYPES[types[0]!].protocol;
+  const protocol = CONSOLE_TYPES[types[0]].protocol;
   return command(
     {
       help: `Print ${/^(RDP|SPICE|xvp)/.test(kind) ? 'an' : 'a'} ${kind} console URL of a server`,
       description:
         `Asks Nova for a ${protocol} console (${types.join(' or ')}): POST /servers/{id}/remote-consoles ` +
-        `at microversion ${CONSOLE_TYPES[types[0]!].minVersion}+, or the legacy server action on clouds older than 2.6. ` +
+        `at microversion ${CONSOLE_TYPES[types[0]].minVersion}+, or the legacy server action on clouds older than 2.6. ` +
         'The URL carries a one-time token that expires ([consoleauth] token_ttl, 600 s by default).' +
         (notes ? `\n${notes}` : '') +
         `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}`,
       output: 'show',
-      args: [
-        SERVER,
-        arg('--type <type>', `Console type`, { choices: types, default: types[0] }),
-        OPEN,
-        ALL_PROJECTS,
-      ],
+      args: [SERVER, arg('--type <type>', `Console type`, { choices: types, default: types[0] }), OPEN, ALL_PROJECTS],
     },
     async (ctx, a) => {
       const compute = await ctx.compute();
@@ -72,32 +78,51 @@ function urlCommand(kind: string, types: ConsoleType[], examples: string[], note
 }
 
 /** `ncli console get-vnc SERVER [--type novnc|xvpvnc] [--open]`: a noVNC URL (novaclient `get-vnc-console`). */
-export const do_get_vnc = urlCommand('VNC', ['novnc', 'xvpvnc'], [
-  'ncli console get-vnc vm1',
-  'ncli console get-vnc vm1 -f json',
-  'ncli console get-vnc vm1 -f value -c url',
-  'ncli console get-vnc vm1 --open',
-], 'Nova only hands out novnc consoles today; xvpvnc is kept for old clouds.');
+export const do_get_vnc = urlCommand(
+  'VNC',
+  ['novnc', 'xvpvnc'],
+  [
+    'ncli console get-vnc vm1',
+    'ncli console get-vnc vm1 -f json',
+    'ncli console get-vnc vm1 -f value -c url',
+    'ncli console get-vnc vm1 --open',
+  ],
+  'Nova only hands out novnc consoles today; xvpvnc is kept for old clouds.',
+);
 
 /** `ncli console get-spice SERVER [--type spice-html5|spice-direct] [--open]` (spice-direct needs 2.99). */
-export const do_get_spice = urlCommand('SPICE', ['spice-html5', 'spice-direct'], [
-  'ncli console get-spice vm1',
-  'ncli console get-spice vm1 --type spice-direct   # native SPICE clients, microversion 2.99+',
-]);
+export const do_get_spice = urlCommand(
+  'SPICE',
+  ['spice-html5', 'spice-direct'],
+  [
+    'ncli console get-spice vm1',
+    'ncli console get-spice vm1 --type spice-direct   # native SPICE clients, microversion 2.99+',
+  ],
+);
 
 /** `ncli console get-serial SERVER`: the nova-serialproxy `ws://` URL (novaclient `get-serial-console`). */
-export const do_get_serial = urlCommand('serial', ['serial'], [
-  'ncli console get-serial vm1',
-  'ncli console tunnel vm1 --type serial --stdio   # to type into it',
-], 'The URL is a ws:// WebSocket URL; use `ncli console tunnel SERVER --type serial --stdio` to use it.');
+export const do_get_serial = urlCommand(
+  'serial',
+  ['serial'],
+  ['ncli console get-serial vm1', 'ncli console tunnel vm1 --type serial --stdio   # to type into it'],
+  'The URL is a ws:// WebSocket URL; use `ncli console tunnel SERVER --type serial --stdio` to use it.',
+);
 
 /** `ncli console get-rdp SERVER`: kept for old clouds; current Nova refuses it (400). */
-export const do_get_rdp = urlCommand('RDP', ['rdp-html5'], ['ncli console get-rdp vm1'],
-  'Current Nova has no RDP consoles (they were removed with the Hyper-V driver in 29.0.0).');
+export const do_get_rdp = urlCommand(
+  'RDP',
+  ['rdp-html5'],
+  ['ncli console get-rdp vm1'],
+  'Current Nova has no RDP consoles (they were removed with the Hyper-V driver in 29.0.0).',
+);
 
 /** `ncli console get-mks SERVER`: a WebMKS URL (microversion 2.8, VMware). */
-export const do_get_mks = urlCommand('WebMKS (VMware)', ['webmks'], ['ncli console get-mks vm1'],
-  'Needs microversion 2.8 and a VMware hypervisor.');
+export const do_get_mks = urlCommand(
+  'WebMKS (VMware)',
+  ['webmks'],
+  ['ncli console get-mks vm1'],
+  'Needs microversion 2.8 and a VMware hypervisor.',
+);
 
 // ---------------------------------------------------------------------------
 // log
@@ -116,7 +141,8 @@ export const do_log = command(
   },
   async (ctx, a) => {
     const lines = a.lines as number | undefined;
-    if (lines !== undefined && lines < 1) throw new UsageError(`--lines takes a positive whole number, not '${lines}'.`);
+    if (lines !== undefined && lines < 1)
+      throw new UsageError(`--lines takes a positive whole number, not '${lines}'.`);
     const compute = await ctx.compute();
     const server = await findServer(compute, a.server as string, { allProjects: !!a.allProjects });
     if (!a.allProjects) await ctx.rememberNames('server', [server], { complete: false });
@@ -152,12 +178,19 @@ function checkTunnelArgs(a: Args): { local?: string } {
   const local = a.local as string | undefined;
   const stdio = !!a.stdio;
   if (server && url) throw new UsageError('Give either a SERVER or --url URL, not both.');
-  if (!server && !url) throw new UsageError('Say which console to tunnel to: a SERVER name or ID, or --url URL (from ncli console get-vnc).');
+  if (!server && !url)
+    throw new UsageError(
+      'Say which console to tunnel to: a SERVER name or ID, or --url URL (from ncli console get-vnc).',
+    );
   if (local !== undefined && stdio) throw new UsageError('Choose one of --local [ADDR:]PORT and --stdio, not both.');
-  if (local === undefined && !stdio) throw new UsageError('Say where the tunnel starts: --local [ADDR:]PORT (a local TCP port, 0 for any free one) or --stdio.');
+  if (local === undefined && !stdio)
+    throw new UsageError(
+      'Say where the tunnel starts: --local [ADDR:]PORT (a local TCP port, 0 for any free one) or --stdio.',
+    );
   if (a.once && stdio) throw new UsageError('--once goes with --local (--stdio carries one session anyway).');
   if (a.viewer && stdio) throw new UsageError('--viewer goes with --local.');
-  if (a.viewer && a.type !== 'novnc') throw new UsageError(`--viewer opens a VNC viewer; it does not fit --type ${String(a.type)}.`);
+  if (a.viewer && a.type !== 'novnc')
+    throw new UsageError(`--viewer opens a VNC viewer; it does not fit --type ${String(a.type)}.`);
   return { local };
 }
 
@@ -238,7 +271,10 @@ export const do_tunnel = command(
       const server = await findServer(compute, a.server as string, { allProjects: !!a.allProjects });
       if (!a.allProjects) await ctx.rememberNames('server', [server], { complete: false });
       label = `${server.name} (${protocol})`;
-      resolveUrl = cachingResolver(async () => (await getConsoleUrl(compute, server.id, type, { serverLabel: server.name })).url, debug);
+      resolveUrl = cachingResolver(
+        async () => (await getConsoleUrl(compute, server.id, type, { serverLabel: server.name })).url,
+        debug,
+      );
       // Ask once before listening: a console type the cloud refuses fails here, as one line.
       await resolveUrl(false);
     }
@@ -269,7 +305,12 @@ export const do_tunnel = command(
         });
         if (bound && a.viewer) {
           const host = bound.host === '0.0.0.0' ? '127.0.0.1' : bound.host === '::' ? '::1' : bound.host;
-          await openExternal(ctx, `vnc://${tunnel.formatHostPort(host, bound.port)}`, 'a VNC viewer', `point a VNC viewer at ${tunnel.formatHostPort(host, bound.port)} yourself`);
+          await openExternal(
+            ctx,
+            `vnc://${tunnel.formatHostPort(host, bound.port)}`,
+            'a VNC viewer',
+            `point a VNC viewer at ${tunnel.formatHostPort(host, bound.port)} yourself`,
+          );
         }
         await done;
       } else {

@@ -35,7 +35,8 @@ export const do_list = command(
 export const do_show = command(
   {
     help: 'Show every field of one flavor',
-    description: 'FLAVOR is an ID (tried first: flavor IDs need not be UUIDs) or an exact name.\nExample:\n  ncli flavor show m1.tiny',
+    description:
+      'FLAVOR is an ID (tried first: flavor IDs need not be UUIDs) or an exact name.\nExample:\n  ncli flavor show m1.tiny',
     output: 'show',
     args: [arg('<flavor>', 'Flavor name or ID', { complete: 'flavor' })],
   },

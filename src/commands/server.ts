@@ -7,7 +7,21 @@ import type { Server } from '../compute/types.js';
 export const help = 'Servers (instances)';
 
 const COLUMNS = ['ID', 'Name', 'Status', 'Networks', 'Image', 'Flavor'];
-const LONG_COLUMNS = ['ID', 'Name', 'Status', 'Task State', 'Power State', 'Networks', 'Image', 'Flavor', 'Flavor ID', 'Availability Zone', 'Host', 'Project ID', 'Created'];
+const LONG_COLUMNS = [
+  'ID',
+  'Name',
+  'Status',
+  'Task State',
+  'Power State',
+  'Networks',
+  'Image',
+  'Flavor',
+  'Flavor ID',
+  'Availability Zone',
+  'Host',
+  'Project ID',
+  'Created',
+];
 
 function imageOf(s: Server): string {
   return s.image && typeof s.image === 'object' && s.image.id ? s.image.id : 'N/A (booted from volume)';
@@ -34,7 +48,8 @@ function row(s: Server): Record<string, unknown> {
 export const do_list = command(
   {
     help: 'List servers',
-    description: 'Follows pagination to the end unless --limit is given.\nExamples:\n  ncli server list\n  ncli server list --status active --name "^web" -f json\n  ncli server list --all-projects --long',
+    description:
+      'Follows pagination to the end unless --limit is given.\nExamples:\n  ncli server list\n  ncli server list --status active --name "^web" -f json\n  ncli server list --all-projects --long',
     output: 'list',
     args: [
       arg('--long', 'Show more columns'),
@@ -66,9 +81,13 @@ export const do_list = command(
 export const do_show = command(
   {
     help: 'Show every field of one server',
-    description: 'SERVER is an ID or an exact name.\nExamples:\n  ncli server show vm1\n  ncli server show vm1 -f json -c status -c addresses',
+    description:
+      'SERVER is an ID or an exact name.\nExamples:\n  ncli server show vm1\n  ncli server show vm1 -f json -c status -c addresses',
     output: 'show',
-    args: [arg('<server>', 'Server name or ID', { complete: 'server' }), arg('--all-projects', 'Look the name up in every project (admin)')],
+    args: [
+      arg('<server>', 'Server name or ID', { complete: 'server' }),
+      arg('--all-projects', 'Look the name up in every project (admin)'),
+    ],
   },
   async (ctx, a) => {
     const compute = await ctx.compute();

@@ -59,10 +59,15 @@ export interface FormatLists {
  * Splits commander flag syntax: `-f, --format <format>` → short `-f`, long `--format`, a
  * required value; `<server>` / `[server...]` → a positional. Unrecognised parts are ignored.
  */
-export function parseFlags(flags: string): { long?: string; short?: string; value: ValueArity; positional?: { name: string; required: boolean; variadic: boolean } } {
+export function parseFlags(flags: string): {
+  long?: string;
+  short?: string;
+  value: ValueArity;
+  positional?: { name: string; required: boolean; variadic: boolean };
+} {
   const f = flags.trim();
   const pos = /^([<[])([^>\]]+?)(\.\.\.)?[>\]]$/.exec(f);
-  if (pos) return { value: 'none', positional: { name: pos[2]!, required: pos[1] === '<', variadic: !!pos[3] } };
+  if (pos) return { value: 'none', positional: { name: pos[2], required: pos[1] === '<', variadic: !!pos[3] } };
   let long: string | undefined;
   let short: string | undefined;
   let value: ValueArity = 'none';
@@ -77,7 +82,15 @@ export function parseFlags(flags: string): { long?: string; short?: string; valu
 
 function optionOf(a: ArgSpec): OptionModel {
   const p = parseFlags(a.flags);
-  return { long: p.long, short: p.short, value: p.value, choices: a.choices, complete: a.complete, repeatable: a.repeatable, hidden: a.hidden };
+  return {
+    long: p.long,
+    short: p.short,
+    value: p.value,
+    choices: a.choices,
+    complete: a.complete,
+    repeatable: a.repeatable,
+    hidden: a.hidden,
+  };
 }
 
 /**
@@ -85,9 +98,17 @@ function optionOf(a: ArgSpec): OptionModel {
  * the parser adds itself: `-h/--help`, `-V/--version`, and for list/show commands
  * `-f/--format` (with `formats`) and `-c/--column`.
  */
-export function buildModel(manifest: Manifest, globalOptions: readonly ArgSpec[], formats: FormatLists): CompletionModel {
+export function buildModel(
+  manifest: Manifest,
+  globalOptions: readonly ArgSpec[],
+  formats: FormatLists,
+): CompletionModel {
   const help: OptionModel = { long: '--help', short: '-h', value: 'none' };
-  const globals: OptionModel[] = [...globalOptions.map(optionOf), help, { long: '--version', short: '-V', value: 'none' }];
+  const globals: OptionModel[] = [
+    ...globalOptions.map(optionOf),
+    help,
+    { long: '--version', short: '-V', value: 'none' },
+  ];
   const groups = manifest.groups.map((g) => ({
     name: g.name,
     commands: g.commands.map((c) => {
@@ -95,11 +116,22 @@ export function buildModel(manifest: Manifest, globalOptions: readonly ArgSpec[]
       const positionals: PositionalModel[] = [];
       for (const a of c.spec.args) {
         const p = parseFlags(a.flags);
-        if (p.positional) positionals.push({ name: p.positional.name, variadic: p.positional.variadic, choices: a.choices, complete: a.complete });
+        if (p.positional)
+          positionals.push({
+            name: p.positional.name,
+            variadic: p.positional.variadic,
+            choices: a.choices,
+            complete: a.complete,
+          });
         else options.push(optionOf(a));
       }
       if (c.spec.output) {
-        options.push({ long: '--format', short: '-f', value: 'required', choices: c.spec.output === 'list' ? formats.list : formats.show });
+        options.push({
+          long: '--format',
+          short: '-f',
+          value: 'required',
+          choices: c.spec.output === 'list' ? formats.list : formats.show,
+        });
         options.push({ long: '--column', short: '-c', value: 'required', repeatable: true });
       }
       options.push(help);
@@ -149,7 +181,7 @@ function findOption(opts: OptionModel[], name: string): OptionModel | undefined 
  */
 export function analyze(model: CompletionModel, words: readonly string[]): Analysis {
   const done = words.slice(0, -1);
-  const current = words.length ? words[words.length - 1]! : '';
+  const current = words.length ? words[words.length - 1] : '';
   const globals: Record<string, string | true> = {};
   let helpMode = false;
   let group: CompletionModel['groups'][number] | undefined;
@@ -167,7 +199,7 @@ export function analyze(model: CompletionModel, words: readonly string[]): Analy
   };
 
   for (let i = 0; i < done.length; i++) {
-    const w = done[i]!;
+    const w = done[i];
     if (pending) {
       record(pending, w);
       pending = undefined;
@@ -193,7 +225,7 @@ export function analyze(model: CompletionModel, words: readonly string[]): Analy
       }
       if (!o) continue; // unknown: assume a switch
       if (o.value === 'required') pending = o;
-      else if (o.value === 'optional' && i + 1 < done.length && !done[i + 1]!.startsWith('-')) record(o, done[++i]!);
+      else if (o.value === 'optional' && i + 1 < done.length && !done[i + 1].startsWith('-')) record(o, done[++i]);
       else record(o, true);
       continue;
     }
@@ -220,7 +252,13 @@ export function analyze(model: CompletionModel, words: readonly string[]): Analy
     const eq = current.startsWith('--') ? current.indexOf('=') : -1;
     if (eq > 0) {
       const o = findOption(options(), current.slice(0, eq));
-      return { ...base, want: o && o.value !== 'none' ? valueWant(o, current.slice(0, eq + 1), current.slice(eq + 1)) : NOTHING('', current) };
+      return {
+        ...base,
+        want:
+          o && o.value !== 'none'
+            ? valueWant(o, current.slice(0, eq + 1), current.slice(eq + 1))
+            : NOTHING('', current),
+      };
     }
     const offered: string[] = [];
     for (const o of options()) {
@@ -240,7 +278,10 @@ export function analyze(model: CompletionModel, words: readonly string[]): Analy
   const last = command.positionals[command.positionals.length - 1];
   const p = command.positionals[positionals] ?? (last?.variadic ? last : undefined);
   if (!p) return { ...base, want: NOTHING('', current) };
-  return { ...base, want: { prefix: '', current, words: p.choices ? [...p.choices] : [], source: p.choices ? undefined : p.complete } };
+  return {
+    ...base,
+    want: { prefix: '', current, words: p.choices ? [...p.choices] : [], source: p.choices ? undefined : p.complete },
+  };
 }
 
 /**
@@ -289,7 +330,8 @@ export function configFlagsOf(globals: Record<string, string | true>): Record<st
   for (const [long, v] of Object.entries(globals)) {
     if (long === '--no-cache') out.cache = false;
     else if (long === '--insecure') out.insecure = true;
-    else if (long.startsWith('--os-') && typeof v === 'string') out[long.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+    else if (long.startsWith('--os-') && typeof v === 'string')
+      out[long.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
   }
   return out;
 }

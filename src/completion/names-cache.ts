@@ -78,7 +78,13 @@ export function readNames(env: NodeJS.ProcessEnv, key: string, kind: NameKind): 
  * truncated listing), newest last. Creates the folders 0700 and the file 0600 (atomic).
  * @throws on a file system error (callers ignore it: the cache is a convenience)
  */
-export function writeNames(env: NodeJS.ProcessEnv, key: string, kind: NameKind, items: readonly NamedItem[], opts: { complete: boolean }): void {
+export function writeNames(
+  env: NodeJS.ProcessEnv,
+  key: string,
+  kind: NameKind,
+  items: readonly NamedItem[],
+  opts: { complete: boolean },
+): void {
   const fresh = clean(items);
   let next: NamedItem[];
   if (opts.complete) next = fresh;
@@ -102,7 +108,13 @@ export function writeNames(env: NodeJS.ProcessEnv, key: string, kind: NameKind, 
  * Does nothing when the cache is off (`--no-cache`, `OS_CACHE=false`).
  * @throws on a file system error
  */
-export function rememberNames(env: NodeJS.ProcessEnv, cfg: ResolvedConfig, kind: NameKind, items: readonly NamedItem[], opts: { complete: boolean }): void {
+export function rememberNames(
+  env: NodeJS.ProcessEnv,
+  cfg: ResolvedConfig,
+  kind: NameKind,
+  items: readonly NamedItem[],
+  opts: { complete: boolean },
+): void {
   if (!cfg.cache) return;
   writeNames(env, namesScopeKey(cfg), kind, items, opts);
 }

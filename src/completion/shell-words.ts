@@ -22,7 +22,7 @@ export function unquoteBash(raw: string): Unquoted {
   let value = '';
   let i = 0;
   while (i < raw.length) {
-    const c = raw[i]!;
+    const c = raw[i];
     if (c === '\\') {
       if (i + 1 < raw.length && raw[i + 1] !== '\n') value += raw[i + 1];
       i += 2;
@@ -32,14 +32,14 @@ export function unquoteBash(raw: string): Unquoted {
       i += ansi ? 2 : 1;
       let closed = false;
       while (i < raw.length) {
-        const d = raw[i]!;
+        const d = raw[i];
         if (d === "'") {
           closed = true;
           i++;
           break;
         }
         if (ansi && d === '\\' && i + 1 < raw.length) {
-          const e = raw[i + 1]!;
+          const e = raw[i + 1];
           value += ({ n: '\n', t: '\t', r: '\r', e: '\x1b', a: '\x07' } as Record<string, string>)[e] ?? e;
           i += 2;
           continue;
@@ -52,13 +52,13 @@ export function unquoteBash(raw: string): Unquoted {
       const start = i++;
       let closed = false;
       while (i < raw.length) {
-        const d = raw[i]!;
+        const d = raw[i];
         if (d === '"') {
           closed = true;
           i++;
           break;
         }
-        if (d === '\\' && i + 1 < raw.length && '$`"\\\n'.includes(raw[i + 1]!)) {
+        if (d === '\\' && i + 1 < raw.length && '$`"\\\n'.includes(raw[i + 1])) {
           if (raw[i + 1] !== '\n') value += raw[i + 1];
           i += 2;
           continue;
@@ -110,7 +110,7 @@ export function bashReplacement(raw: string, candidate: string): string {
 /** The longest common prefix of `words` ('' for none). */
 export function commonPrefix(words: readonly string[]): string {
   if (words.length === 0) return '';
-  let p = words[0]!;
+  let p = words[0];
   for (const w of words) {
     let i = 0;
     while (i < p.length && i < w.length && p[i] === w[i]) i++;
@@ -130,14 +130,20 @@ export function commonPrefix(words: readonly string[]): string {
  *   readline would insert it raw, so the reply is that common part alone, quoted, with no space
  *   after it; the next TAB lists the names.
  */
-export function bashReply(raw: string, candidates: readonly string[]): { directive: ':words' | ':nospace'; lines: string[] } {
+export function bashReply(
+  raw: string,
+  candidates: readonly string[],
+): { directive: ':words' | ':nospace'; lines: string[] } {
   if (candidates.length === 0) return { directive: ':words', lines: [] };
-  if (candidates.length === 1) return { directive: ':words', lines: [bashReplacement(raw, candidates[0]!)] };
+  if (candidates.length === 1) return { directive: ':words', lines: [bashReplacement(raw, candidates[0])] };
   const u = unquoteBash(raw);
   const common = commonPrefix(candidates);
   const more = common.startsWith(u.value) ? common.slice(u.value.length) : '';
   const quoted = u.open ? escapeInQuote(more, u.open.quote) : escapeBare(more);
   if (quoted !== more) return { directive: ':nospace', lines: [bashReplacement(raw, common)] };
   const typed = u.open ? raw.slice(u.open.index + 1) : raw;
-  return { directive: ':words', lines: candidates.map((c) => typed + (c.startsWith(u.value) ? c.slice(u.value.length) : c)) };
+  return {
+    directive: ':words',
+    lines: candidates.map((c) => typed + (c.startsWith(u.value) ? c.slice(u.value.length) : c)),
+  };
 }

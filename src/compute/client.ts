@@ -87,7 +87,7 @@ export class ComputeClient {
         if (!(e instanceof ApiError && e.status === 404)) throw e;
       }
     }
-    throw last ?? new Error(`No version document at ${base}`);
+    throw last instanceof Error ? last : new Error(`No version document at ${base}`);
   }
 
   /** The microversion this run uses (negotiated once). @throws MicroversionError */
@@ -107,10 +107,20 @@ export class ComputeClient {
    * @param microversion `undefined` = the negotiated one, `null` = no microversion header (legacy actions)
    * @throws ApiError, NetworkError, TimeoutError
    */
-  async call<T>(method: string, path: string, opts: { query?: Query; body?: unknown; microversion?: string | null } = {}): Promise<T> {
-    const mv = opts.microversion === null ? undefined : opts.microversion ?? (await this.microversion());
+  async call<T>(
+    method: string,
+    path: string,
+    opts: { query?: Query; body?: unknown; microversion?: string | null } = {},
+  ): Promise<T> {
+    const mv = opts.microversion === null ? undefined : (opts.microversion ?? (await this.microversion()));
     const url = await this.url(path, opts.query);
-    const res = await this.session.request({ method, url, json: opts.body, headers: microversionHeaders(mv), service: 'compute' });
+    const res = await this.session.request({
+      method,
+      url,
+      json: opts.body,
+      headers: microversionHeaders(mv),
+      service: 'compute',
+    });
     if (!res.text) return undefined as T;
     return parseJson<T>(res, method, url, 'compute');
   }

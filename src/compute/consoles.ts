@@ -179,10 +179,13 @@ export function mapConsoleError(e: unknown, type: ConsoleType, serverLabel: stri
   switch (e.status) {
     case 400: {
       if (/invalid console type/i.test(e.serverMessage) || type === 'xvpvnc') {
-        const why = type === 'xvpvnc'
-          ? 'Nova only hands out novnc VNC consoles (xvpvnc stays in the API for compatibility only); use --type novnc'
-          : `this cloud's Nova does not accept the ${type} console type`;
-        return new ConsoleError(`Cannot get ${aType(type)} console for server ${serverLabel}: ${why} ${says}.`, 400, { cause: e });
+        const why =
+          type === 'xvpvnc'
+            ? 'Nova only hands out novnc VNC consoles (xvpvnc stays in the API for compatibility only); use --type novnc'
+            : `this cloud's Nova does not accept the ${type} console type`;
+        return new ConsoleError(`Cannot get ${aType(type)} console for server ${serverLabel}: ${why} ${says}.`, 400, {
+          cause: e,
+        });
       }
       if (info.protocol === 'rdp') {
         return new ConsoleError(
@@ -201,7 +204,11 @@ export function mapConsoleError(e: unknown, type: ConsoleType, serverLabel: stri
       return new ConsoleError(`Nova refused the ${type} console of server ${serverLabel} ${says}.`, 400, { cause: e });
     }
     case 404:
-      return new ConsoleError(`Server ${serverLabel} no longer exists (or is not visible to this project) ${says}.`, 404, { cause: e });
+      return new ConsoleError(
+        `Server ${serverLabel} no longer exists (or is not visible to this project) ${says}.`,
+        404,
+        { cause: e },
+      );
     case 409:
       return new ConsoleError(
         `Server ${serverLabel} has no console yet: it is not running on a host (still building, or shelved-offloaded: unshelve it first) ${says}.`,
@@ -261,10 +268,14 @@ export async function getConsoleUrl(
   const id = encodeURIComponent(serverId);
   try {
     if (route.kind === 'remote-consoles') {
-      const body = await client.call<{ remote_console?: Partial<ConsoleUrl> }>('POST', `/servers/${id}/remote-consoles`, {
-        body: { remote_console: { protocol: info.protocol, type: t } },
-        microversion: route.microversion,
-      });
+      const body = await client.call<{ remote_console?: Partial<ConsoleUrl> }>(
+        'POST',
+        `/servers/${id}/remote-consoles`,
+        {
+          body: { remote_console: { protocol: info.protocol, type: t } },
+          microversion: route.microversion,
+        },
+      );
       return shape(body?.remote_console, info.protocol, t);
     }
     const body = await client.call<{ console?: Partial<ConsoleUrl> }>('POST', `/servers/${id}/action`, {
@@ -282,8 +293,8 @@ function shape(c: Partial<ConsoleUrl> | undefined, protocol: ConsoleProtocol, ty
     throw new ConsoleError(`Nova answered the ${type} console request without a URL.`);
   }
   return {
-    protocol: (c.protocol as ConsoleProtocol | undefined) ?? protocol,
-    type: (c.type as ConsoleType | undefined) ?? type,
+    protocol: c.protocol ?? protocol,
+    type: c.type ?? type,
     url: c.url,
   };
 }
@@ -308,16 +319,31 @@ export async function getConsoleLog(
 ): Promise<string> {
   const label = opts.serverLabel ?? serverId;
   try {
-    const body = await client.call<{ output?: string | null }>('POST', `/servers/${encodeURIComponent(serverId)}/action`, {
-      body: { 'os-getConsoleOutput': lines === undefined ? {} : { length: lines } },
-    });
+    const body = await client.call<{ output?: string | null }>(
+      'POST',
+      `/servers/${encodeURIComponent(serverId)}/action`,
+      {
+        body: { 'os-getConsoleOutput': lines === undefined ? {} : { length: lines } },
+      },
+    );
     return body?.output ?? '';
   } catch (e) {
     if (e instanceof ApiError) {
       const says = novaSays(e);
-      if (e.status === 404) throw new ConsoleError(`Server ${label} no longer exists (or is not visible to this project) ${says}.`, 404, { cause: e });
-      if (e.status === 409) throw new ConsoleError(`Server ${label} has no console log yet: it is not running on a host (still building, or shelved-offloaded) ${says}.`, 409, { cause: e });
-      if (e.status === 501) throw new ConsoleError(`The hypervisor driver of server ${label} does not keep a console log ${says}.`, 501, { cause: e });
+      if (e.status === 404)
+        throw new ConsoleError(`Server ${label} no longer exists (or is not visible to this project) ${says}.`, 404, {
+          cause: e,
+        });
+      if (e.status === 409)
+        throw new ConsoleError(
+          `Server ${label} has no console log yet: it is not running on a host (still building, or shelved-offloaded) ${says}.`,
+          409,
+          { cause: e },
+        );
+      if (e.status === 501)
+        throw new ConsoleError(`The hypervisor driver of server ${label} does not keep a console log ${says}.`, 501, {
+          cause: e,
+        });
     }
     throw e;
   }

@@ -17,7 +17,11 @@ export class NotFoundError extends Error {
 /** Several resources have that name. `ids` lists them. */
 export class AmbiguousNameError extends Error {
   override readonly name = 'AmbiguousNameError';
-  constructor(kind: string, ref: string, readonly ids: string[]) {
+  constructor(
+    kind: string,
+    ref: string,
+    readonly ids: string[],
+  ) {
     super(`More than one ${kind} is named '${ref}' (${ids.join(', ')}); use an ID to be more specific.`);
   }
 }
@@ -38,7 +42,11 @@ function isNotFound(e: unknown): boolean {
  * that it has every field `GET /servers/{id}` gives.
  * @throws NotFoundError "No server with a name or ID of 'x' exists.", AmbiguousNameError, ApiError
  */
-export async function findServer(client: ComputeClient, ref: string, opts: { allProjects?: boolean; refetch?: boolean } = {}): Promise<Server> {
+export async function findServer(
+  client: ComputeClient,
+  ref: string,
+  opts: { allProjects?: boolean; refetch?: boolean } = {},
+): Promise<Server> {
   if (!ref) throw new NotFoundError('A server name or ID is required.');
   if (UUID.test(ref)) {
     try {
@@ -50,8 +58,13 @@ export async function findServer(client: ComputeClient, ref: string, opts: { all
   const candidates = await listServers(client, { name: `^${escapeRegex(ref)}$`, allProjects: opts.allProjects });
   const exact = candidates.filter((s) => s.name === ref);
   // A list item lacks a few fields GET /servers/{id} has (e.g. server_groups from 2.71): refetch for a full show.
-  if (exact.length === 1) return opts.refetch ? getServer(client, exact[0]!.id) : exact[0]!;
-  if (exact.length > 1) throw new AmbiguousNameError('server', ref, exact.map((s) => s.id));
+  if (exact.length === 1) return opts.refetch ? getServer(client, exact[0].id) : exact[0];
+  if (exact.length > 1)
+    throw new AmbiguousNameError(
+      'server',
+      ref,
+      exact.map((s) => s.id),
+    );
   throw new NotFoundError(`No server with a name or ID of '${ref}' exists.`);
 }
 
@@ -68,7 +81,12 @@ export async function findFlavor(client: ComputeClient, ref: string): Promise<Fl
   }
   const all = await listFlavors(client, true);
   const exact = all.filter((f) => f.name === ref);
-  if (exact.length === 1) return exact[0]!;
-  if (exact.length > 1) throw new AmbiguousNameError('flavor', ref, exact.map((f) => f.id));
+  if (exact.length === 1) return exact[0];
+  if (exact.length > 1)
+    throw new AmbiguousNameError(
+      'flavor',
+      ref,
+      exact.map((f) => f.id),
+    );
   throw new NotFoundError(`No flavor with a name or ID of '${ref}' exists.`);
 }

@@ -42,7 +42,9 @@ export interface VersionRange {
 export function negotiate(requested: string | undefined, range: VersionRange): string | undefined {
   if (!range.max) {
     if (requested && requested !== 'latest' && requested !== '2.0' && requested !== '2') {
-      throw new MicroversionError(`This cloud's compute API has no microversions; --os-compute-api-version ${requested} cannot be used.`);
+      throw new MicroversionError(
+        `This cloud's compute API has no microversions; --os-compute-api-version ${requested} cannot be used.`,
+      );
     }
     return undefined;
   }
@@ -52,7 +54,9 @@ export function negotiate(requested: string | undefined, range: VersionRange): s
   const want = requested === '2' ? '2.1' : requested;
   parseVersion(want);
   if (compareVersions(want, range.min) < 0 || compareVersions(want, range.max) > 0) {
-    throw new MicroversionError(`Compute API version ${requested} is not supported by this cloud: it supports ${range.min} to ${range.max}.`);
+    throw new MicroversionError(
+      `Compute API version ${requested} is not supported by this cloud: it supports ${range.min} to ${range.max}.`,
+    );
   }
   return want;
 }

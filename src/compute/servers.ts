@@ -74,8 +74,15 @@ export async function getServer(client: ComputeClient, id: string): Promise<Serv
 
 /** Human name of `OS-EXT-STS:power_state` (nova/compute/power_state.py). */
 export function powerStateName(s: number | undefined): string {
-  const names: Record<number, string> = { 0: 'NOSTATE', 1: 'Running', 3: 'Paused', 4: 'Shutdown', 6: 'Crashed', 7: 'Suspended' };
-  return s === undefined ? '' : names[s] ?? String(s);
+  const names: Record<number, string> = {
+    0: 'NOSTATE',
+    1: 'Running',
+    3: 'Paused',
+    4: 'Shutdown',
+    6: 'Crashed',
+    7: 'Suspended',
+  };
+  return s === undefined ? '' : (names[s] ?? String(s));
 }
 
 /** `addresses` as openstackclient prints it: `net1=10.0.0.5, fd00::5; net2=…`. */

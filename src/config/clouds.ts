@@ -37,7 +37,12 @@ export function configDirs(env: NodeJS.ProcessEnv, cwd = process.cwd()): string[
   return [cwd, join(xdg, 'openstack'), '/etc/openstack'];
 }
 
-function findFile(env: NodeJS.ProcessEnv, override: string | undefined, base: string, cwd?: string): { path?: string; searched: string[] } {
+function findFile(
+  env: NodeJS.ProcessEnv,
+  override: string | undefined,
+  base: string,
+  cwd?: string,
+): { path?: string; searched: string[] } {
   if (override) return { path: existsSync(override) ? override : undefined, searched: [override] };
   const searched: string[] = [];
   for (const dir of configDirs(env, cwd)) {
@@ -79,7 +84,7 @@ export async function loadClouds(env: NodeJS.ProcessEnv, cwd?: string): Promise<
     try {
       doc = parse(readFileSync(path, 'utf8'));
     } catch (e) {
-      throw new Error(`Cannot read ${path}: ${(e as Error).message.split('\n')[0]}`);
+      throw new Error(`Cannot read ${path}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
     }
     files.push(path);
     const c = (doc as { clouds?: Record<string, unknown> } | null)?.clouds;
@@ -102,7 +107,7 @@ export function cloudNamesQuick(env: NodeJS.ProcessEnv, cwd?: string): string[] 
     if (/^\s*(#|$)/.test(line)) continue;
     const m = /^(\s*)(["']?)([^"':#]+)\2\s*:/.exec(line);
     if (!m) continue;
-    const ind = m[1]!.length;
+    const ind = m[1].length;
     if (ind === 0) {
       inClouds = m[3] === 'clouds';
       indent = -1;
@@ -110,7 +115,7 @@ export function cloudNamesQuick(env: NodeJS.ProcessEnv, cwd?: string): string[] 
     }
     if (!inClouds) continue;
     if (indent < 0) indent = ind;
-    if (ind === indent) names.push(m[3]!.trim());
+    if (ind === indent) names.push(m[3].trim());
   }
   return names;
 }

@@ -117,7 +117,10 @@ function envBool(v: string | undefined): boolean | undefined {
  * `console tunnel --url`. {@link resolveConfig} adds clouds.yaml's `cacert` and `verify`.
  */
 export function tlsFromFlagsAndEnv(flags: ConfigFlags, env: NodeJS.ProcessEnv): { cacert?: string; insecure: boolean } {
-  return { cacert: flags.osCacert || env.OS_CACERT || undefined, insecure: flags.insecure === true || envBool(env.OS_INSECURE) === true };
+  return {
+    cacert: flags.osCacert || env.OS_CACERT || undefined,
+    insecure: flags.insecure === true || envBool(env.OS_INSECURE) === true,
+  };
 }
 
 /** Normalizes `publicURL`, `internalURL`, `admin` … to the v3 interface name. */
@@ -137,14 +140,18 @@ export function normalizeAuthUrl(url: string): string {
   try {
     u = new URL(url);
   } catch {
-    throw new ConfigError(`The auth URL '${url}' is not a URL; it should look like https://keystone.example.com:5000/v3.`);
+    throw new ConfigError(
+      `The auth URL '${url}' is not a URL; it should look like https://keystone.example.com:5000/v3.`,
+    );
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new ConfigError(`The auth URL '${url}' must start with http:// or https://.`);
   }
   let path = u.pathname.replace(/\/+$/, '');
   if (/\/v2\.0$/.test(path)) {
-    throw new ConfigError(`The auth URL '${url}' names Keystone v2.0, which ncli does not speak; use the v3 URL (…/v3).`);
+    throw new ConfigError(
+      `The auth URL '${url}' names Keystone v2.0, which ncli does not speak; use the v3 URL (…/v3).`,
+    );
   }
   if (!/\/v3$/.test(path)) path += '/v3';
   u.pathname = path;
@@ -172,7 +179,8 @@ export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, 
       throw new ConfigError(
         file.files.length === 0
           ? `Cloud '${cloudName}' was asked for (--os-cloud / OS_CLOUD) but no clouds.yaml was found (searched ${file.searched.join(', ')}).`
-          : `Cloud '${cloudName}' is not in ${file.files.join(' + ')}` + (known.length ? `; known clouds: ${known.join(', ')}.` : '; it defines no clouds.'),
+          : `Cloud '${cloudName}' is not in ${file.files.join(' + ')}` +
+              (known.length ? `; known clouds: ${known.join(', ')}.` : '; it defines no clouds.'),
       );
     }
     cloud = entry;
@@ -192,25 +200,53 @@ export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, 
     }
     if (s.cloud !== undefined) {
       const v = cloud[s.cloud];
-      if (v !== undefined && v !== null && v !== '') return String(v);
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v === '' ? undefined : String(v);
     }
     return undefined;
   };
 
   const authUrlRaw = pick({ flag: flags.osAuthUrl, env: 'OS_AUTH_URL', cloudAuth: 'auth_url' });
   const token = pick({ flag: flags.osToken, env: 'OS_TOKEN', cloudAuth: 'token' });
-  const acId = pick({ flag: flags.osApplicationCredentialId, env: 'OS_APPLICATION_CREDENTIAL_ID', cloudAuth: 'application_credential_id' });
-  const acName = pick({ flag: flags.osApplicationCredentialName, env: 'OS_APPLICATION_CREDENTIAL_NAME', cloudAuth: 'application_credential_name' });
-  const acSecret = pick({ flag: flags.osApplicationCredentialSecret, env: 'OS_APPLICATION_CREDENTIAL_SECRET', cloudAuth: 'application_credential_secret' });
+  const acId = pick({
+    flag: flags.osApplicationCredentialId,
+    env: 'OS_APPLICATION_CREDENTIAL_ID',
+    cloudAuth: 'application_credential_id',
+  });
+  const acName = pick({
+    flag: flags.osApplicationCredentialName,
+    env: 'OS_APPLICATION_CREDENTIAL_NAME',
+    cloudAuth: 'application_credential_name',
+  });
+  const acSecret = pick({
+    flag: flags.osApplicationCredentialSecret,
+    env: 'OS_APPLICATION_CREDENTIAL_SECRET',
+    cloudAuth: 'application_credential_secret',
+  });
   const username = pick({ flag: flags.osUsername, env: 'OS_USERNAME', cloudAuth: 'username' });
   const userId = pick({ flag: flags.osUserId, env: 'OS_USER_ID', cloudAuth: 'user_id' });
   const password = pick({ flag: flags.osPassword, env: 'OS_PASSWORD', cloudAuth: 'password' });
-  const userDomainName = pick({ flag: flags.osUserDomainName, env: 'OS_USER_DOMAIN_NAME', cloudAuth: 'user_domain_name' });
+  const userDomainName = pick({
+    flag: flags.osUserDomainName,
+    env: 'OS_USER_DOMAIN_NAME',
+    cloudAuth: 'user_domain_name',
+  });
   const userDomainId = pick({ flag: flags.osUserDomainId, env: 'OS_USER_DOMAIN_ID', cloudAuth: 'user_domain_id' });
-  const projectName = pick({ flag: flags.osProjectName, env: ['OS_PROJECT_NAME', 'OS_TENANT_NAME'], cloudAuth: 'project_name' });
+  const projectName = pick({
+    flag: flags.osProjectName,
+    env: ['OS_PROJECT_NAME', 'OS_TENANT_NAME'],
+    cloudAuth: 'project_name',
+  });
   const projectId = pick({ flag: flags.osProjectId, env: ['OS_PROJECT_ID', 'OS_TENANT_ID'], cloudAuth: 'project_id' });
-  const projectDomainName = pick({ flag: flags.osProjectDomainName, env: 'OS_PROJECT_DOMAIN_NAME', cloudAuth: 'project_domain_name' });
-  const projectDomainId = pick({ flag: flags.osProjectDomainId, env: 'OS_PROJECT_DOMAIN_ID', cloudAuth: 'project_domain_id' });
+  const projectDomainName = pick({
+    flag: flags.osProjectDomainName,
+    env: 'OS_PROJECT_DOMAIN_NAME',
+    cloudAuth: 'project_domain_name',
+  });
+  const projectDomainId = pick({
+    flag: flags.osProjectDomainId,
+    env: 'OS_PROJECT_DOMAIN_ID',
+    cloudAuth: 'project_domain_id',
+  });
   const domainName = pick({ flag: flags.osDomainName, env: 'OS_DOMAIN_NAME', cloudAuth: 'domain_name' });
   const domainId = pick({ flag: flags.osDomainId, env: 'OS_DOMAIN_ID', cloudAuth: 'domain_id' });
   const authType = pick({ flag: flags.osAuthType, env: 'OS_AUTH_TYPE', cloud: 'auth_type' });
@@ -232,13 +268,19 @@ export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, 
     method = { type: 'token', token };
   } else if (kind === 'application_credential') {
     if (!acSecret) {
-      throw new ConfigError('Application credential auth needs its secret: set OS_APPLICATION_CREDENTIAL_SECRET or pass --os-application-credential-secret.');
+      throw new ConfigError(
+        'Application credential auth needs its secret: set OS_APPLICATION_CREDENTIAL_SECRET or pass --os-application-credential-secret.',
+      );
     }
     if (!acId && !acName) {
-      throw new ConfigError('Application credential auth needs its ID (OS_APPLICATION_CREDENTIAL_ID) or its name (OS_APPLICATION_CREDENTIAL_NAME) with the owner (OS_USERNAME).');
+      throw new ConfigError(
+        'Application credential auth needs its ID (OS_APPLICATION_CREDENTIAL_ID) or its name (OS_APPLICATION_CREDENTIAL_NAME) with the owner (OS_USERNAME).',
+      );
     }
     if (!acId && !username && !userId) {
-      throw new ConfigError('An application credential given by name needs its owner: set OS_USERNAME (and OS_USER_DOMAIN_NAME) or OS_USER_ID.');
+      throw new ConfigError(
+        'An application credential given by name needs its owner: set OS_USERNAME (and OS_USER_DOMAIN_NAME) or OS_USER_ID.',
+      );
     }
     method = { type: 'application_credential', id: acId, name: acId ? undefined : acName, secret: acSecret };
     if (!acId) Object.assign(method, userRef(username, userId, userDomainName, userDomainId));
@@ -247,7 +289,9 @@ export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, 
       throw new ConfigError('No user: set OS_USERNAME (or OS_USER_ID), pass --os-username, or use --os-cloud.');
     }
     if (password === undefined) {
-      throw new ConfigError(`No password for user '${username ?? userId}': set OS_PASSWORD or pass --os-password (or use an application credential).`);
+      throw new ConfigError(
+        `No password for user '${username ?? userId}': set OS_PASSWORD or pass --os-password (or use an application credential).`,
+      );
     }
     method = { type: 'password', password, ...userRef(username, userId, userDomainName, userDomainId) };
   }
@@ -259,7 +303,15 @@ export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, 
           ? { id: projectId }
           : {
               name: projectName,
-              ...(projectDomainId ? { domainId: projectDomainId } : projectDomainName ? { domainName: projectDomainName } : userDomainId ? { domainId: userDomainId } : userDomainName ? { domainName: userDomainName } : { domainId: 'default' }),
+              ...(projectDomainId
+                ? { domainId: projectDomainId }
+                : projectDomainName
+                  ? { domainName: projectDomainName }
+                  : userDomainId
+                    ? { domainId: userDomainId }
+                    : userDomainName
+                      ? { domainName: userDomainName }
+                      : { domainId: 'default' }),
             },
       };
     } else if (domainId || domainName) {
@@ -271,8 +323,13 @@ export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, 
   const tls = tlsFromFlagsAndEnv(flags, env);
   const cacheEnv = envBool(env.OS_CACHE);
   const timeoutRaw = flags.timeout ?? (env.OS_TIMEOUT ? Number(env.OS_TIMEOUT) : undefined);
-  if (timeoutRaw !== undefined && !(timeoutRaw > 0)) throw new ConfigError(`The timeout must be a positive number of seconds, not '${timeoutRaw}'.`);
-  const apiVersion = pick({ flag: flags.osComputeApiVersion, env: 'OS_COMPUTE_API_VERSION', cloud: 'compute_api_version' });
+  if (timeoutRaw !== undefined && !(timeoutRaw > 0))
+    throw new ConfigError(`The timeout must be a positive number of seconds, not '${timeoutRaw}'.`);
+  const apiVersion = pick({
+    flag: flags.osComputeApiVersion,
+    env: 'OS_COMPUTE_API_VERSION',
+    cloud: 'compute_api_version',
+  });
 
   return {
     cloudName,
@@ -282,7 +339,7 @@ export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, 
     cacert: pick({ flag: flags.osCacert, env: 'OS_CACERT', cloud: 'cacert' }),
     insecure: tls.insecure || cloud.verify === false,
     computeApiVersion: apiVersion,
-    cache: flags.cache === false ? false : cacheEnv ?? true,
+    cache: flags.cache === false ? false : (cacheEnv ?? true),
     timeoutSeconds: timeoutRaw ?? 30,
   };
 }
@@ -291,7 +348,11 @@ function userRef(username?: string, userId?: string, domainName?: string, domain
   if (userId) return { userId };
   return {
     username,
-    ...(domainId ? { userDomainId: domainId } : domainName ? { userDomainName: domainName } : { userDomainId: 'default' }),
+    ...(domainId
+      ? { userDomainId: domainId }
+      : domainName
+        ? { userDomainName: domainName }
+        : { userDomainId: 'default' }),
   };
 }
 
@@ -303,8 +364,11 @@ function inferAuthType(
     const t = authType.toLowerCase();
     if (t === 'password' || t === 'v3password') return 'password';
     if (t === 'token' || t === 'v3token' || t === 'admin_token') return 'token';
-    if (t === 'v3applicationcredential' || t === 'applicationcredential' || t === 'application_credential') return 'application_credential';
-    throw new ConfigError(`Auth type '${authType}' is not supported by ncli; use password, v3applicationcredential or token.`);
+    if (t === 'v3applicationcredential' || t === 'applicationcredential' || t === 'application_credential')
+      return 'application_credential';
+    throw new ConfigError(
+      `Auth type '${authType}' is not supported by ncli; use password, v3applicationcredential or token.`,
+    );
   }
   if (have.token) return 'token';
   if ((have.acId || have.acName) && have.acSecret) return 'application_credential';

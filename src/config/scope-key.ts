@@ -16,7 +16,15 @@ export function scopeKey(auth: AuthOptions, region: string | undefined, namespac
     m.type === 'password'
       ? ['password', m.userId ?? '', m.username ?? '', m.userDomainId ?? '', m.userDomainName ?? '']
       : m.type === 'application_credential'
-        ? ['appcred', m.id ?? '', m.name ?? '', m.userId ?? '', m.username ?? '', m.userDomainId ?? '', m.userDomainName ?? '']
+        ? [
+            'appcred',
+            m.id ?? '',
+            m.name ?? '',
+            m.userId ?? '',
+            m.username ?? '',
+            m.userDomainId ?? '',
+            m.userDomainName ?? '',
+          ]
         : ['token', createHash('sha256').update(m.token).digest('hex')];
   const parts = [namespace, auth.authUrl, region ?? '', ...who, JSON.stringify(auth.scope ?? null)];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');

@@ -29,9 +29,7 @@ export class ApiError extends Error {
     readonly retryAfterSeconds?: number,
   ) {
     super(
-      `${method} ${url} failed: ${serverMessage} (HTTP ${status}` +
-        (requestId ? `, request ${requestId}` : '') +
-        ')',
+      `${method} ${url} failed: ${serverMessage} (HTTP ${status}` + (requestId ? `, request ${requestId}` : '') + ')',
     );
   }
 }

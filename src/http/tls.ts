@@ -15,6 +15,8 @@ export function readCaBundle(path: string, from: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new CaBundleError(`Cannot read the CA bundle ${path} ${from}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+    throw new CaBundleError(
+      `Cannot read the CA bundle ${path} ${from}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+    );
   }
 }

@@ -114,14 +114,25 @@ export function errorMessageOf(res: HttpResponse): { message: string; fault?: st
     const title = /<title>([^<]*)<\/title>/i.exec(res.text)?.[1]?.trim();
     return { message: `${title ?? statusText(res.status)} (an HTML page, not an API answer: check the endpoint URL)` };
   }
-  return { message: res.text.trim().split('\n')[0]!.slice(0, 200) };
+  return { message: res.text.trim().split('\n')[0].slice(0, 200) };
 }
 
 function statusText(status: number): string {
   const texts: Record<number, string> = {
-    400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-    406: 'Not Acceptable', 409: 'Conflict', 413: 'Request Entity Too Large', 429: 'Too Many Requests',
-    500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'Not Found',
+    405: 'Method Not Allowed',
+    406: 'Not Acceptable',
+    409: 'Conflict',
+    413: 'Request Entity Too Large',
+    429: 'Too Many Requests',
+    500: 'Internal Server Error',
+    501: 'Not Implemented',
+    502: 'Bad Gateway',
+    503: 'Service Unavailable',
+    504: 'Gateway Timeout',
   };
   return texts[status] ?? `HTTP ${status}`;
 }
@@ -144,7 +155,8 @@ export class Transport {
       const proxy = (lower: string, upper: string) => env[lower] || env[upper] || undefined;
       if (PROXY_VARIABLES.some((k) => env[k])) {
         // Through an HTTP(S) proxy unless NO_PROXY names the host; TLS to the API is still verified.
-        const EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof import('undici').EnvHttpProxyAgent;
+        const EnvHttpProxyAgent =
+          require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof import('undici').EnvHttpProxyAgent;
         this.dispatcher = new EnvHttpProxyAgent({
           ...common,
           requestTls: tls,
@@ -166,7 +178,7 @@ export class Transport {
   async request(req: HttpRequest): Promise<HttpResponse> {
     const started = performance.now();
     const policy = this.opts.retry ?? DEFAULT_RETRY;
-    let status: number | string = 'error';
+    let status: number | string | undefined;
     try {
       for (let attempt = 1; ; attempt++) {
         let res: HttpResponse;
@@ -174,29 +186,52 @@ export class Transport {
           res = await this.once(req);
         } catch (e) {
           status = e instanceof NetworkError ? e.code : 'timeout';
-          const delay = e instanceof NetworkError ? retryDelay(attempt, req.method, { code: e.code }, undefined, policy, Math.random, req.idempotent) : null;
+          const delay =
+            e instanceof NetworkError
+              ? retryDelay(attempt, req.method, { code: e.code }, undefined, policy, Math.random, req.idempotent)
+              : null;
           if (delay === null) throw e;
-          this.opts.debug?.(`retrying ${req.method} ${redactUrl(req.url)} in ${(delay / 1000).toFixed(1)} s after ${status}`);
+          this.opts.debug?.(
+            `retrying ${req.method} ${redactUrl(req.url)} in ${(delay / 1000).toFixed(1)} s after ${status}`,
+          );
           await this.sleep(delay);
           continue;
         }
         status = res.status;
         if (res.status < 400) return res;
         const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-        const delay = retryDelay(attempt, req.method, { status: res.status }, retryAfterMs, policy, Math.random, req.idempotent);
+        const delay = retryDelay(
+          attempt,
+          req.method,
+          { status: res.status },
+          retryAfterMs,
+          policy,
+          Math.random,
+          req.idempotent,
+        );
         if (delay === null) {
           const { message, fault } = errorMessageOf(res);
-          throw new ApiError(res.status, req.method, redactUrl(req.url), message, res.requestId, req.service, fault,
-            retryAfterMs === undefined ? undefined : Math.round(retryAfterMs / 1000));
+          throw new ApiError(
+            res.status,
+            req.method,
+            redactUrl(req.url),
+            message,
+            res.requestId,
+            req.service,
+            fault,
+            retryAfterMs === undefined ? undefined : Math.round(retryAfterMs / 1000),
+          );
         }
-        this.opts.debug?.(`retrying ${req.method} ${redactUrl(req.url)} in ${(delay / 1000).toFixed(1)} s after HTTP ${res.status}`);
+        this.opts.debug?.(
+          `retrying ${req.method} ${redactUrl(req.url)} in ${(delay / 1000).toFixed(1)} s after HTTP ${res.status}`,
+        );
         await this.sleep(delay);
       }
     } finally {
       this.opts.timings?.push({
         method: req.method,
         url: redactUrl(req.url),
-        status,
+        status: status ?? 'error',
         seconds: (performance.now() - started) / 1000,
       });
     }
@@ -224,7 +259,7 @@ export class Transport {
       raw = await undiciRequest.call(this.dispatcher, {
         origin: u.origin,
         path: u.pathname + u.search,
-        method: req.method as Dispatcher.HttpMethod,
+        method: req.method,
         headers,
         body,
         headersTimeout: ms,
@@ -246,7 +281,9 @@ export class Transport {
       requestId: resHeaders['x-openstack-request-id'] ?? resHeaders['x-compute-request-id'],
     };
     if (debug) {
-      debug(`RESP: ${res.status} (${((performance.now() - t0) / 1000).toFixed(3)} s) ${req.method} ${redactUrl(req.url)}`);
+      debug(
+        `RESP: ${res.status} (${((performance.now() - t0) / 1000).toFixed(3)} s) ${req.method} ${redactUrl(req.url)}`,
+      );
       for (const [k, v] of Object.entries(redactHeaders(resHeaders))) debug(`  ${k}: ${v}`);
       if (text) debug(`  ${redactBody(text)}`);
     }
@@ -256,7 +293,12 @@ export class Transport {
   private mapError(e: unknown, req: HttpRequest): Error {
     const err = e as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
     const url = redactUrl(req.url);
-    if (err?.name === 'TimeoutError' || err?.name === 'AbortError' || err?.code === 'UND_ERR_HEADERS_TIMEOUT' || err?.code === 'UND_ERR_BODY_TIMEOUT') {
+    if (
+      err?.name === 'TimeoutError' ||
+      err?.name === 'AbortError' ||
+      err?.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      err?.code === 'UND_ERR_BODY_TIMEOUT'
+    ) {
       return new TimeoutError(req.method, url, this.opts.timeoutSeconds);
     }
     const code = err?.cause?.code ?? err?.code ?? 'UNKNOWN';

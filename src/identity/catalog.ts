@@ -39,7 +39,7 @@ export function selectEndpoint(catalog: CatalogService[], type: string, iface: I
   const byIface = all.filter((e) => e.interface === iface);
   const matches = region ? byIface.filter((e) => regionOf(e) === region) : byIface;
   const regions = [...new Set(matches.map(regionOf))];
-  if (matches.length > 0 && (region || regions.length === 1)) return matches[0]!.url.replace(/\/+$/, '');
+  if (matches.length > 0 && (region || regions.length === 1)) return matches[0].url.replace(/\/+$/, '');
   if (matches.length > 0) {
     throw new EndpointNotFoundError(
       `The ${type} service has ${iface} endpoints in several regions (${regions.join(', ')}); choose one with --os-region-name or OS_REGION_NAME.`,

@@ -27,7 +27,9 @@ export class AuthError extends Error {
 export function authRequestBody(auth: AuthOptions): unknown {
   const m = auth.method;
   const user = (u: { userId?: string; username?: string; userDomainId?: string; userDomainName?: string }) =>
-    u.userId ? { id: u.userId } : { name: u.username, domain: u.userDomainId ? { id: u.userDomainId } : { name: u.userDomainName } };
+    u.userId
+      ? { id: u.userId }
+      : { name: u.username, domain: u.userDomainId ? { id: u.userDomainId } : { name: u.userDomainName } };
   let identity: unknown;
   if (m.type === 'password') {
     identity = { methods: ['password'], password: { user: { ...user(m), password: m.password } } };
@@ -44,7 +46,9 @@ export function authRequestBody(auth: AuthOptions): unknown {
   let scope: unknown;
   if ('project' in auth.scope) {
     const p = auth.scope.project;
-    scope = { project: p.id ? { id: p.id } : { name: p.name, domain: p.domainId ? { id: p.domainId } : { name: p.domainName } } };
+    scope = {
+      project: p.id ? { id: p.id } : { name: p.name, domain: p.domainId ? { id: p.domainId } : { name: p.domainName } },
+    };
   } else {
     const d = auth.scope.domain;
     scope = { domain: d.id ? { id: d.id } : { name: d.name } };
@@ -83,7 +87,14 @@ export async function authenticate(transport: Transport, auth: AuthOptions): Pro
   let res;
   try {
     // Creating a token twice is harmless: a Keystone answering 503 or dropping the connection is retried.
-    res = await transport.request({ method: 'POST', url, json: authRequestBody(auth), headers, service: 'identity', idempotent: true });
+    res = await transport.request({
+      method: 'POST',
+      url,
+      json: authRequestBody(auth),
+      headers,
+      service: 'identity',
+      idempotent: true,
+    });
   } catch (e) {
     if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
       const hint =
@@ -92,21 +103,31 @@ export async function authenticate(transport: Transport, auth: AuthOptions): Pro
           : auth.method.type === 'application_credential'
             ? 'check the application credential ID and secret (it may be expired or deleted)'
             : 'the token is invalid or expired; get a new one';
-      throw new AuthError(`Keystone at ${auth.authUrl} refused ${describeUser(auth)}: ${e.serverMessage} (HTTP ${e.status}${e.requestId ? `, request ${e.requestId}` : ''}); ${hint}.`);
+      throw new AuthError(
+        `Keystone at ${auth.authUrl} refused ${describeUser(auth)}: ${e.serverMessage} (HTTP ${e.status}${e.requestId ? `, request ${e.requestId}` : ''}); ${hint}.`,
+      );
     }
     if (e instanceof ApiError && e.status === 404) {
-      throw new AuthError(`Keystone at ${auth.authUrl} answered 404 for /auth/tokens (${e.serverMessage}); check the auth URL (it should be Keystone's v3 URL).`);
+      throw new AuthError(
+        `Keystone at ${auth.authUrl} answered 404 for /auth/tokens (${e.serverMessage}); check the auth URL (it should be Keystone's v3 URL).`,
+      );
     }
     if (e instanceof NetworkError) {
-      throw new AuthError(`Cannot reach Keystone at ${auth.authUrl}: ${e.reason}; check OS_AUTH_URL / --os-auth-url.`, { cause: e });
+      throw new AuthError(`Cannot reach Keystone at ${auth.authUrl}: ${e.reason}; check OS_AUTH_URL / --os-auth-url.`, {
+        cause: e,
+      });
     }
     throw e;
   }
   const token = res.headers['x-subject-token'];
-  if (!token) throw new AuthError(`Keystone at ${auth.authUrl} answered without an X-Subject-Token header; is this really Keystone v3?`);
+  if (!token)
+    throw new AuthError(
+      `Keystone at ${auth.authUrl} answered without an X-Subject-Token header; is this really Keystone v3?`,
+    );
   const body = parseJson<TokenBody>(res, 'POST', url, 'identity');
   const expiresAt = Date.parse(body?.token?.expires_at ?? '');
-  if (Number.isNaN(expiresAt)) throw new AuthError(`Keystone at ${auth.authUrl} sent a token without a valid expires_at.`);
+  if (Number.isNaN(expiresAt))
+    throw new AuthError(`Keystone at ${auth.authUrl} sent a token without a valid expires_at.`);
   return {
     token,
     expiresAt,

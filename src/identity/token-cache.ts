@@ -68,7 +68,7 @@ export class FileTokenStore implements TokenStore {
   }
   async clear() {
     let n = 0;
-    let names: string[] = [];
+    let names: string[];
     try {
       names = readdirSync(this.dir);
     } catch {
@@ -165,11 +165,14 @@ export class KeychainTokenStore implements TokenStore {
  * (`DBUS_SESSION_BUS_ADDRESS`) and keytar loads, else the file store. `NCLI_KEYCHAIN=0` forces
  * the file. Never throws.
  */
-export async function openTokenStore(env: NodeJS.ProcessEnv = process.env, debug?: (m: string) => void): Promise<TokenStore> {
+export async function openTokenStore(
+  env: NodeJS.ProcessEnv = process.env,
+  debug?: (m: string) => void,
+): Promise<TokenStore> {
   const file = new FileTokenStore(join(cacheDir(env), 'tokens'));
   if (!env.DBUS_SESSION_BUS_ADDRESS || env.NCLI_KEYCHAIN === '0') return file;
   try {
-    const mod = (await import('keytar' as string)) as { default?: Keytar } & Keytar;
+    const mod = (await import('keytar')) as { default?: Keytar } & Keytar;
     const keytar = mod.default ?? mod;
     if (typeof keytar.getPassword !== 'function') return file;
     return new KeychainTokenStore(keytar, file, debug);

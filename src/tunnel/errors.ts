@@ -80,8 +80,7 @@ export function isTunnelError(err: unknown, code?: TunnelErrorCode): err is Tunn
  * @returns the same string with tokens replaced by `***`
  */
 export function redactToken(text: string): string {
-  return text
-    .replace(/(token(?:=|%3D|%253D))[^&#\s"']*/gi, '$1***');
+  return text.replace(/(token(?:=|%3D|%253D))[^&#\s"']*/gi, '$1***');
 }
 
 /**

@@ -45,7 +45,7 @@ export function scanEscape(state: EscapeState, chunk: Uint8Array): EscapeResult 
   let { atLineStart, pendingTilde } = state;
   const out: number[] = [];
   for (let i = 0; i < chunk.length; i++) {
-    const b = chunk[i]!;
+    const b = chunk[i];
     if (pendingTilde) {
       pendingTilde = false;
       if (b === DOT) {
@@ -56,7 +56,6 @@ export function scanEscape(state: EscapeState, chunk: Uint8Array): EscapeResult 
         atLineStart = false;
         continue;
       }
-      atLineStart = false;
     } else if (atLineStart && b === TILDE) {
       pendingTilde = true;
       continue;

@@ -27,13 +27,11 @@ export interface ListenSpec {
 /** The host used when the spec is a bare port. */
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
 
-const ACCEPTED = 'PORT, IPv4:PORT, [IPv6]:PORT or localhost:PORT (e.g. 5901, 0, 127.0.0.1:5901, [::1]:5901, 0.0.0.0:5901)';
+const ACCEPTED =
+  'PORT, IPv4:PORT, [IPv6]:PORT or localhost:PORT (e.g. 5901, 0, 127.0.0.1:5901, [::1]:5901, 0.0.0.0:5901)';
 
 function bad(spec: string, why?: string): TunnelError {
-  return new TunnelError(
-    'BAD_LISTEN',
-    `Invalid listen address "${spec}"${why ? ` (${why})` : ''}; use ${ACCEPTED}.`,
-  );
+  return new TunnelError('BAD_LISTEN', `Invalid listen address "${spec}"${why ? ` (${why})` : ''}; use ${ACCEPTED}.`);
 }
 
 function parsePort(spec: string, text: string): number {
@@ -60,9 +58,9 @@ export function parseListenSpec(spec: string): ListenSpec {
   }
   const bracketed = /^\[([^\]]+)\]:(.*)$/.exec(s);
   if (bracketed) {
-    const host = bracketed[1]!;
+    const host = bracketed[1];
     if (!isIPv6(host)) throw bad(spec, `"${host}" is not an IPv6 address`);
-    return { host, port: parsePort(spec, bracketed[2]!), explicitHost: true };
+    return { host, port: parsePort(spec, bracketed[2]), explicitHost: true };
   }
   const colon = s.lastIndexOf(':');
   if (colon <= 0) throw bad(spec);

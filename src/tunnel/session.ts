@@ -77,7 +77,6 @@ const ABORT_FLUSH_MS = 1_000;
 /** After our FIN: time the local peer gets to close before we destroy the socket, in milliseconds. */
 const LINGER_MS = 2_000;
 
-
 /** The local end of a session. */
 export interface LocalSide {
   readable: NodeJS.ReadableStream;
@@ -253,7 +252,10 @@ export class Session {
       this.pingTimer.unref();
     }
     if (!this.accepted) {
-      this.acceptTimer = setTimeout(() => this.accept('no drop within the rejection window'), this.opts.rejectWindowMs ?? DEFAULT_REJECT_WINDOW_MS);
+      this.acceptTimer = setTimeout(
+        () => this.accept('no drop within the rejection window'),
+        this.opts.rejectWindowMs ?? DEFAULT_REJECT_WINDOW_MS,
+      );
       this.acceptTimer.unref();
     }
     if (!this.openedOnce) {
@@ -326,8 +328,7 @@ export class Session {
 
   private updateLocalFlow(): void {
     if (this.localEnded || this.finished) return;
-    const stall =
-      this.outstanding >= WS_HIGH_WATER_MARK || (this.dialing && this.replayBytes >= REPLAY_LIMIT);
+    const stall = this.outstanding >= WS_HIGH_WATER_MARK || (this.dialing && this.replayBytes >= REPLAY_LIMIT);
     if (stall && !this.localPaused) {
       this.localPaused = true;
       this.local.readable.pause();
@@ -452,7 +453,9 @@ export class Session {
 
   private readonly onWsClose = (code: number, reasonBuf: Buffer): void => {
     const reason = reasonBuf.toString('utf8');
-    this.debug(`websocket closed: ${code}${reason ? ` ${reason}` : ''} after ${this.bytesIn} byte(s) in, ${this.bytesOut} out`);
+    this.debug(
+      `websocket closed: ${code}${reason ? ` ${reason}` : ''} after ${this.bytesIn} byte(s) in, ${this.bytesOut} out`,
+    );
     this.clearWsTimers();
     if (this.wsPausedForLocal) {
       this.wsPausedForLocal = false;
@@ -491,9 +494,7 @@ export class Session {
         this.finish();
         return;
       }
-      const why = this.lastWsError
-        ? this.lastWsError.message.replace(/\.$/, '')
-        : 'it dropped without a close frame';
+      const why = this.lastWsError ? this.lastWsError.message.replace(/\.$/, '') : 'it dropped without a close frame';
       this.finish(
         new TunnelError(
           'LOST',

@@ -83,7 +83,11 @@ const TLS_CODES = new Set([
  * @param url       the URL that was dialled
  * @param timeoutMs the handshake limit in ms, for the timeout message
  */
-export function describeDialError(err: unknown, url: URL, timeoutMs: number = DEFAULT_HANDSHAKE_TIMEOUT_MS): TunnelError {
+export function describeDialError(
+  err: unknown,
+  url: URL,
+  timeoutMs: number = DEFAULT_HANDSHAKE_TIMEOUT_MS,
+): TunnelError {
   const where = proxyOrigin(url);
   const e = err as NodeJS.ErrnoException | undefined;
   const code = typeof e?.code === 'string' ? e.code : '';
@@ -97,7 +101,9 @@ export function describeDialError(err: unknown, url: URL, timeoutMs: number = DE
     );
   }
   if (code && NET_REASONS[code]) {
-    return new TunnelError('UNREACHABLE', `Cannot reach the console proxy at ${where}: ${NET_REASONS[code]}.`, { cause: err });
+    return new TunnelError('UNREACHABLE', `Cannot reach the console proxy at ${where}: ${NET_REASONS[code]}.`, {
+      cause: err,
+    });
   }
   if (TLS_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
     return new TunnelError(
@@ -124,13 +130,21 @@ export function describeDialError(err: unknown, url: URL, timeoutMs: number = DE
     );
   }
   if (code.startsWith('WS_ERR_') || /subprotocol|Sec-WebSocket|Invalid (Upgrade|WebSocket)/i.test(msg)) {
-    return new TunnelError('HANDSHAKE', `WebSocket handshake with the console proxy at ${where} failed: ${msg.replace(/\.$/, '')}.`, {
-      cause: err,
-    });
+    return new TunnelError(
+      'HANDSHAKE',
+      `WebSocket handshake with the console proxy at ${where} failed: ${msg.replace(/\.$/, '')}.`,
+      {
+        cause: err,
+      },
+    );
   }
-  return new TunnelError('UNREACHABLE', `Cannot reach the console proxy at ${where}: ${msg.replace(/\.$/, '') || 'unknown error'}.`, {
-    cause: err,
-  });
+  return new TunnelError(
+    'UNREACHABLE',
+    `Cannot reach the console proxy at ${where}: ${msg.replace(/\.$/, '') || 'unknown error'}.`,
+    {
+      cause: err,
+    },
+  );
 }
 
 /**

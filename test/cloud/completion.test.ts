@@ -33,7 +33,10 @@ function bashTab(line: string, env: Record<string, string>): Promise<string[]> {
     'exit 0',
   ].join('\n');
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['--norc', '--noprofile', '-c', script, 'bash', line, ...words], { env: { ...env, PATH }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('bash', ['--norc', '--noprofile', '-c', script, 'bash', line, ...words], {
+      env: { ...env, PATH },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('error', reject);
@@ -45,10 +48,20 @@ function bashTab(line: string, env: Record<string, string>): Promise<string[]> {
 async function zshTab(line: string, want: RegExp, env: Record<string, string>): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'ncli-comp-tmux-'));
   const sock = join(dir, 'socket'); // a private tmux server
-  const tmux = (...args: string[]) => spawnSync('tmux', ['-S', sock, '-f', '/dev/null', ...args], { env: { ...env, PATH, TERM: 'xterm' }, encoding: 'utf8' });
+  const tmux = (...args: string[]) =>
+    spawnSync('tmux', ['-S', sock, '-f', '/dev/null', ...args], {
+      env: { ...env, PATH, TERM: 'xterm' },
+      encoding: 'utf8',
+    });
   try {
     tmux('new-session', '-d', '-s', 't', '-x', '200', '-y', '50', 'zsh -f');
-    tmux('send-keys', '-t', 't', '-l', `PS1='%% '; fpath=(${join(ROOT, 'completions')} $fpath); autoload -U compinit && compinit -u -D`);
+    tmux(
+      'send-keys',
+      '-t',
+      't',
+      '-l',
+      `PS1='%% '; fpath=(${join(ROOT, 'completions')} $fpath); autoload -U compinit && compinit -u -D`,
+    );
     tmux('send-keys', '-t', 't', 'Enter');
     tmux('send-keys', '-t', 't', '-l', line);
     tmux('send-keys', '-t', 't', 'Tab');
@@ -71,7 +84,10 @@ describeCloud('shell completion against the real cloud', () => {
   const env = cloudEnv({}, cache);
 
   beforeAll(async () => {
-    for (const args of [['server', 'list'], ['flavor', 'list']]) {
+    for (const args of [
+      ['server', 'list'],
+      ['flavor', 'list'],
+    ]) {
       const r = await ncli(args, env);
       expect(r.code, r.stderr).toBe(0);
     }
@@ -111,7 +127,12 @@ describeCloud('shell completion against the real cloud', () => {
     const before = await tab(['server', 'show', ''], env);
     expect(before).toContain('vm1');
     expect(before.length).toBeGreaterThan(20);
-    for (const args of [['server', 'list', '--limit', '3'], ['server', 'list', '--name', '^web'], ['server', 'list', '--all-projects'], ['server', 'show', 'vm1']]) {
+    for (const args of [
+      ['server', 'list', '--limit', '3'],
+      ['server', 'list', '--name', '^web'],
+      ['server', 'list', '--all-projects'],
+      ['server', 'show', 'vm1'],
+    ]) {
       expect((await ncli(args, env)).code).toBe(0);
     }
     const after = await tab(['server', 'show', ''], env);

@@ -5,7 +5,7 @@
  * over `--stdio`, `--url` without credentials, token renewal after `[consoleauth] token_ttl`
  * (30 s here), Ctrl-C, and the failure lines.
  */
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { NCLI, cloudEnv, cloudFacts, describeCloud, freshCache, ncli, openstack, run } from '../support/cloud.js';
 import { selfSignedCert } from '../support/tls.js';
-import { freeVncPort, gvnccapture, pngSize, portIsFree, rfbHandshake, since, startNcli, type NcliChild } from '../support/console.js';
+import {
+  freeVncPort,
+  gvnccapture,
+  pngSize,
+  portIsFree,
+  rfbHandshake,
+  since,
+  startNcli,
+  type NcliChild,
+} from '../support/console.js';
 
 const NOVNC_URL = /^http:\/\/127\.0\.0\.1:6080\/vnc_auto\.html\?path=%3Ftoken%3D([0-9a-f-]{36})$/;
 const SERIAL_URL = /^ws:\/\/127\.0\.0\.1:6083\/\?token=([0-9a-f-]{36})$/;
@@ -25,7 +34,7 @@ const TOKEN_VALUE = /token(=|%3D)[0-9a-f]{8}-[0-9a-f]{4}/i;
 function oneLine(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => l !== '');
   expect(lines, stderr).toHaveLength(1);
-  return lines[0]!;
+  return lines[0];
 }
 
 describeCloud('consoles against the real cloud', () => {
@@ -56,7 +65,7 @@ describeCloud('consoles against the real cloud', () => {
     expect(t.stderr).toBe('');
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/│ Type\s+│ novnc\s+│/);
-    const url = /│ Url\s+│ (\S+)\s+│/.exec(t.stdout)![1]!;
+    const url = /│ Url\s+│ (\S+)\s+│/.exec(t.stdout)![1];
     expect(url).toMatch(NOVNC_URL);
 
     const j = await ncli(['console', 'get-vnc', 'vm1', '-f', 'json'], env);
@@ -68,14 +77,14 @@ describeCloud('consoles against the real cloud', () => {
     expect(obj.url).toMatch(NOVNC_URL);
     expect(obj.url).not.toBe(url); // a new token each time
 
-    const v = await ncli(['console', 'get-vnc', facts.VM1_ID!, '-f', 'value', '-c', 'url'], env);
+    const v = await ncli(['console', 'get-vnc', facts.VM1_ID, '-f', 'value', '-c', 'url'], env);
     expect(v.stdout.trim()).toMatch(NOVNC_URL);
   });
 
   it('get-vnc --debug shows the remote-consoles request at 2.6+ but never the token', async () => {
     const r = await ncli(['--debug', 'console', 'get-vnc', 'vm1', '-f', 'value', '-c', 'url'], env);
     expect(r.code).toBe(0);
-    const token = NOVNC_URL.exec(r.stdout.trim())![1]!;
+    const token = NOVNC_URL.exec(r.stdout.trim())![1];
     expect(r.stderr).toMatch(/REQ: POST http:\/\/127\.0\.0\.1:8774\/v2\.1\/servers\/[0-9a-f-]+\/remote-consoles/);
     expect(r.stderr).toMatch(/OpenStack-API-Version: compute 2\.\d+/);
     expect(r.stderr).toContain('"remote_console":{"protocol":"vnc","type":"novnc"}');
@@ -86,7 +95,11 @@ describeCloud('consoles against the real cloud', () => {
   it('get-serial prints the serial proxy WebSocket URL', async () => {
     const r = await ncli(['console', 'get-serial', 'vm1', '-f', 'json'], env);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ protocol: 'serial', type: 'serial', url: expect.stringMatching(SERIAL_URL) });
+    expect(JSON.parse(r.stdout)).toEqual({
+      protocol: 'serial',
+      type: 'serial',
+      url: expect.stringMatching(SERIAL_URL),
+    });
   });
 
   it("get-spice: Nova's refusal as one line, exit 1", async () => {
@@ -94,7 +107,9 @@ describeCloud('consoles against the real cloud', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     const line = oneLine(r.stderr);
-    expect(line).toMatch(/^ncli: Cannot get a spice-html5 console for server vm1: this cloud has the spice console type turned off/);
+    expect(line).toMatch(
+      /^ncli: Cannot get a spice-html5 console for server vm1: this cloud has the spice console type turned off/,
+    );
     expect(line).toContain('Nova: "Unavailable console type spice-html5."');
     expect(line).toMatch(/HTTP 400, request req-[0-9a-f-]+\)\.$/);
   });
@@ -102,10 +117,14 @@ describeCloud('consoles against the real cloud', () => {
   it('get-rdp and get-mks: refused as one line, exit 1', async () => {
     const rdp = await ncli(['console', 'get-rdp', 'vm1'], env);
     expect(rdp.code).toBe(1);
-    expect(oneLine(rdp.stderr)).toMatch(/^ncli: Cannot get an rdp-html5 console for server vm1: .*Hyper-V.*Unavailable console type rdp-html5\./);
+    expect(oneLine(rdp.stderr)).toMatch(
+      /^ncli: Cannot get an rdp-html5 console for server vm1: .*Hyper-V.*Unavailable console type rdp-html5\./,
+    );
     const mks = await ncli(['console', 'get-mks', 'vm1'], env);
     expect(mks.code).toBe(1);
-    expect(oneLine(mks.stderr)).toMatch(/^ncli: Cannot get a webmks console for server vm1: this cloud has the mks console type turned off.*Unavailable console type webmks\./);
+    expect(oneLine(mks.stderr)).toMatch(
+      /^ncli: Cannot get a webmks console for server vm1: this cloud has the mks console type turned off.*Unavailable console type webmks\./,
+    );
     const xvp = await ncli(['console', 'get-vnc', 'vm1', '--type', 'xvpvnc'], env);
     expect(xvp.code).toBe(1);
     expect(oneLine(xvp.stderr)).toMatch(/use --type novnc/);
@@ -115,7 +134,9 @@ describeCloud('consoles against the real cloud', () => {
     const r = await ncli(['--debug', 'console', 'get-spice', 'vm1', '--type', 'spice-direct'], env);
     expect(r.code).toBe(1);
     expect(r.stderr).not.toContain('remote-consoles');
-    expect(r.stderr).toMatch(/ncli: The spice-direct console needs compute API microversion 2\.99 or newer; this cloud supports up to 2\.\d+\.\n/);
+    expect(r.stderr).toMatch(
+      /ncli: The spice-direct console needs compute API microversion 2\.99 or newer; this cloud supports up to 2\.\d+\.\n/,
+    );
   });
 
   it('console log prints the console output, all of it or the last N lines (as openstack console log show)', async () => {
@@ -132,7 +153,11 @@ describeCloud('consoles against the real cloud', () => {
   });
 
   it('an unknown server is one line, exit 1, for every console command', async () => {
-    for (const args of [['get-vnc', 'no-such-vm'], ['log', 'no-such-vm'], ['tunnel', 'no-such-vm', '--stdio']]) {
+    for (const args of [
+      ['get-vnc', 'no-such-vm'],
+      ['log', 'no-such-vm'],
+      ['tunnel', 'no-such-vm', '--stdio'],
+    ]) {
       const r = await ncli(['console', ...args], env);
       expect(r.code, args.join(' ')).toBe(1);
       expect(oneLine(r.stderr)).toBe("ncli: No server with a name or ID of 'no-such-vm' exists.");
@@ -140,7 +165,10 @@ describeCloud('consoles against the real cloud', () => {
   });
 
   it('--open still prints the URL and only warns when no browser can be opened', async () => {
-    const r = await ncli(['console', 'get-vnc', 'vm1', '--open', '-f', 'value', '-c', 'url'], cloudEnv({ DISPLAY: undefined, WAYLAND_DISPLAY: undefined, BROWSER: undefined }));
+    const r = await ncli(
+      ['console', 'get-vnc', 'vm1', '--open', '-f', 'value', '-c', 'url'],
+      cloudEnv({ DISPLAY: undefined, WAYLAND_DISPLAY: undefined, BROWSER: undefined }),
+    );
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(NOVNC_URL);
     expect(oneLine(r.stderr)).toMatch(/^Warning: cannot open the console in a browser: no graphical session here/);
@@ -153,7 +181,10 @@ describeCloud('consoles against the real cloud', () => {
     const got = join(work, 'browser.out');
     writeFileSync(browser, `#!/bin/sh\necho "$1" > '${got}'\n`);
     chmodSync(browser, 0o755);
-    const r = await ncli(['console', 'get-vnc', 'vm1', '--open', '-f', 'value', '-c', 'url'], cloudEnv({ BROWSER: browser, DISPLAY: undefined }));
+    const r = await ncli(
+      ['console', 'get-vnc', 'vm1', '--open', '-f', 'value', '-c', 'url'],
+      cloudEnv({ BROWSER: browser, DISPLAY: undefined }),
+    );
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     for (let i = 0; i < 50 && !existsSync(got); i++) await new Promise((res) => setTimeout(res, 100));
@@ -251,7 +282,10 @@ describeCloud('consoles against the real cloud', () => {
     const got = join(work, 'viewer.out');
     writeFileSync(viewer, `#!/bin/sh\necho "$1" > '${got}'\n`);
     chmodSync(viewer, 0o755);
-    const tun = start(['console', 'tunnel', 'vm1', '--local', '0', '--viewer'], cloudEnv({ BROWSER: viewer, DISPLAY: undefined }));
+    const tun = start(
+      ['console', 'tunnel', 'vm1', '--local', '0', '--viewer'],
+      cloudEnv({ BROWSER: viewer, DISPLAY: undefined }),
+    );
     const port = Number((await tun.waitFor(/^Forwarding from 127\.0\.0\.1:(\d+)/m))[1]);
     for (let i = 0; i < 50 && !existsSync(got); i++) await new Promise((res) => setTimeout(res, 100));
     expect(readFileSync(got, 'utf8').trim()).toBe(`vnc://127.0.0.1:${port}`);
@@ -261,9 +295,15 @@ describeCloud('consoles against the real cloud', () => {
   });
 
   it('--viewer without a graphical session warns, and the tunnel keeps running', async () => {
-    const tun = start(['console', 'tunnel', 'vm1', '--local', '0', '--viewer'], cloudEnv({ BROWSER: undefined, DISPLAY: undefined, WAYLAND_DISPLAY: undefined }));
+    const tun = start(
+      ['console', 'tunnel', 'vm1', '--local', '0', '--viewer'],
+      cloudEnv({ BROWSER: undefined, DISPLAY: undefined, WAYLAND_DISPLAY: undefined }),
+    );
     const port = Number((await tun.waitFor(/^Forwarding from 127\.0\.0\.1:(\d+)/m))[1]);
-    await tun.waitFor(/^Warning: cannot open a VNC viewer: no graphical session here .*point a VNC viewer at 127\.0\.0\.1:\d+ yourself\.$/m, { stream: 'stderr' });
+    await tun.waitFor(
+      /^Warning: cannot open a VNC viewer: no graphical session here .*point a VNC viewer at 127\.0\.0\.1:\d+ yourself\.$/m,
+      { stream: 'stderr' },
+    );
     expect(await portIsFree(port)).toBe(false);
     tun.child.kill('SIGINT');
     expect((await tun.exited).code).toBe(0);
@@ -272,9 +312,18 @@ describeCloud('consoles against the real cloud', () => {
   it('tunnel --stdio carries the RFB handshake: 640x480, "devcloud-vm1"', async () => {
     const t0 = performance.now();
     const tun = start(['console', 'tunnel', 'vm1', '--stdio']);
-    const init = await rfbHandshake((n) => tun.read(n), (b) => tun.child.stdin.write(b));
+    const init = await rfbHandshake(
+      (n) => tun.read(n),
+      (b) => tun.child.stdin.write(b),
+    );
     console.log(`--stdio: ServerInit ${since(t0)} ms after spawning ncli`);
-    expect(init).toEqual({ version: 'RFB 003.008\n', securityTypes: [1], width: 640, height: 480, name: 'devcloud-vm1' });
+    expect(init).toEqual({
+      version: 'RFB 003.008\n',
+      securityTypes: [1],
+      width: 640,
+      height: 480,
+      name: 'devcloud-vm1',
+    });
     tun.child.stdin.end();
     const exit = await tun.exited;
     expect(exit.code).toBe(0);
@@ -331,7 +380,7 @@ describeCloud('consoles against the real cloud', () => {
     expect(code, r.stdout + r.stderr).toBe('0');
     expect(seen).toContain('Connected to console (type "~." to disconnect)');
     expect(seen).toContain('devcloud-vm1 login: abc\\r');
-    expect(seen!.split('login: abc')[1]).not.toContain('~'); // the escape never reached the console
+    expect(seen.split('login: abc')[1]).not.toContain('~'); // the escape never reached the console
   });
 
   it('tunnel --url with a URL from get-vnc works with no credentials at all', async () => {
@@ -391,7 +440,9 @@ describeCloud('consoles against the real cloud', () => {
       const r = await ncli(['console', 'tunnel', 'vm1', '--local', String(port)], env, { timeoutMs: 15_000 });
       expect(since(t0)).toBeLessThan(10_000);
       expect(r.code).toBe(1);
-      expect(oneLine(r.stderr)).toBe(`ncli: Port ${port} is already in use on 127.0.0.1; pick another with --local PORT or use --local 0 for a free one.`);
+      expect(oneLine(r.stderr)).toBe(
+        `ncli: Port ${port} is already in use on 127.0.0.1; pick another with --local PORT or use --local 0 for a free one.`,
+      );
       expect(r.stdout).toBe('');
     } finally {
       blocker.close();
@@ -414,7 +465,10 @@ describeCloud('consoles against the real cloud', () => {
       [['vm1'], /--local \[ADDR:\]PORT .* or --stdio/],
       [['vm1', '--stdio', '--once'], /--once goes with --local/],
       [['vm1', '--local', '0', '--type', 'serial', '--viewer'], /--viewer opens a VNC viewer/],
-      [['--url', 'ftp://x/?token=secret-token', '--stdio'], /^ncli: --url: Cannot use console URL "ftp:\/\/x\/\?token=(\*\*\*|<redacted>)"/],
+      [
+        ['--url', 'ftp://x/?token=secret-token', '--stdio'],
+        /^ncli: --url: Cannot use console URL "ftp:\/\/x\/\?token=(\*\*\*|<redacted>)"/,
+      ],
     ];
     for (const [args, re] of cases) {
       const r = await ncli(['console', 'tunnel', ...args], env);
@@ -425,11 +479,17 @@ describeCloud('consoles against the real cloud', () => {
 
   it('--url with a bogus token: "refused the console token", exit 1', async () => {
     const t0 = performance.now();
-    const r = await ncli(['console', 'tunnel', '--url', 'ws://127.0.0.1:6080/?token=bogus', '--stdio'], cloudEnv({ OS_CLOUD: undefined, OS_CLIENT_CONFIG_FILE: undefined }), {
-      input: 'RFB 003.008\n',
-    });
+    const r = await ncli(
+      ['console', 'tunnel', '--url', 'ws://127.0.0.1:6080/?token=bogus', '--stdio'],
+      cloudEnv({ OS_CLOUD: undefined, OS_CLIENT_CONFIG_FILE: undefined }),
+      {
+        input: 'RFB 003.008\n',
+      },
+    );
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr)).toMatch(/^ncli: The console proxy at ws:\/\/127\.0\.0\.1:6080 refused the console token .*\(invalid or expired\)/);
+    expect(oneLine(r.stderr)).toMatch(
+      /^ncli: The console proxy at ws:\/\/127\.0\.0\.1:6080 refused the console token .*\(invalid or expired\)/,
+    );
     expect(r.stderr).not.toContain('bogus');
     expect(since(t0)).toBeLessThan(10_000);
   });
@@ -439,7 +499,9 @@ describeCloud('consoles against the real cloud', () => {
     const r = await ncli(['console', 'tunnel', 'vm1', '--type', 'spice-html5', '--local', String(port)], env);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(oneLine(r.stderr)).toMatch(/^ncli: Cannot get a spice-html5 console for server vm1: this cloud has the spice console type turned off/);
+    expect(oneLine(r.stderr)).toMatch(
+      /^ncli: Cannot get a spice-html5 console for server vm1: this cloud has the spice console type turned off/,
+    );
   });
 });
 
@@ -448,7 +510,6 @@ describeCloud('consoles against the real cloud', () => {
 describe('console tunnel --url over wss://: --os-cacert, OS_CACERT and --insecure', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ncli-console-tls-'));
   const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
   let server: https.Server;
   let wsUrl: string;
   const bare: Record<string, string> = {};
@@ -475,16 +536,24 @@ describe('console tunnel --url over wss://: --os-cacert, OS_CACERT and --insecur
   it('refuses an unknown CA as one line, exit 1', async () => {
     const r = await ncli(['console', 'tunnel', '--url', wsUrl, '--stdio'], bare, { input: 'x' });
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr)).toMatch(/^ncli: Cannot verify the TLS connection to the console proxy at wss:\/\/127\.0\.0\.1:\d+: .*(--insecure)/);
+    expect(oneLine(r.stderr)).toMatch(
+      /^ncli: Cannot verify the TLS connection to the console proxy at wss:\/\/127\.0\.0\.1:\d+: .*(--insecure)/,
+    );
     expect(r.stderr).not.toContain('t0k3n');
   });
 
   it('trusts the CA given with --os-cacert or OS_CACERT', async () => {
-    const a = await ncli(['--os-cacert', cert, 'console', 'tunnel', '--url', wsUrl, '--stdio'], bare, { input: 'ping\n' });
+    const a = await ncli(['--os-cacert', cert, 'console', 'tunnel', '--url', wsUrl, '--stdio'], bare, {
+      input: 'ping\n',
+    });
     expect(a.stderr).toBe('');
     expect(a.code).toBe(0);
     expect(a.stdout).toBe('hello over tls\nping\n');
-    const b = await ncli(['console', 'tunnel', '--url', wsUrl, '--stdio'], { ...bare, OS_CACERT: cert }, { input: 'pong\n' });
+    const b = await ncli(
+      ['console', 'tunnel', '--url', wsUrl, '--stdio'],
+      { ...bare, OS_CACERT: cert },
+      { input: 'pong\n' },
+    );
     expect(b.code, b.stderr).toBe(0);
     expect(b.stdout).toBe('hello over tls\npong\n');
   });
@@ -496,8 +565,13 @@ describe('console tunnel --url over wss://: --os-cacert, OS_CACERT and --insecur
   });
 
   it('says so when the CA file cannot be read', async () => {
-    const r = await ncli(['--os-cacert', join(dir, 'missing.pem'), 'console', 'tunnel', '--url', wsUrl, '--stdio'], bare);
+    const r = await ncli(
+      ['--os-cacert', join(dir, 'missing.pem'), 'console', 'tunnel', '--url', wsUrl, '--stdio'],
+      bare,
+    );
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr)).toBe(`ncli: Cannot read the CA bundle ${join(dir, 'missing.pem')} (--os-cacert): ENOENT.`);
+    expect(oneLine(r.stderr)).toBe(
+      `ncli: Cannot read the CA bundle ${join(dir, 'missing.pem')} (--os-cacert): ENOENT.`,
+    );
   });
 });

@@ -37,12 +37,28 @@ describeCloud('core against the real cloud', () => {
   });
 
   it('filters by name regex, status, limit and marker', async () => {
-    const fill = JSON.parse((await ncli(['server', 'list', '--name', '^fill-0', '-f', 'json'], env)).stdout) as { Name: string }[];
-    expect(fill.map((s) => s.Name).sort()).toEqual(['fill-01', 'fill-02', 'fill-03', 'fill-04', 'fill-05', 'fill-06', 'fill-07', 'fill-08', 'fill-09']);
-    const three = JSON.parse((await ncli(['server', 'list', '--limit', '3', '-f', 'json'], env)).stdout) as { ID: string }[];
+    const fill = JSON.parse((await ncli(['server', 'list', '--name', '^fill-0', '-f', 'json'], env)).stdout) as {
+      Name: string;
+    }[];
+    expect(fill.map((s) => s.Name).sort()).toEqual([
+      'fill-01',
+      'fill-02',
+      'fill-03',
+      'fill-04',
+      'fill-05',
+      'fill-06',
+      'fill-07',
+      'fill-08',
+      'fill-09',
+    ]);
+    const three = JSON.parse((await ncli(['server', 'list', '--limit', '3', '-f', 'json'], env)).stdout) as {
+      ID: string;
+    }[];
     expect(three).toHaveLength(3);
     expect(three.map((s) => s.ID)).toEqual(servers.slice(0, 3).map((s) => s.ID));
-    const after = JSON.parse((await ncli(['server', 'list', '--marker', three[2]!.ID, '--limit', '2', '-f', 'json'], env)).stdout) as { ID: string }[];
+    const after = JSON.parse(
+      (await ncli(['server', 'list', '--marker', three[2].ID, '--limit', '2', '-f', 'json'], env)).stdout,
+    ) as { ID: string }[];
     expect(after.map((s) => s.ID)).toEqual(servers.slice(3, 5).map((s) => s.ID));
     const shutoff = await ncli(['server', 'list', '--status', 'SHUTOFF', '-f', 'json'], env);
     expect(JSON.parse(shutoff.stdout)).toEqual(servers.filter((s) => s.Status === 'SHUTOFF'));
@@ -51,7 +67,10 @@ describeCloud('core against the real cloud', () => {
   it('sees other projects only with --all-projects', async () => {
     const mine = servers.map((s) => s.Name);
     expect(mine).not.toContain('demo-vm');
-    const all = JSON.parse((await ncli(['server', 'list', '--all-projects', '--long', '-f', 'json'], env)).stdout) as { Name: string; 'Project ID': string }[];
+    const all = JSON.parse((await ncli(['server', 'list', '--all-projects', '--long', '-f', 'json'], env)).stdout) as {
+      Name: string;
+      'Project ID': string;
+    }[];
     const demo = all.find((s) => s.Name === 'demo-vm');
     expect(demo).toBeDefined();
     expect(demo!['Project ID']).not.toBe(facts.ADMIN_PROJECT_ID);
@@ -71,10 +90,10 @@ describeCloud('core against the real cloud', () => {
 
   it('shows a server by name or ID with all its fields', async () => {
     const byName = JSON.parse((await ncli(['server', 'show', 'vm1', '-f', 'json'], env)).stdout);
-    const byId = JSON.parse((await ncli(['server', 'show', facts.VM1_ID!, '-f', 'json'], env)).stdout);
+    const byId = JSON.parse((await ncli(['server', 'show', facts.VM1_ID, '-f', 'json'], env)).stdout);
     expect(byName.id).toBe(facts.VM1_ID);
     expect(byId).toEqual(byName);
-    const oracle = JSON.parse((await openstack(['server', 'show', facts.VM1_ID!, '-f', 'json'])).stdout);
+    const oracle = JSON.parse((await openstack(['server', 'show', facts.VM1_ID, '-f', 'json'])).stdout);
     expect(byName.name).toBe(oracle.name);
     expect(byName.status).toBe(oracle.status);
     expect(byName.created).toBe(oracle.created);
@@ -113,12 +132,18 @@ describeCloud('core against the real cloud', () => {
   it('lists flavors like openstack flavor list, private ones only where the project has access or with --all', async () => {
     const pub = JSON.parse((await ncli(['flavor', 'list', '-f', 'json'], env)).stdout) as Record<string, unknown>[];
     const oracle = JSON.parse((await openstack(['flavor', 'list', '-f', 'json'])).stdout) as Record<string, unknown>[];
-    const norm = (rows: Record<string, unknown>[]) => rows.map((r) => [r.ID, r.Name, r.RAM, r.Disk, r.Ephemeral, r.VCPUs, r['Is Public']].join('|')).sort();
+    const norm = (rows: Record<string, unknown>[]) =>
+      rows.map((r) => [r.ID, r.Name, r.RAM, r.Disk, r.Ephemeral, r.VCPUs, r['Is Public']].join('|')).sort();
     expect(norm(pub)).toEqual(norm(oracle));
     // admin's project was given access to the private flavor when it was created, as Nova does
-    const demo = JSON.parse((await ncli(['--os-cloud', 'devcloud-demo', 'flavor', 'list', '-f', 'json'], env)).stdout) as Record<string, unknown>[];
+    const demo = JSON.parse(
+      (await ncli(['--os-cloud', 'devcloud-demo', 'flavor', 'list', '-f', 'json'], env)).stdout,
+    ) as Record<string, unknown>[];
     expect(demo.map((f) => f.ID).sort()).toEqual(['1', '2', 'custom-x']);
-    const all = JSON.parse((await ncli(['flavor', 'list', '--all', '-f', 'json'], env)).stdout) as Record<string, unknown>[];
+    const all = JSON.parse((await ncli(['flavor', 'list', '--all', '-f', 'json'], env)).stdout) as Record<
+      string,
+      unknown
+    >[];
     expect(all.find((f) => f.ID === 'priv-1')).toMatchObject({ Name: 'm1.private', 'Is Public': false });
   });
 
@@ -126,7 +151,13 @@ describeCloud('core against the real cloud', () => {
     const byId = JSON.parse((await ncli(['flavor', 'show', 'custom-x', '-f', 'json'], env)).stdout);
     const byName = JSON.parse((await ncli(['flavor', 'show', 'm1.custom', '-f', 'json'], env)).stdout);
     expect(byId).toEqual(byName);
-    expect(byId).toMatchObject({ id: 'custom-x', name: 'm1.custom', ram: 1024, vcpus: 2, 'OS-FLV-EXT-DATA:ephemeral': 5 });
+    expect(byId).toMatchObject({
+      id: 'custom-x',
+      name: 'm1.custom',
+      ram: 1024,
+      vcpus: 2,
+      'OS-FLV-EXT-DATA:ephemeral': 5,
+    });
     const none = await ncli(['flavor', 'show', 'm1.huge'], env);
     expect(none.code).toBe(1);
     expect(none.stderr).toBe("ncli: No flavor with a name or ID of 'm1.huge' exists.\n");
@@ -144,11 +175,11 @@ describeCloud('core against the real cloud', () => {
       // the version document is cached too: a warm run sends exactly one request
       expect((r.stderr.match(/^DEBUG REQ: /gm) ?? []).length).toBe(1);
     }
-    const dir = join(c.XDG_CACHE_HOME!, 'ncli', 'tokens');
+    const dir = join(c.XDG_CACHE_HOME, 'ncli', 'tokens');
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     const files = readdirSync(dir);
     expect(files).toHaveLength(1);
-    expect(statSync(join(dir, files[0]!)).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, files[0])).mode & 0o777).toBe(0o600);
   });
 
   it('re-authenticates once when the cached token was revoked', async () => {
@@ -171,29 +202,43 @@ describeCloud('core against the real cloud', () => {
     await ncli(['token', 'issue'], c);
     const out = await ncli(['auth', 'logout'], c);
     expect(out.code).toBe(0);
-    expect(readdirSync(join(c.XDG_CACHE_HOME!, 'ncli', 'tokens'))).toEqual([]);
+    expect(readdirSync(join(c.XDG_CACHE_HOME, 'ncli', 'tokens'))).toEqual([]);
     const r = await ncli(['server', 'list', '--debug'], c);
     expect(authRequests(r.stderr)).toBe(1);
     await ncli(['--os-cloud', 'devcloud-demo', 'token', 'issue'], c);
-    expect(readdirSync(join(c.XDG_CACHE_HOME!, 'ncli', 'tokens'))).toHaveLength(2);
+    expect(readdirSync(join(c.XDG_CACHE_HOME, 'ncli', 'tokens'))).toHaveLength(2);
     await ncli(['auth', 'logout', '--all'], c);
-    expect(readdirSync(join(c.XDG_CACHE_HOME!, 'ncli', 'tokens'))).toEqual([]);
+    expect(readdirSync(join(c.XDG_CACHE_HOME, 'ncli', 'tokens'))).toEqual([]);
   });
 
   it('authenticates from OS_* variables, an application credential and a token', async () => {
     const rc = readFileSync(join(process.env.NCLI_CLOUD_DIR ?? '/tmp/ncli-cloud', 'openrc'), 'utf8');
     const vars: Record<string, string> = {};
-    for (const m of rc.matchAll(/export (OS_[A-Z_]+)=(.*)/g)) vars[m[1]!] = m[2]!.replace(/^['"]|['"]$/g, '');
-    const viaEnv = await ncli(['server', 'list', '--name', '^vm1$', '-f', 'value', '-c', 'Name'], cloudEnv({ ...vars, OS_CLOUD: undefined, OS_CLIENT_CONFIG_FILE: '/nonexistent' }));
+    for (const m of rc.matchAll(/export (OS_[A-Z_]+)=(.*)/g)) vars[m[1]] = m[2].replace(/^['"]|['"]$/g, '');
+    const viaEnv = await ncli(
+      ['server', 'list', '--name', '^vm1$', '-f', 'value', '-c', 'Name'],
+      cloudEnv({ ...vars, OS_CLOUD: undefined, OS_CLIENT_CONFIG_FILE: '/nonexistent' }),
+    );
     expect(viaEnv.stderr).toBe('');
     expect(viaEnv.stdout).toBe('vm1\n');
-    const viaAppCred = await ncli(['--os-cloud', 'devcloud-appcred', 'server', 'list', '--name', '^vm1$', '-f', 'value', '-c', 'Name'], cloudEnv());
+    const viaAppCred = await ncli(
+      ['--os-cloud', 'devcloud-appcred', 'server', 'list', '--name', '^vm1$', '-f', 'value', '-c', 'Name'],
+      cloudEnv(),
+    );
     expect(viaAppCred.stderr).toBe('');
     expect(viaAppCred.stdout).toBe('vm1\n');
     const token = (await ncli(['token', 'issue', '-f', 'value', '-c', 'id'], cloudEnv())).stdout.trim();
-    const viaToken = await ncli(['server', 'list', '--name', '^vm1$', '-f', 'value', '-c', 'Name'], cloudEnv({
-      OS_CLOUD: undefined, OS_CLIENT_CONFIG_FILE: '/nonexistent', OS_AUTH_URL: vars.OS_AUTH_URL, OS_TOKEN: token, OS_PROJECT_NAME: 'admin', OS_PROJECT_DOMAIN_NAME: 'Default',
-    }));
+    const viaToken = await ncli(
+      ['server', 'list', '--name', '^vm1$', '-f', 'value', '-c', 'Name'],
+      cloudEnv({
+        OS_CLOUD: undefined,
+        OS_CLIENT_CONFIG_FILE: '/nonexistent',
+        OS_AUTH_URL: vars.OS_AUTH_URL,
+        OS_TOKEN: token,
+        OS_PROJECT_NAME: 'admin',
+        OS_PROJECT_DOMAIN_NAME: 'Default',
+      }),
+    );
     expect(viaToken.stderr).toBe('');
     expect(viaToken.stdout).toBe('vm1\n');
     const demo = await ncli(['--os-cloud', 'devcloud-demo', 'server', 'list', '-f', 'value', '-c', 'Name'], cloudEnv());
@@ -201,11 +246,15 @@ describeCloud('core against the real cloud', () => {
   });
 
   it('negotiates the microversion and honours --os-compute-api-version', async () => {
-    const old = JSON.parse((await ncli(['--os-compute-api-version', '2.1', 'server', 'list', '--name', '^vm1$', '-f', 'json'], env)).stdout);
+    const old = JSON.parse(
+      (await ncli(['--os-compute-api-version', '2.1', 'server', 'list', '--name', '^vm1$', '-f', 'json'], env)).stdout,
+    );
     expect(old[0].Flavor).toBe('1'); // before 2.47 a server names its flavor by ID only
     const bad = await ncli(['--os-compute-api-version', '2.999', 'server', 'list'], env);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/^ncli: Compute API version 2\.999 is not supported by this cloud: it supports 2\.1 to 2\.\d+\.\n$/);
+    expect(bad.stderr).toMatch(
+      /^ncli: Compute API version 2\.999 is not supported by this cloud: it supports 2\.1 to 2\.\d+\.\n$/,
+    );
     const junk = await ncli(['--os-compute-api-version', 'two', 'server', 'list'], env);
     expect(junk.code).toBe(1);
     expect(junk.stderr).toMatch(/'two' is not a compute API version/);
@@ -213,13 +262,43 @@ describeCloud('core against the real cloud', () => {
 
   it('gives one line, a non-zero exit and no stack trace for each bad input', async () => {
     const cases: [string[], Record<string, string | undefined>, RegExp, number][] = [
-      [['server', 'list'], { OS_CLOUD: undefined, OS_CLIENT_CONFIG_FILE: '/nonexistent' }, /^ncli: No auth URL: set OS_AUTH_URL/, 1],
-      [['--os-cloud', 'nosuch', 'server', 'list'], {}, /^ncli: Cloud 'nosuch' is not in .*clouds\.yaml; known clouds: .*devcloud/, 1],
-      [['--os-password', 'wrong', 'server', 'list'], {}, /^ncli: Keystone at http:\/\/127\.0\.0\.1:5000\/v3 refused user 'admin' \(domain .*\): The request you have made requires authentication\. \(HTTP 401, request req-[0-9a-f-]+\); check the user name, password/, 1],
-      [['--os-auth-url', 'http://127.0.0.1:5999/v3', 'server', 'list'], {}, /^ncli: Cannot reach Keystone at http:\/\/127\.0\.0\.1:5999\/v3: connection refused; check OS_AUTH_URL/, 1],
+      [
+        ['server', 'list'],
+        { OS_CLOUD: undefined, OS_CLIENT_CONFIG_FILE: '/nonexistent' },
+        /^ncli: No auth URL: set OS_AUTH_URL/,
+        1,
+      ],
+      [
+        ['--os-cloud', 'nosuch', 'server', 'list'],
+        {},
+        /^ncli: Cloud 'nosuch' is not in .*clouds\.yaml; known clouds: .*devcloud/,
+        1,
+      ],
+      [
+        ['--os-password', 'wrong', 'server', 'list'],
+        {},
+        /^ncli: Keystone at http:\/\/127\.0\.0\.1:5000\/v3 refused user 'admin' \(domain .*\): The request you have made requires authentication\. \(HTTP 401, request req-[0-9a-f-]+\); check the user name, password/,
+        1,
+      ],
+      [
+        ['--os-auth-url', 'http://127.0.0.1:5999/v3', 'server', 'list'],
+        {},
+        /^ncli: Cannot reach Keystone at http:\/\/127\.0\.0\.1:5999\/v3: connection refused; check OS_AUTH_URL/,
+        1,
+      ],
       [['--os-auth-url', 'http://127.0.0.1:6080/', 'server', 'list'], {}, /^ncli: .*HTML/, 1],
-      [['--os-region-name', 'Atlantis', 'server', 'list'], {}, /^ncli: No public endpoint for the compute service in region 'Atlantis'/, 1],
-      [['--os-interface', 'private', 'server', 'list'], {}, /^error: option '--os-interface <interface>' argument 'private' is invalid/, 2],
+      [
+        ['--os-region-name', 'Atlantis', 'server', 'list'],
+        {},
+        /^ncli: No public endpoint for the compute service in region 'Atlantis'/,
+        1,
+      ],
+      [
+        ['--os-interface', 'private', 'server', 'list'],
+        {},
+        /^error: option '--os-interface <interface>' argument 'private' is invalid/,
+        2,
+      ],
       [['server', 'list', '-c', 'Nope'], {}, /^ncli: Unknown column 'Nope'; choose from: ID, Name/, 2],
       [['server', 'list', '--limit', 'ten'], {}, /^ncli: --limit takes a whole number, not 'ten'\./, 2],
       [['server', 'frobnicate'], {}, /^error: unknown command 'frobnicate'/, 2],
@@ -244,7 +323,7 @@ describeCloud('core against the real cloud', () => {
     expect(r.stderr).not.toMatch(/gAAAA/);
     const ac = await ncli(['--debug', '--no-cache', '--os-cloud', 'devcloud-appcred', 'flavor', 'list'], c);
     expect(ac.code).toBe(0);
-    expect(ac.stderr).not.toContain(cloudFacts().APPCRED_SECRET!);
+    expect(ac.stderr).not.toContain(cloudFacts().APPCRED_SECRET);
     const bad = await ncli(['--debug', '--os-password', 'Hunter2-pw', 'server', 'list'], c);
     expect(bad.code).toBe(1);
     expect(bad.stderr).not.toContain('Hunter2-pw');

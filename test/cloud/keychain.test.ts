@@ -23,7 +23,12 @@ describeCloud('token cache: keychain and file', () => {
       echo "FIRST $(grep -c 'REQ: POST.*auth/tokens' first.err || true) SECOND $(grep -c 'REQ: POST.*auth/tokens' second.err || true)"
       grep -c vm1 second.out
     `;
-    const r = await run('dbus-run-session', ['--', 'bash', '-c', `cd ${cache} && ${script}`], { ...env, NODE_PATH: join(process.cwd(), 'node_modules') }, { timeoutMs: 60_000 });
+    const r = await run(
+      'dbus-run-session',
+      ['--', 'bash', '-c', `cd ${cache} && ${script}`],
+      { ...env, NODE_PATH: join(process.cwd(), 'node_modules') },
+      { timeoutMs: 60_000 },
+    );
     expect(r.stderr).not.toMatch(/keychain unavailable|keytar not available/);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
@@ -42,7 +47,10 @@ describeCloud('token cache: keychain and file', () => {
     const r2 = await run(process.execPath, [NCLI, 'flavor', 'list'], env);
     expect(r2.stderr).toBe('');
     // a bus address that answers nothing: keytar fails, ncli still works from the file
-    const r3 = await run(process.execPath, [NCLI, '--debug', 'flavor', 'list'], { ...env, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' });
+    const r3 = await run(process.execPath, [NCLI, '--debug', 'flavor', 'list'], {
+      ...env,
+      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus',
+    });
     expect(r3.code).toBe(0);
     expect(authRequests(r3.stderr)).toBe(0);
   });

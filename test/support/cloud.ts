@@ -22,7 +22,7 @@ export function cloudFacts(): Record<string, string> {
   if (!existsSync(file)) return out;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const m = /^(?:export\s+)?([A-Z0-9_]+)=['"]?(.*?)['"]?$/.exec(line.trim());
-    if (m) out[m[1]!] = m[2]!;
+    if (m) out[m[1]] = m[2]!;
   }
   return out;
 }
@@ -48,7 +48,9 @@ export function describeCloud(name: string, fn: () => void): void {
   } else if (process.env.CI) {
     describe(name, () => {
       it('needs the local cloud (npm run cloud:up)', () => {
-        throw new Error(`The local cloud is not up (${CLOUDS_YAML} missing or Keystone not answering on 127.0.0.1:5000); run npm run cloud:up.`);
+        throw new Error(
+          `The local cloud is not up (${CLOUDS_YAML} missing or Keystone not answering on 127.0.0.1:5000); run npm run cloud:up.`,
+        );
       });
     });
   } else {
@@ -86,12 +88,21 @@ export function cloudEnv(extra: Record<string, string | undefined> = {}, cache =
 }
 
 /** Runs `bin/ncli args…` to completion. */
-export function ncli(args: string[], env: Record<string, string> = cloudEnv(), opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function ncli(
+  args: string[],
+  env: Record<string, string> = cloudEnv(),
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return run(process.execPath, [NCLI, ...args], env, opts);
 }
 
 /** Runs any command to completion, collecting output. */
-export function run(cmd: string, args: string[], env: Record<string, string> = cloudEnv(), opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = cloudEnv(),
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

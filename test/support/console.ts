@@ -86,7 +86,11 @@ export function startNcli(args: string[], env: Record<string, string> = cloudEnv
     stdoutBytes: () => out,
     stderr: () => err,
     waitFor: (re, opts = {}) =>
-      wait(() => ((opts.stream === 'stderr' ? err : out.toString()).match(re) ?? undefined), opts.ms ?? 20_000, String(re)),
+      wait(
+        () => (opts.stream === 'stderr' ? err : out.toString()).match(re) ?? undefined,
+        opts.ms ?? 20_000,
+        String(re),
+      ),
     read: (n, ms = 20_000) =>
       wait(
         () => {
@@ -129,8 +133,11 @@ export async function freeVncPort(): Promise<number> {
 
 /** Runs the real VNC client against 127.0.0.1:port, saving the screen to `file`. */
 export function gvnccapture(port: number, file: string, timeoutMs = 30_000): Promise<RunResult> {
-  if (port <= 5900 || port >= 6000) throw new Error(`gvnccapture needs a port in 5901-5999 (display = port - 5900), not ${port}`);
-  return run(GVNCCAPTURE, [`127.0.0.1:${port - 5900}`, file], { ...process.env } as Record<string, string>, { timeoutMs });
+  if (port <= 5900 || port >= 6000)
+    throw new Error(`gvnccapture needs a port in 5901-5999 (display = port - 5900), not ${port}`);
+  return run(GVNCCAPTURE, [`127.0.0.1:${port - 5900}`, file], { ...process.env } as Record<string, string>, {
+    timeoutMs,
+  });
 }
 
 /** Width and height from a PNG's IHDR chunk. @throws when the file is not a PNG */
@@ -161,7 +168,7 @@ export async function rfbHandshake(read: (n: number) => Promise<Buffer>, write: 
   const version = (await read(12)).toString('latin1');
   if (version !== 'RFB 003.008\n') throw new Error(`unexpected ProtocolVersion ${JSON.stringify(version)}`);
   write(Buffer.from(version, 'latin1'));
-  const count = (await read(1))[0]!;
+  const count = (await read(1))[0];
   if (count === 0) throw new Error('the server offered no security type');
   const securityTypes = [...(await read(count))];
   if (!securityTypes.includes(1)) throw new Error(`no security type None among ${securityTypes.join(',')}`);

@@ -63,8 +63,23 @@ async function fakeHome(): Promise<NodeJS.ProcessEnv> {
     XDG_CONFIG_HOME: join(home, 'config'),
   };
   const key = namesScopeKey(await resolveConfig({}, env));
-  writeNames(env, key, 'server', SERVERS.map((name, i) => ({ id: `00000000-0000-0000-0000-00000000000${i}`, name })), { complete: true });
-  writeNames(env, key, 'flavor', [{ id: '1', name: 'm1.tiny' }, { id: '2', name: 'm1.small' }], { complete: true });
+  writeNames(
+    env,
+    key,
+    'server',
+    SERVERS.map((name, i) => ({ id: `00000000-0000-0000-0000-00000000000${i}`, name })),
+    { complete: true },
+  );
+  writeNames(
+    env,
+    key,
+    'flavor',
+    [
+      { id: '1', name: 'm1.tiny' },
+      { id: '2', name: 'm1.small' },
+    ],
+    { complete: true },
+  );
   const other = namesScopeKey(await resolveConfig({ osCloud: 'fake-other' }, env));
   writeNames(env, other, 'server', [{ id: 'ffff-1', name: 'other-vm' }], { complete: true });
   return env;
@@ -76,7 +91,7 @@ function compWords(line: string): string[] {
   let cur = '';
   let quote = '';
   for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
+    const c = line[i];
     if (quote) {
       cur += c;
       if (c === quote) quote = '';
@@ -137,7 +152,8 @@ class Tmux {
   }
   keys(...keys: string[]): void {
     for (const k of keys) {
-      if (k === 'Enter' || k === 'Tab' || k === 'C-a' || k === 'C-e' || k === 'C-u' || k === 'C-c') this.tmux('send-keys', '-t', 't', k);
+      if (k === 'Enter' || k === 'Tab' || k === 'C-a' || k === 'C-e' || k === 'C-u' || k === 'C-c')
+        this.tmux('send-keys', '-t', 't', k);
       else this.tmux('send-keys', '-t', 't', '-l', k);
     }
   }
@@ -172,7 +188,7 @@ class Tmux {
     await this.marker();
     const all = this.screen();
     const from = all.lastIndexOf(`\n${start}\n`);
-    return [...all.slice(from).matchAll(/^<(.*)>$/gm)].map((m) => m[1]!);
+    return [...all.slice(from).matchAll(/^<(.*)>$/gm)].map((m) => m[1]);
   }
   stop(): void {
     try {
@@ -202,7 +218,10 @@ describe('completion scripts', () => {
   });
 
   it('are valid shell (bash -n, zsh -n) and shims that call ncli __complete', () => {
-    for (const [shell, file] of [['bash', 'ncli.bash'], ['zsh', '_ncli']] as const) {
+    for (const [shell, file] of [
+      ['bash', 'ncli.bash'],
+      ['zsh', '_ncli'],
+    ] as const) {
       const r = spawnSync(shell, ['-n', join(ROOT, 'completions', file)], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       expect(readFileSync(join(ROOT, 'completions', file), 'utf8')).toContain('ncli __complete --');
@@ -235,13 +254,20 @@ describe('ncli __complete', () => {
   });
 
   it('prints nothing and exits 0 on any error', async () => {
-    for (const extra of [{ OS_CLOUD: 'no-such-cloud' }, { OS_CLIENT_CONFIG_FILE: join(env.HOME!, 'missing.yaml') }, { XDG_CACHE_HOME: '/proc/nonexistent' }]) {
+    for (const extra of [
+      { OS_CLOUD: 'no-such-cloud' },
+      { OS_CLIENT_CONFIG_FILE: join(env.HOME!, 'missing.yaml') },
+      { XDG_CACHE_HOME: '/proc/nonexistent' },
+    ]) {
       const r = await run(process.execPath, [NCLI, '__complete', 'server', 'show', ''], { ...env, ...extra });
       expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
     }
     const broken = join(env.HOME!, 'broken.yaml');
     writeFileSync(broken, 'clouds: [\n  :::');
-    const r = await run(process.execPath, [NCLI, '__complete', '--os-cloud', ''], { ...env, OS_CLIENT_CONFIG_FILE: broken });
+    const r = await run(process.execPath, [NCLI, '__complete', '--os-cloud', ''], {
+      ...env,
+      OS_CLIENT_CONFIG_FILE: broken,
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   });
@@ -259,16 +285,28 @@ describe('ncli __complete', () => {
         '}\n',
     );
     const register = join(dir, 'register.mjs');
-    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    writeFileSync(
+      register,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+    );
     const loads = async (args: string[]) => {
       const log = join(dir, `log-${Math.random()}`);
       writeFileSync(log, '');
-      const r = await run(process.execPath, ['--import', pathToFileURL(register).href, NCLI, ...args], { ...env, NCLI_LOAD_LOG: log });
+      const r = await run(process.execPath, ['--import', pathToFileURL(register).href, NCLI, ...args], {
+        ...env,
+        NCLI_LOAD_LOG: log,
+      });
       return { r, urls: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
     };
-    const heavy = /\/node_modules\/(undici|keytar|cli-table3)\/|\/dist\/(commands|http\/transport|http\/session|identity|compute)\//;
+    const heavy =
+      /\/node_modules\/(undici|keytar|cli-table3)\/|\/dist\/(commands|http\/transport|http\/session|identity|compute)\//;
 
-    for (const words of [['server', 'show', 'we'], ['server', 'sh'], ['--os-cloud', 'f'], ['flavor', 'show', '--os-cloud=fake', 'm1']]) {
+    for (const words of [
+      ['server', 'show', 'we'],
+      ['server', 'sh'],
+      ['--os-cloud', 'f'],
+      ['flavor', 'show', '--os-cloud=fake', 'm1'],
+    ]) {
       const { r, urls } = await loads(['__complete', ...words]);
       expect(r.stdout).not.toBe('');
       expect(urls.some((u) => u.endsWith('/dist/cli/complete.js'))).toBe(true);
@@ -278,13 +316,28 @@ describe('ncli __complete', () => {
     for (const args of [['--help'], ['--version'], ['help', 'server', 'list'], ['console', 'tunnel', '--help']]) {
       const { r, urls } = await loads(args);
       expect(r.code, args.join(' ')).toBe(0);
-      expect(urls.filter((u) => heavy.test(u) || /\/dist\/(tunnel|completion)\//.test(u)), args.join(' ')).toEqual([]);
+      expect(
+        urls.filter((u) => heavy.test(u) || /\/dist\/(tunnel|completion)\//.test(u)),
+        args.join(' '),
+      ).toEqual([]);
     }
     const names = await loads(['__complete', 'server', 'show', 'we']);
     expect(names.urls.some((u) => u.endsWith('/dist/completion/names-cache.js'))).toBe(true);
 
     // the hook does see them when they load: a real command against a closed port
-    const control = await loads(['--os-auth-url', 'http://127.0.0.1:9/v3', '--os-username', 'u', '--os-password', 'p', '--no-cache', '--timeout', '2', 'server', 'list']);
+    const control = await loads([
+      '--os-auth-url',
+      'http://127.0.0.1:9/v3',
+      '--os-username',
+      'u',
+      '--os-password',
+      'p',
+      '--no-cache',
+      '--timeout',
+      '2',
+      'server',
+      'list',
+    ]);
     expect(control.r.code).toBe(1);
     // (undici itself is loaded with require() from transport.js, which ESM hooks do not see)
     expect(control.urls.some((u) => u.endsWith('/dist/http/transport.js'))).toBe(true);
@@ -294,13 +347,19 @@ describe('ncli __complete', () => {
 
 describe('bash', () => {
   it('registers the completion function for ncli', async () => {
-    const r = await run('bash', ['--norc', '-c', `source ${join(ROOT, 'completions', 'ncli.bash')}; complete -p ncli`], env);
+    const r = await run(
+      'bash',
+      ['--norc', '-c', `source ${join(ROOT, 'completions', 'ncli.bash')}; complete -p ncli`],
+      env,
+    );
     expect(r.stdout.trim()).toBe('complete -F _ncli_complete ncli');
   });
 
   it('completes groups, commands, options and choices', async () => {
     expect(await bashComplete('ncli se', env)).toEqual(['server']);
-    expect(await bashComplete('ncli ', env)).toEqual(expect.arrayContaining(['auth', 'completion', 'flavor', 'server', 'token', 'help']));
+    expect(await bashComplete('ncli ', env)).toEqual(
+      expect.arrayContaining(['auth', 'completion', 'flavor', 'server', 'token', 'help']),
+    );
     expect(await bashComplete('ncli server ', env)).toEqual(['list', 'show']);
     expect(await bashComplete('ncli completion ', env)).toEqual(['bash', 'zsh']);
     expect(await bashComplete('ncli --os-cl', env)).toEqual(['--os-cloud']);
@@ -336,7 +395,7 @@ describe('bash', () => {
       expect({ line, n: reply.length }).toEqual({ line, n: 1 });
       // what the line becomes once readline puts the reply in place of bash's current word
       const words = compWords(line);
-      const last = words[words.length - 1]!;
+      const last = words[words.length - 1];
       const cur = /^[=:]+$/.test(last) ? '' : last; // right after a = or :, readline replaces nothing
       const quote = /^['"]/.test(cur) ? cur[0] : '';
       const completed = line.slice(0, line.length - cur.length) + quote + reply[0] + quote;
@@ -355,14 +414,23 @@ describe('bash', () => {
       expect(await t.completeAndRun("ncli server show 'it")).toEqual(['ncli', 'server', 'show', "it's"]);
       expect(await t.completeAndRun('ncli server show web$')).toEqual(['ncli', 'server', 'show', 'web$x;y']);
       expect(await t.completeAndRun('ncli fla')).toEqual(['ncli', 'flavor']);
-      expect(await t.completeAndRun('ncli server list --format=js')).toEqual(['ncli', 'server', 'list', '--format=json']);
+      expect(await t.completeAndRun('ncli server list --format=js')).toEqual([
+        'ncli',
+        'server',
+        'list',
+        '--format=json',
+      ]);
       // as for any bash completion: TAB inserts the common part, two more list the rest
       t.keys('ncli --os-cloud fa', 'Tab', 'Tab', 'Tab');
       await t.waitFor(/fake\s+fake-other/);
       t.keys('C-u');
       // file names for --os-cacert, by readline itself
       writeFileSync(join(env.HOME!, 'trust bundle.pem'), '');
-      expect(await t.completeAndRun(`ncli --os-cacert ${env.HOME}/tru`)).toEqual(['ncli', '--os-cacert', `${env.HOME}/trust bundle.pem`]);
+      expect(await t.completeAndRun(`ncli --os-cacert ${env.HOME}/tru`)).toEqual([
+        'ncli',
+        '--os-cacert',
+        `${env.HOME}/trust bundle.pem`,
+      ]);
     } finally {
       t.stop();
     }
@@ -373,21 +441,38 @@ describe('zsh', () => {
   it('completes under compinit with completions/ on fpath', async () => {
     const t = new Tmux(env);
     try {
-      await t.start('zsh -f', [`PS1='%% '; fpath=(${join(ROOT, 'completions')} $fpath); autoload -U compinit && compinit -u -D`]);
+      await t.start('zsh -f', [
+        `PS1='%% '; fpath=(${join(ROOT, 'completions')} $fpath); autoload -U compinit && compinit -u -D`,
+      ]);
       expect(await t.completeAndRun('ncli se')).toEqual(['ncli', 'server']);
-      expect(await t.completeAndRun('ncli server list --format=js')).toEqual(['ncli', 'server', 'list', '--format=json']);
+      expect(await t.completeAndRun('ncli server list --format=js')).toEqual([
+        'ncli',
+        'server',
+        'list',
+        '--format=json',
+      ]);
       expect(await t.completeAndRun('ncli --os-interface int')).toEqual(['ncli', '--os-interface', 'internal']);
       expect(await t.completeAndRun('ncli flavor show m1.t')).toEqual(['ncli', 'flavor', 'show', 'm1.tiny']);
       expect(await t.completeAndRun('ncli server show web\\ ')).toEqual(['ncli', 'server', 'show', 'web 1']);
       expect(await t.completeAndRun("ncli server show 'it")).toEqual(['ncli', 'server', 'show', "it's"]);
       expect(await t.completeAndRun('ncli server show web\\$')).toEqual(['ncli', 'server', 'show', 'web$x;y']);
       expect(await t.completeAndRun('ncli server show db')).toEqual(['ncli', 'server', 'show', 'db:primary']);
-      expect(await t.completeAndRun('ncli --os-cloud fake-other server show ')).toEqual(['ncli', '--os-cloud', 'fake-other', 'server', 'show', 'other-vm']);
+      expect(await t.completeAndRun('ncli --os-cloud fake-other server show ')).toEqual([
+        'ncli',
+        '--os-cloud',
+        'fake-other',
+        'server',
+        'show',
+        'other-vm',
+      ]);
       t.keys('ncli --os-cloud fake', 'Tab');
       await t.waitFor(/fake\s+fake-other/);
       t.keys('C-u');
       writeFileSync(join(env.HOME!, 'zsh ca.pem'), '');
-      expect(await t.completeAndRun(`ncli --os-cacert=${env.HOME}/zsh`)).toEqual(['ncli', `--os-cacert=${env.HOME}/zsh ca.pem`]);
+      expect(await t.completeAndRun(`ncli --os-cacert=${env.HOME}/zsh`)).toEqual([
+        'ncli',
+        `--os-cacert=${env.HOME}/zsh ca.pem`,
+      ]);
       t.keys('ncli server show my', 'Tab', 'Tab');
       await t.waitFor(/my\\? server\\? 1\s+my\\? server\\? 2/); // zsh lists them as the line would hold them
       t.keys('C-u');

@@ -9,12 +9,30 @@ import { describe, expect, it } from 'vitest';
 import { GLOBAL_OPTIONS } from '../../src/cli/global-options.js';
 import { LIST_FORMATS, SHOW_FORMATS } from '../../src/cli/output.js';
 import type { Manifest } from '../../src/cli/spec.js';
-import { analyze, buildModel, candidates, configFlagsOf, nameCandidates, parseFlags } from '../../src/completion/engine.js';
+import {
+  analyze,
+  buildModel,
+  candidates,
+  configFlagsOf,
+  nameCandidates,
+  parseFlags,
+} from '../../src/completion/engine.js';
 import { bashReplacement, bashReply, commonPrefix, unquoteBash } from '../../src/completion/shell-words.js';
 import { namesPath, namesScopeKey, readNames, rememberNames, writeNames } from '../../src/completion/names-cache.js';
 import { resolveConfig, type ResolvedConfig } from '../../src/config/options.js';
 
-const cmd = (name: string, args: { flags: string; help?: string; choices?: string[]; complete?: 'server' | 'flavor' | 'cloud' | 'file'; repeatable?: boolean; hidden?: boolean }[], output?: 'list' | 'show') => ({
+const cmd = (
+  name: string,
+  args: {
+    flags: string;
+    help?: string;
+    choices?: string[];
+    complete?: 'server' | 'flavor' | 'cloud' | 'file';
+    repeatable?: boolean;
+    hidden?: boolean;
+  }[],
+  output?: 'list' | 'show',
+) => ({
   name,
   export: `do_${name.replace(/-/g, '_')}`,
   spec: { help: name, args: args.map((a) => ({ help: '', ...a })), ...(output ? { output } : {}) },
@@ -28,11 +46,32 @@ const MANIFEST: Manifest = {
       help: '',
       module: 'commands/console.js',
       commands: [
-        cmd('get-vnc', [{ flags: '<server>', complete: 'server' }, { flags: '--type <type>', choices: ['novnc', 'xvpvnc'] }, { flags: '--open' }], 'show'),
-        cmd('tunnel', [{ flags: '[server]', complete: 'server' }, { flags: '--type <type>', choices: ['novnc', 'serial', 'spice-html5'] }, { flags: '--local <spec>' }, { flags: '--secret-thing', hidden: true }]),
+        cmd(
+          'get-vnc',
+          [
+            { flags: '<server>', complete: 'server' },
+            { flags: '--type <type>', choices: ['novnc', 'xvpvnc'] },
+            { flags: '--open' },
+          ],
+          'show',
+        ),
+        cmd('tunnel', [
+          { flags: '[server]', complete: 'server' },
+          { flags: '--type <type>', choices: ['novnc', 'serial', 'spice-html5'] },
+          { flags: '--local <spec>' },
+          { flags: '--secret-thing', hidden: true },
+        ]),
       ],
     },
-    { name: 'flavor', help: '', module: 'commands/flavor.js', commands: [cmd('list', [{ flags: '--all' }], 'list'), cmd('show', [{ flags: '<flavor>', complete: 'flavor' }], 'show')] },
+    {
+      name: 'flavor',
+      help: '',
+      module: 'commands/flavor.js',
+      commands: [
+        cmd('list', [{ flags: '--all' }], 'list'),
+        cmd('show', [{ flags: '<flavor>', complete: 'flavor' }], 'show'),
+      ],
+    },
     {
       name: 'server',
       help: '',
@@ -40,7 +79,10 @@ const MANIFEST: Manifest = {
       commands: [
         cmd('list', [{ flags: '--long' }, { flags: '--name <regex>' }, { flags: '--limit <n>' }], 'list'),
         cmd('show', [{ flags: '<server>', complete: 'server' }, { flags: '--all-projects' }], 'show'),
-        cmd('copy', [{ flags: '<from>', complete: 'server' }, { flags: '<files...>', complete: 'file' }]),
+        cmd('copy', [
+          { flags: '<from>', complete: 'server' },
+          { flags: '<files...>', complete: 'file' },
+        ]),
       ],
     },
     { name: 'token', help: '', module: 'commands/token.js', commands: [cmd('issue', [], 'show')] },
@@ -51,7 +93,7 @@ const model = buildModel(MANIFEST, GLOBAL_OPTIONS, { list: LIST_FORMATS, show: S
 /** Candidates for `ncli WORDS…`, with `names` standing in for the names lookup. */
 const complete = (line: string[], names: Record<string, string[]> = {}) => {
   const a = analyze(model, line);
-  return candidates(a.want, a.want.source ? names[a.want.source] ?? [] : []);
+  return candidates(a.want, a.want.source ? (names[a.want.source] ?? []) : []);
 };
 
 describe('flag syntax', () => {
@@ -59,8 +101,14 @@ describe('flag syntax', () => {
     expect(parseFlags('-f, --format <format>')).toEqual({ long: '--format', short: '-f', value: 'required' });
     expect(parseFlags('--long')).toEqual({ long: '--long', short: undefined, value: 'none' });
     expect(parseFlags('--color [when]')).toEqual({ long: '--color', short: undefined, value: 'optional' });
-    expect(parseFlags('<server>')).toEqual({ value: 'none', positional: { name: 'server', required: true, variadic: false } });
-    expect(parseFlags('[files...]')).toEqual({ value: 'none', positional: { name: 'files', required: false, variadic: true } });
+    expect(parseFlags('<server>')).toEqual({
+      value: 'none',
+      positional: { name: 'server', required: true, variadic: false },
+    });
+    expect(parseFlags('[files...]')).toEqual({
+      value: 'none',
+      positional: { name: 'files', required: false, variadic: true },
+    });
   });
 });
 
@@ -90,7 +138,21 @@ describe('completion engine', () => {
     expect(complete(['-'])).toContain('--version');
     expect(complete(['-'])).not.toContain('--format');
     const list = complete(['server', 'list', '-']);
-    expect(list).toEqual(expect.arrayContaining(['--long', '--name', '--limit', '-f', '--format', '-c', '--column', '-h', '--help', '--os-cloud', '--debug']));
+    expect(list).toEqual(
+      expect.arrayContaining([
+        '--long',
+        '--name',
+        '--limit',
+        '-f',
+        '--format',
+        '-c',
+        '--column',
+        '-h',
+        '--help',
+        '--os-cloud',
+        '--debug',
+      ]),
+    );
     expect(complete(['server', 'list', '--f'])).toEqual(['--format']);
     expect(complete(['console', 'tunnel', '--'])).not.toContain('--secret-thing');
   });
@@ -126,7 +188,11 @@ describe('completion engine', () => {
     expect(complete(['--os-cloud', 'd'], { cloud: ['dev', 'dev-demo', 'prod'] })).toEqual(['dev', 'dev-demo']);
     expect(complete(['server', 'list', '--os-cloud', ''], { cloud: ['dev'] })).toEqual(['dev']);
     expect(analyze(model, ['--os-cacert', '']).want.source).toBe('file');
-    expect(analyze(model, ['--os-cacert=/etc/']).want).toMatchObject({ source: 'file', prefix: '--os-cacert=', current: '/etc/' });
+    expect(analyze(model, ['--os-cacert=/etc/']).want).toMatchObject({
+      source: 'file',
+      prefix: '--os-cacert=',
+      current: '/etc/',
+    });
   });
 
   it('offers servers and flavors where a <server> or <flavor> is expected, also after options', () => {
@@ -156,8 +222,22 @@ describe('completion engine', () => {
   });
 
   it('keeps the global options typed, for names lookups in that cloud and project', () => {
-    const a = analyze(model, ['--os-cloud', 'prod', 'server', 'show', '--os-project-name=ops', '--no-cache', '--insecure', 'x']);
-    expect(a.globals).toEqual({ '--os-cloud': 'prod', '--os-project-name': 'ops', '--no-cache': true, '--insecure': true });
+    const a = analyze(model, [
+      '--os-cloud',
+      'prod',
+      'server',
+      'show',
+      '--os-project-name=ops',
+      '--no-cache',
+      '--insecure',
+      'x',
+    ]);
+    expect(a.globals).toEqual({
+      '--os-cloud': 'prod',
+      '--os-project-name': 'ops',
+      '--no-cache': true,
+      '--insecure': true,
+    });
     expect(configFlagsOf(a.globals)).toEqual({ osCloud: 'prod', osProjectName: 'ops', cache: false, insecure: true });
     expect(a.group).toBe('server');
     expect(a.command).toBe('show');
@@ -212,9 +292,18 @@ describe('bash quoting', () => {
 
   it('never lets readline insert an unquoted common part', () => {
     expect(commonPrefix(['my server 1', 'my server 2'])).toBe('my server ');
-    expect(bashReply('m', ['my server 1', 'my server 2'])).toEqual({ directive: ':nospace', lines: ['my\\ server\\ '] });
-    expect(bashReply('my\\ server\\ ', ['my server 1', 'my server 2'])).toEqual({ directive: ':words', lines: ['my\\ server\\ 1', 'my\\ server\\ 2'] });
-    expect(bashReply("'m", ['my server 1', 'my server 2'])).toEqual({ directive: ':words', lines: ['my server 1', 'my server 2'] });
+    expect(bashReply('m', ['my server 1', 'my server 2'])).toEqual({
+      directive: ':nospace',
+      lines: ['my\\ server\\ '],
+    });
+    expect(bashReply('my\\ server\\ ', ['my server 1', 'my server 2'])).toEqual({
+      directive: ':words',
+      lines: ['my\\ server\\ 1', 'my\\ server\\ 2'],
+    });
+    expect(bashReply("'m", ['my server 1', 'my server 2'])).toEqual({
+      directive: ':words',
+      lines: ['my server 1', 'my server 2'],
+    });
     expect(bashReply('we', ['web.1', 'webX1'])).toEqual({ directive: ':words', lines: ['web.1', 'webX1'] });
     expect(bashReply('we', ['web 1'])).toEqual({ directive: ':words', lines: ['web\\ 1'] });
     expect(bashReply('we', [])).toEqual({ directive: ':words', lines: [] });
@@ -224,7 +313,12 @@ describe('bash quoting', () => {
 describe('names cache', () => {
   const env = () => ({ XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'ncli-names-')) });
   const cfg = (over: Partial<ResolvedConfig['auth']> = {}, region = 'RegionOne'): ResolvedConfig => ({
-    auth: { authUrl: 'http://ks:5000/v3', method: { type: 'password', username: 'alice', userDomainId: 'default', password: 'pw' }, scope: { project: { name: 'p1', domainId: 'default' } }, ...over },
+    auth: {
+      authUrl: 'http://ks:5000/v3',
+      method: { type: 'password', username: 'alice', userDomainId: 'default', password: 'pw' },
+      scope: { project: { name: 'p1', domainId: 'default' } },
+      ...over,
+    },
     regionName: region,
     interface: 'public',
     insecure: false,
@@ -235,7 +329,15 @@ describe('names cache', () => {
   it('keys by Keystone URL, region, user and project, never by a secret', () => {
     const k = namesScopeKey(cfg());
     expect(k).toMatch(/^[0-9a-f]{64}$/);
-    expect(namesScopeKey({ ...cfg(), auth: { ...cfg().auth, method: { type: 'password', username: 'alice', userDomainId: 'default', password: 'other' } } })).toBe(k);
+    expect(
+      namesScopeKey({
+        ...cfg(),
+        auth: {
+          ...cfg().auth,
+          method: { type: 'password', username: 'alice', userDomainId: 'default', password: 'other' },
+        },
+      }),
+    ).toBe(k);
     expect(namesScopeKey(cfg({ scope: { project: { name: 'p2', domainId: 'default' } } }))).not.toBe(k);
     expect(namesScopeKey(cfg({}, 'RegionTwo'))).not.toBe(k);
     expect(namesScopeKey(cfg({ authUrl: 'http://other:5000/v3' }))).not.toBe(k);
@@ -243,11 +345,26 @@ describe('names cache', () => {
 
   it('is computed alike from clouds.yaml, the environment and flags (no network)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ncli-clouds-'));
-    writeFileSync(join(dir, 'clouds.yaml'), 'clouds:\n  c1:\n    auth:\n      auth_url: http://ks:5000\n      username: alice\n      password: pw\n      project_name: p1\n    region_name: RegionOne\n');
+    writeFileSync(
+      join(dir, 'clouds.yaml'),
+      'clouds:\n  c1:\n    auth:\n      auth_url: http://ks:5000\n      username: alice\n      password: pw\n      project_name: p1\n    region_name: RegionOne\n',
+    );
     const viaCloud = await resolveConfig({ osCloud: 'c1' }, { OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml') });
-    const viaEnv = await resolveConfig({}, { OS_AUTH_URL: 'http://ks:5000/v3/', OS_USERNAME: 'alice', OS_PASSWORD: 'x', OS_PROJECT_NAME: 'p1', OS_REGION_NAME: 'RegionOne' });
+    const viaEnv = await resolveConfig(
+      {},
+      {
+        OS_AUTH_URL: 'http://ks:5000/v3/',
+        OS_USERNAME: 'alice',
+        OS_PASSWORD: 'x',
+        OS_PROJECT_NAME: 'p1',
+        OS_REGION_NAME: 'RegionOne',
+      },
+    );
     expect(namesScopeKey(viaCloud)).toBe(namesScopeKey(viaEnv));
-    const otherProject = await resolveConfig({ osCloud: 'c1', osProjectName: 'p2' }, { OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml') });
+    const otherProject = await resolveConfig(
+      { osCloud: 'c1', osProjectName: 'p2' },
+      { OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml') },
+    );
     expect(namesScopeKey(otherProject)).not.toBe(namesScopeKey(viaCloud));
   });
 
@@ -255,9 +372,31 @@ describe('names cache', () => {
     const e = env();
     const key = namesScopeKey(cfg());
     expect(readNames(e, key, 'server')).toEqual([]);
-    writeNames(e, key, 'server', [{ id: '1', name: 'a' }, { id: '2', name: 'b' }], { complete: true });
-    writeNames(e, key, 'server', [{ id: '3', name: 'c' }, { id: '1', name: 'a2' }], { complete: false });
-    expect(readNames(e, key, 'server')).toEqual([{ id: '2', name: 'b' }, { id: '3', name: 'c' }, { id: '1', name: 'a2' }]);
+    writeNames(
+      e,
+      key,
+      'server',
+      [
+        { id: '1', name: 'a' },
+        { id: '2', name: 'b' },
+      ],
+      { complete: true },
+    );
+    writeNames(
+      e,
+      key,
+      'server',
+      [
+        { id: '3', name: 'c' },
+        { id: '1', name: 'a2' },
+      ],
+      { complete: false },
+    );
+    expect(readNames(e, key, 'server')).toEqual([
+      { id: '2', name: 'b' },
+      { id: '3', name: 'c' },
+      { id: '1', name: 'a2' },
+    ]);
     writeNames(e, key, 'server', [{ id: '9', name: 'z' }], { complete: true });
     expect(readNames(e, key, 'server')).toEqual([{ id: '9', name: 'z' }]);
     expect(readNames(e, key, 'flavor')).toEqual([]);

@@ -46,10 +46,19 @@ describe('resolveConfig', () => {
 
   it('lets flags beat env and env beat clouds.yaml', async () => {
     const dir = cloudsDir(CLOUDS, 'clouds:\n  prod:\n    auth:\n      password: from-secure\n');
-    const env = { OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml'), OS_CLIENT_SECURE_FILE: join(dir, 'secure.yaml'), OS_REGION_NAME: 'EnvRegion' };
+    const env = {
+      OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml'),
+      OS_CLIENT_SECURE_FILE: join(dir, 'secure.yaml'),
+      OS_REGION_NAME: 'EnvRegion',
+    };
     const c = await resolveConfig({ osCloud: 'prod', osUsername: 'flaguser' }, env);
     expect(c.auth.authUrl).toBe('https://prod.example:5000/v3');
-    expect(c.auth.method).toMatchObject({ type: 'password', username: 'flaguser', password: 'from-secure', userDomainName: 'Corp' });
+    expect(c.auth.method).toMatchObject({
+      type: 'password',
+      username: 'flaguser',
+      password: 'from-secure',
+      userDomainName: 'Corp',
+    });
     expect(c.auth.scope).toEqual({ project: { name: 'ops', domainName: 'Corp' } });
     expect(c.regionName).toBe('EnvRegion');
     expect(c.interface).toBe('internal');
@@ -58,7 +67,10 @@ describe('resolveConfig', () => {
 
   it('builds application-credential auth without a scope', async () => {
     const dir = cloudsDir(CLOUDS);
-    const c = await resolveConfig({ osCloud: 'appcred' }, { OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml'), OS_PROJECT_NAME: 'ignored' });
+    const c = await resolveConfig(
+      { osCloud: 'appcred' },
+      { OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml'), OS_PROJECT_NAME: 'ignored' },
+    );
     expect(c.auth.method).toEqual({ type: 'application_credential', id: 'ac1', name: undefined, secret: 's3cret' });
     expect(c.auth.scope).toBeUndefined();
   });
@@ -76,15 +88,17 @@ describe('resolveConfig', () => {
 
   it('names the unknown cloud and the known ones', async () => {
     const dir = cloudsDir(CLOUDS);
-    await expect(resolveConfig({ osCloud: 'nope' }, { OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml') })).rejects.toThrow(
-      /Cloud 'nope' is not in .*clouds\.yaml; known clouds: prod, appcred\./,
-    );
+    await expect(
+      resolveConfig({ osCloud: 'nope' }, { OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml') }),
+    ).rejects.toThrow(/Cloud 'nope' is not in .*clouds\.yaml; known clouds: prod, appcred\./);
   });
 
   it('says what is missing', async () => {
     await expect(resolveConfig({}, {})).rejects.toThrow(/No auth URL: set OS_AUTH_URL/);
     await expect(resolveConfig({}, { OS_AUTH_URL: 'http://ks/v3' })).rejects.toThrow(/No user/);
-    await expect(resolveConfig({}, { OS_AUTH_URL: 'http://ks/v3', OS_USERNAME: 'a' })).rejects.toThrow(/No password for user 'a'/);
+    await expect(resolveConfig({}, { OS_AUTH_URL: 'http://ks/v3', OS_USERNAME: 'a' })).rejects.toThrow(
+      /No password for user 'a'/,
+    );
     await expect(resolveConfig({}, { ...base, OS_AUTH_TYPE: 'v3oidc' })).rejects.toThrow(ConfigError);
   });
 
@@ -92,8 +106,12 @@ describe('resolveConfig', () => {
     expect((await resolveConfig({}, { ...base, OS_CACHE: 'false' })).cache).toBe(false);
     expect((await resolveConfig({ cache: false }, base)).cache).toBe(false);
     expect((await resolveConfig({ insecure: true }, base)).insecure).toBe(true);
-    const dir = cloudsDir('clouds:\n  c:\n    verify: false\n    auth: {auth_url: "http://k/v3", username: u, password: p}\n');
-    expect((await resolveConfig({ osCloud: 'c' }, { OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml') })).insecure).toBe(true);
+    const dir = cloudsDir(
+      'clouds:\n  c:\n    verify: false\n    auth: {auth_url: "http://k/v3", username: u, password: p}\n',
+    );
+    expect((await resolveConfig({ osCloud: 'c' }, { OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml') })).insecure).toBe(
+      true,
+    );
   });
 });
 

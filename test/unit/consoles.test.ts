@@ -42,20 +42,25 @@ function setup(max = '2.93', requestedVersion?: string) {
   const agent = new MockAgent();
   agent.disableNetConnect();
   const pool = agent.get(NOVA);
-  const versionDoc = max ? { version: { id: 'v2.1', version: max, min_version: '2.1' } } : { version: { id: 'v2.0', version: '', min_version: '' } };
+  const versionDoc = max
+    ? { version: { id: 'v2.1', version: max, min_version: '2.1' } }
+    : { version: { id: 'v2.0', version: '', min_version: '' } };
   const seen: Seen[] = [];
   const docRequests = { n: 0 };
-  pool.intercept({ path: '/v2.1/', method: 'GET' }).reply(() => {
-    docRequests.n++;
-    return { statusCode: 200, data: versionDoc };
-  }).persist();
+  pool
+    .intercept({ path: '/v2.1/', method: 'GET' })
+    .reply(() => {
+      docRequests.n++;
+      return { statusCode: 200, data: versionDoc };
+    })
+    .persist();
   const t = new Transport({ timeoutSeconds: 5, dispatcher: agent });
   const session = new Session(t, { getToken: async () => 'tok', invalidate: async () => undefined });
   const client = new ComputeClient(session, async () => `${NOVA}/v2.1`, { requestedVersion });
   /** Answers the next POST to `path` with `status` and `body`, recording the request. */
   const answer = (path: string, status: number, body: object, headers: Record<string, string> = {}) => {
     pool.intercept({ path, method: 'POST' }).reply((opts) => {
-      seen.push({ path, headers: lower(opts.headers), body: JSON.parse(String(opts.body)) });
+      seen.push({ path, headers: lower(opts.headers), body: JSON.parse(opts.body as string) });
       return { statusCode: status, data: body, responseOptions: { headers } };
     });
   };
@@ -67,7 +72,9 @@ const actionPath = `/v2.1/servers/${ID}/action`;
 
 describe('console type table', () => {
   it('pairs each type with its protocol and minimum microversion', () => {
-    const rows = Object.entries(CONSOLE_TYPES).map(([t, i]) => `${t} ${i.protocol} ${i.minVersion} ${i.legacyAction ?? '-'}`);
+    const rows = Object.entries(CONSOLE_TYPES).map(
+      ([t, i]) => `${t} ${i.protocol} ${i.minVersion} ${i.legacyAction ?? '-'}`,
+    );
     expect(rows).toEqual([
       'novnc vnc 2.6 os-getVNCConsole',
       'xvpvnc vnc 2.6 os-getVNCConsole',
@@ -87,8 +94,12 @@ describe('console type table', () => {
     expect(consoleRoute('novnc', '', undefined)).toEqual({ kind: 'action', action: 'os-getVNCConsole' });
     // --os-compute-api-version 2.3 on a new cloud: the action is what 2.3 has
     expect(consoleRoute('spice-html5', '2.93', '2.3')).toEqual({ kind: 'action', action: 'os-getSPICEConsole' });
-    expect(() => consoleRoute('webmks', '2.7', '2.7')).toThrow('The webmks console needs compute API microversion 2.8 or newer; this cloud supports up to 2.7.');
-    expect(() => consoleRoute('spice-direct', '2.93', '2.93')).toThrow(/needs compute API microversion 2\.99 .* up to 2\.93/);
+    expect(() => consoleRoute('webmks', '2.7', '2.7')).toThrow(
+      'The webmks console needs compute API microversion 2.8 or newer; this cloud supports up to 2.7.',
+    );
+    expect(() => consoleRoute('spice-direct', '2.93', '2.93')).toThrow(
+      /needs compute API microversion 2\.99 .* up to 2\.93/,
+    );
     expect(() => consoleRoute('webmks', '', undefined)).toThrow(/up to 2\.0 \(no microversions\)/);
   });
 });
@@ -99,32 +110,38 @@ describe('getConsoleUrl', () => {
     answer(consolePath, 200, { remote_console: { protocol: 'vnc', type: 'novnc', url: VNC_URL } });
     expect(await getConsoleUrl(client, ID, 'novnc')).toEqual({ protocol: 'vnc', type: 'novnc', url: VNC_URL });
     expect(seen).toHaveLength(1);
-    expect(seen[0]!.body).toEqual({ remote_console: { protocol: 'vnc', type: 'novnc' } });
-    expect(seen[0]!.headers['x-openstack-nova-api-version']).toBe('2.93');
-    expect(seen[0]!.headers['openstack-api-version']).toBe('compute 2.93');
+    expect(seen[0].body).toEqual({ remote_console: { protocol: 'vnc', type: 'novnc' } });
+    expect(seen[0].headers['x-openstack-nova-api-version']).toBe('2.93');
+    expect(seen[0].headers['openstack-api-version']).toBe('compute 2.93');
   });
 
   it('raises the microversion to the type minimum (webmks 2.8) when the run pinned an older one', async () => {
     const { client, answer, seen } = setup('2.93', '2.6');
-    answer(consolePath, 200, { remote_console: { protocol: 'mks', type: 'webmks', url: 'http://h:6090/mks.html?token=t' } });
+    answer(consolePath, 200, {
+      remote_console: { protocol: 'mks', type: 'webmks', url: 'http://h:6090/mks.html?token=t' },
+    });
     expect((await getConsoleUrl(client, ID, 'webmks')).protocol).toBe('mks');
-    expect(seen[0]!.headers['x-openstack-nova-api-version']).toBe('2.8');
-    expect(seen[0]!.headers['openstack-api-version']).toBeUndefined();
-    expect(seen[0]!.body).toEqual({ remote_console: { protocol: 'mks', type: 'webmks' } });
+    expect(seen[0].headers['x-openstack-nova-api-version']).toBe('2.8');
+    expect(seen[0].headers['openstack-api-version']).toBeUndefined();
+    expect(seen[0].body).toEqual({ remote_console: { protocol: 'mks', type: 'webmks' } });
   });
 
   it('asks for spice-direct at 2.99 even though ncli negotiates at most 2.96', async () => {
     const { client, answer, seen } = setup('2.104');
-    answer(consolePath, 200, { remote_console: { protocol: 'spice', type: 'spice-direct', url: 'http://127.0.0.1:13002/nova?token=t' } });
+    answer(consolePath, 200, {
+      remote_console: { protocol: 'spice', type: 'spice-direct', url: 'http://127.0.0.1:13002/nova?token=t' },
+    });
     await getConsoleUrl(client, ID, 'spice-direct');
-    expect(seen[0]!.headers['openstack-api-version']).toBe('compute 2.99');
+    expect(seen[0].headers['openstack-api-version']).toBe('compute 2.99');
   });
 
   it('refuses a type the cloud is too old for before any console request, naming the microversion', async () => {
     const { client, seen } = setup('2.93');
     const err = await getConsoleUrl(client, ID, 'spice-direct').catch((e) => e);
     expect(err).toBeInstanceOf(ConsoleError);
-    expect(err.message).toBe('The spice-direct console needs compute API microversion 2.99 or newer; this cloud supports up to 2.93.');
+    expect(err.message).toBe(
+      'The spice-direct console needs compute API microversion 2.99 or newer; this cloud supports up to 2.93.',
+    );
     expect(seen).toHaveLength(0);
     const old = setup('2.5');
     await expect(getConsoleUrl(old.client, ID, 'webmks')).rejects.toThrow('needs compute API microversion 2.8');
@@ -133,7 +150,9 @@ describe('getConsoleUrl', () => {
 
   it('refuses an unknown type without a request', async () => {
     const { client, seen } = setup();
-    await expect(getConsoleUrl(client, ID, 'telnet')).rejects.toThrow("Unknown console type 'telnet'; choose from: novnc, xvpvnc, spice-html5, spice-direct, serial, rdp-html5, webmks.");
+    await expect(getConsoleUrl(client, ID, 'telnet')).rejects.toThrow(
+      "Unknown console type 'telnet'; choose from: novnc, xvpvnc, spice-html5, spice-direct, serial, rdp-html5, webmks.",
+    );
     expect(seen).toHaveLength(0);
   });
 
@@ -142,26 +161,31 @@ describe('getConsoleUrl', () => {
     ['spice-html5', 'os-getSPICEConsole', 'spice'],
     ['serial', 'os-getSerialConsole', 'serial'],
     ['rdp-html5', 'os-getRDPConsole', 'rdp'],
-  ])('falls back to the legacy %s action (%s) with no microversion header when the cloud max is < 2.6', async (type, action, protocol) => {
-    const { client, answer, seen } = setup('2.5');
-    answer(actionPath, 200, { console: { type, url: 'ws://127.0.0.1:6083/?token=t' } });
-    expect(await getConsoleUrl(client, ID, type)).toEqual({ protocol, type, url: 'ws://127.0.0.1:6083/?token=t' });
-    expect(seen[0]!.body).toEqual({ [action]: { type } });
-    expect(seen[0]!.headers['x-openstack-nova-api-version']).toBeUndefined();
-    expect(seen[0]!.headers['openstack-api-version']).toBeUndefined();
-  });
+  ])(
+    'falls back to the legacy %s action (%s) with no microversion header when the cloud max is < 2.6',
+    async (type, action, protocol) => {
+      const { client, answer, seen } = setup('2.5');
+      answer(actionPath, 200, { console: { type, url: 'ws://127.0.0.1:6083/?token=t' } });
+      expect(await getConsoleUrl(client, ID, type)).toEqual({ protocol, type, url: 'ws://127.0.0.1:6083/?token=t' });
+      expect(seen[0].body).toEqual({ [action]: { type } });
+      expect(seen[0].headers['x-openstack-nova-api-version']).toBeUndefined();
+      expect(seen[0].headers['openstack-api-version']).toBeUndefined();
+    },
+  );
 
   it('uses the legacy action on a cloud without microversions', async () => {
     const { client, answer, seen } = setup('');
     answer(actionPath, 200, { console: { type: 'novnc', url: VNC_URL } });
     expect((await getConsoleUrl(client, ID, 'novnc')).url).toBe(VNC_URL);
-    expect(seen[0]!.headers['x-openstack-nova-api-version']).toBeUndefined();
+    expect(seen[0].headers['x-openstack-nova-api-version']).toBeUndefined();
   });
 
   it('says so when Nova answers without a URL', async () => {
     const { client, answer } = setup();
     answer(consolePath, 200, { remote_console: { protocol: 'vnc', type: 'novnc' } });
-    await expect(getConsoleUrl(client, ID, 'novnc')).rejects.toThrow('Nova answered the novnc console request without a URL.');
+    await expect(getConsoleUrl(client, ID, 'novnc')).rejects.toThrow(
+      'Nova answered the novnc console request without a URL.',
+    );
   });
 });
 
@@ -174,7 +198,9 @@ describe("Nova's refusals", () => {
   }
 
   it('400 unavailable type: the cloud has that console type turned off, with Nova message', async () => {
-    const err = await refusal('spice-html5', 400, { badRequest: { code: 400, message: 'Unavailable console type spice-html5.' } });
+    const err = await refusal('spice-html5', 400, {
+      badRequest: { code: 400, message: 'Unavailable console type spice-html5.' },
+    });
     expect(err).toBeInstanceOf(ConsoleError);
     expect(err.name).toBe('ConsoleError');
     expect(err.status).toBe(400);
@@ -187,39 +213,65 @@ describe("Nova's refusals", () => {
   });
 
   it('400 for rdp says current Nova has no RDP at all', async () => {
-    const err = await refusal('rdp-html5', 400, { badRequest: { code: 400, message: 'Unavailable console type rdp.' } });
-    expect(err.message).toMatch(/^Cannot get an rdp-html5 console for server vm1: this cloud has RDP consoles turned off; current Nova has none at all.*Hyper-V.*"Unavailable console type rdp\."/);
+    const err = await refusal('rdp-html5', 400, {
+      badRequest: { code: 400, message: 'Unavailable console type rdp.' },
+    });
+    expect(err.message).toMatch(
+      /^Cannot get an rdp-html5 console for server vm1: this cloud has RDP consoles turned off; current Nova has none at all.*Hyper-V.*"Unavailable console type rdp\."/,
+    );
   });
 
   it('400 for xvpvnc points at novnc', async () => {
     const err = await refusal('xvpvnc', 400, { badRequest: { code: 400, message: 'Invalid console type xvpvnc' } });
-    expect(err.message).toMatch(/^Cannot get an xvpvnc console for server vm1: Nova only hands out novnc VNC consoles .*use --type novnc \(Nova: "Invalid console type xvpvnc"/);
+    expect(err.message).toMatch(
+      /^Cannot get an xvpvnc console for server vm1: Nova only hands out novnc VNC consoles .*use --type novnc \(Nova: "Invalid console type xvpvnc"/,
+    );
   });
 
   it('500 ConsoleTypeInvalid from the legacy VNC action is a console error too', async () => {
-    const err = await refusal('xvpvnc', 500, { computeFault: { code: 500, message: "Unexpected API Error.\n<class 'nova.exception_Remote.ConsoleTypeInvalid_Remote'>" } }, '2.5');
+    const err = await refusal(
+      'xvpvnc',
+      500,
+      {
+        computeFault: {
+          code: 500,
+          message: "Unexpected API Error.\n<class 'nova.exception_Remote.ConsoleTypeInvalid_Remote'>",
+        },
+      },
+      '2.5',
+    );
     expect(err).toBeInstanceOf(ConsoleError);
     expect(err.message).toMatch(/does not accept that console type \(only novnc\); use --type novnc/);
   });
 
   it('404: the server is gone', async () => {
-    const err = await refusal('novnc', 404, { itemNotFound: { code: 404, message: `Instance ${ID} could not be found.` } });
+    const err = await refusal('novnc', 404, {
+      itemNotFound: { code: 404, message: `Instance ${ID} could not be found.` },
+    });
     expect(err.status).toBe(404);
-    expect(err.message).toBe(`Server vm1 no longer exists (or is not visible to this project) (Nova: "Instance ${ID} could not be found.", HTTP 404, request req-42).`);
+    expect(err.message).toBe(
+      `Server vm1 no longer exists (or is not visible to this project) (Nova: "Instance ${ID} could not be found.", HTTP 404, request req-42).`,
+    );
   });
 
   it('409: not ready (building, shelved-offloaded), with Nova message', async () => {
     const msg = `Instance ${ID} is not ready yet. The instance has no host.`;
     const err = await refusal('novnc', 409, { conflictingRequest: { code: 409, message: msg } });
     expect(err.status).toBe(409);
-    expect(err.message).toMatch(/^Server vm1 has no console yet: it is not running on a host \(still building, or shelved-offloaded: unshelve it first\)/);
+    expect(err.message).toMatch(
+      /^Server vm1 has no console yet: it is not running on a host \(still building, or shelved-offloaded: unshelve it first\)/,
+    );
     expect(err.message).toContain(msg);
   });
 
   it('501: the driver does not support it', async () => {
-    const err = await refusal('serial', 501, { notImplemented: { code: 501, message: 'The requested functionality is not supported.' } });
+    const err = await refusal('serial', 501, {
+      notImplemented: { code: 501, message: 'The requested functionality is not supported.' },
+    });
     expect(err.status).toBe(501);
-    expect(err.message).toBe('The hypervisor driver of server vm1 does not support serial consoles (Nova: "The requested functionality is not supported.", HTTP 501, request req-42).');
+    expect(err.message).toBe(
+      'The hypervisor driver of server vm1 does not support serial consoles (Nova: "The requested functionality is not supported.", HTTP 501, request req-42).',
+    );
   });
 
   it('leaves other errors alone', () => {
@@ -250,8 +302,12 @@ describe('getConsoleLog', () => {
     const { client, answer } = setup();
     answer(actionPath, 404, { itemNotFound: { code: 404, message: 'Instance x could not be found.' } });
     answer(actionPath, 409, { conflictingRequest: { code: 409, message: 'Instance x is not ready yet.' } });
-    await expect(getConsoleLog(client, ID, undefined, { serverLabel: 'vm1' })).rejects.toThrow(/^Server vm1 no longer exists/);
-    await expect(getConsoleLog(client, ID, undefined, { serverLabel: 'vm1' })).rejects.toThrow(/^Server vm1 has no console log yet.*Instance x is not ready yet\./);
+    await expect(getConsoleLog(client, ID, undefined, { serverLabel: 'vm1' })).rejects.toThrow(
+      /^Server vm1 no longer exists/,
+    );
+    await expect(getConsoleLog(client, ID, undefined, { serverLabel: 'vm1' })).rejects.toThrow(
+      /^Server vm1 has no console log yet.*Instance x is not ready yet\./,
+    );
   });
 
   it('treats a null output as empty', async () => {
@@ -266,7 +322,11 @@ describe('the tunnel URL resolver', () => {
     let n = 0;
     let clock = 1_000_000;
     const lines: string[] = [];
-    const resolve = cachingResolver(async () => `url-${++n}`, (l) => lines.push(l), () => clock);
+    const resolve = cachingResolver(
+      async () => `url-${++n}`,
+      (l) => lines.push(l),
+      () => clock,
+    );
     expect(await resolve(false)).toBe('url-1');
     expect(await resolve(false)).toBe('url-1');
     clock += 60_000;

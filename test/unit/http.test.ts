@@ -22,7 +22,14 @@ function mock() {
 
 function transport(agent: MockAgent, extra: Partial<ConstructorParameters<typeof Transport>[0]> = {}) {
   const sleeps: number[] = [];
-  const t = new Transport({ timeoutSeconds: 5, dispatcher: agent, sleep: async (ms) => { sleeps.push(ms); }, ...extra });
+  const t = new Transport({
+    timeoutSeconds: 5,
+    dispatcher: agent,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    ...extra,
+  });
   return { t, sleeps };
 }
 
@@ -47,11 +54,23 @@ describe('retry policy', () => {
 describe('redaction', () => {
   it('removes token headers, token query values and secret JSON fields', () => {
     expect(redactHeaders({ 'X-Auth-Token': 'gAAAA', 'x-subject-token': 'gBBBB', Accept: 'a' })).toEqual({
-      'X-Auth-Token': '<redacted>', 'x-subject-token': '<redacted>', Accept: 'a',
+      'X-Auth-Token': '<redacted>',
+      'x-subject-token': '<redacted>',
+      Accept: 'a',
     });
-    expect(redactUrl('http://h:6080/vnc_auto.html?path=%3Ftoken%3Dabc-123&x=1')).toBe('http://h:6080/vnc_auto.html?path=%3Ftoken%3D<redacted>&x=1');
+    expect(redactUrl('http://h:6080/vnc_auto.html?path=%3Ftoken%3Dabc-123&x=1')).toBe(
+      'http://h:6080/vnc_auto.html?path=%3Ftoken%3D<redacted>&x=1',
+    );
     expect(redactUrl('ws://h:6083/?token=abc')).toBe('ws://h:6083/?token=<redacted>');
-    const body = JSON.stringify({ auth: { identity: { password: { user: { name: 'u', password: 'hunter2' } }, token: { id: 'gAAAA' }, application_credential: { id: 'ac', secret: 's3' } } } });
+    const body = JSON.stringify({
+      auth: {
+        identity: {
+          password: { user: { name: 'u', password: 'hunter2' } },
+          token: { id: 'gAAAA' },
+          application_credential: { id: 'ac', secret: 's3' },
+        },
+      },
+    });
     const red = redactBody(body);
     expect(red).not.toMatch(/hunter2|gAAAA|s3"/);
     expect(red).toContain('"name":"u"');
@@ -63,19 +82,33 @@ describe('redaction', () => {
 describe('Transport', () => {
   it('turns a Nova fault into one line with the server message and request id', async () => {
     const { agent, pool } = mock();
-    pool.intercept({ path: '/v2.1/servers/x', method: 'GET' }).reply(404, { itemNotFound: { code: 404, message: 'Instance x could not be found.' } }, { headers: { 'x-openstack-request-id': 'req-1' } });
+    pool
+      .intercept({ path: '/v2.1/servers/x', method: 'GET' })
+      .reply(
+        404,
+        { itemNotFound: { code: 404, message: 'Instance x could not be found.' } },
+        { headers: { 'x-openstack-request-id': 'req-1' } },
+      );
     const { t } = transport(agent);
     const err = await t.request({ method: 'GET', url: `${NOVA}/v2.1/servers/x`, service: 'compute' }).catch((e) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(404);
     expect(err.fault).toBe('itemNotFound');
-    expect(err.message).toBe('GET http://nova.test:8774/v2.1/servers/x failed: Instance x could not be found. (HTTP 404, request req-1)');
+    expect(err.message).toBe(
+      'GET http://nova.test:8774/v2.1/servers/x failed: Instance x could not be found. (HTTP 404, request req-1)',
+    );
   });
 
   it('says so when a proxy answers with an HTML page', async () => {
     const { agent, pool } = mock();
-    pool.intercept({ path: '/v2.1/servers/detail', method: 'GET' }).reply(502, '<html><head><title>502 Bad Gateway</title></head></html>', { headers: { 'content-type': 'text/html' } });
-    const err = await transport(agent).t.request({ method: 'GET', url: `${NOVA}/v2.1/servers/detail`, service: 'compute' }).catch((e) => e);
+    pool
+      .intercept({ path: '/v2.1/servers/detail', method: 'GET' })
+      .reply(502, '<html><head><title>502 Bad Gateway</title></head></html>', {
+        headers: { 'content-type': 'text/html' },
+      });
+    const err = await transport(agent)
+      .t.request({ method: 'GET', url: `${NOVA}/v2.1/servers/detail`, service: 'compute' })
+      .catch((e) => e);
     expect(err.message).toMatch(/502 Bad Gateway \(an HTML page, not an API answer: check the endpoint URL\)/);
   });
 
@@ -94,7 +127,13 @@ describe('Transport', () => {
     pool.intercept({ path: '/v3/auth/tokens', method: 'POST' }).reply(503, 'busy');
     pool.intercept({ path: '/v3/auth/tokens', method: 'POST' }).reply(201, '{}');
     const { t, sleeps } = transport(agent);
-    const res = await t.request({ method: 'POST', url: `${NOVA}/v3/auth/tokens`, json: {}, service: 'identity', idempotent: true });
+    const res = await t.request({
+      method: 'POST',
+      url: `${NOVA}/v3/auth/tokens`,
+      json: {},
+      service: 'identity',
+      idempotent: true,
+    });
     expect(res.status).toBe(201);
     expect(sleeps).toHaveLength(1);
   });
@@ -103,13 +142,18 @@ describe('Transport', () => {
     const { agent, pool } = mock();
     pool.intercept({ path: '/v2.1/servers/a/action', method: 'POST' }).reply(503, 'busy');
     const { t, sleeps } = transport(agent);
-    await expect(t.request({ method: 'POST', url: `${NOVA}/v2.1/servers/a/action`, json: {}, service: 'compute' })).rejects.toMatchObject({ status: 503 });
+    await expect(
+      t.request({ method: 'POST', url: `${NOVA}/v2.1/servers/a/action`, json: {}, service: 'compute' }),
+    ).rejects.toMatchObject({ status: 503 });
     expect(sleeps).toEqual([]);
   });
 
   it('maps a dropped connection to a NetworkError and retries a GET', async () => {
     const { agent, pool } = mock();
-    pool.intercept({ path: '/x', method: 'GET' }).replyWithError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })).times(4);
+    pool
+      .intercept({ path: '/x', method: 'GET' })
+      .replyWithError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))
+      .times(4);
     const { t, sleeps } = transport(agent);
     const err = await t.request({ method: 'GET', url: `${NOVA}/x`, service: 'compute' }).catch((e) => e);
     expect(err).toBeInstanceOf(NetworkError);
@@ -120,16 +164,30 @@ describe('Transport', () => {
   it('times out a slow server', async () => {
     const { agent, pool } = mock();
     pool.intercept({ path: '/slow', method: 'GET' }).reply(200, 'late').delay(3000);
-    const t = new Transport({ timeoutSeconds: 0.2, dispatcher: agent, retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 } });
-    await expect(t.request({ method: 'GET', url: `${NOVA}/slow`, service: 'compute' })).rejects.toBeInstanceOf(TimeoutError);
+    const t = new Transport({
+      timeoutSeconds: 0.2,
+      dispatcher: agent,
+      retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 },
+    });
+    await expect(t.request({ method: 'GET', url: `${NOVA}/slow`, service: 'compute' })).rejects.toBeInstanceOf(
+      TimeoutError,
+    );
   });
 
   it('logs requests under --debug with secrets redacted', async () => {
     const { agent, pool } = mock();
-    pool.intercept({ path: '/v3/auth/tokens', method: 'POST' }).reply(201, { token: { expires_at: 'x' } }, { headers: { 'x-subject-token': 'gAAAAsecret' } });
+    pool
+      .intercept({ path: '/v3/auth/tokens', method: 'POST' })
+      .reply(201, { token: { expires_at: 'x' } }, { headers: { 'x-subject-token': 'gAAAAsecret' } });
     const lines: string[] = [];
     const t = new Transport({ timeoutSeconds: 5, dispatcher: agent, debug: (l) => lines.push(l) });
-    await t.request({ method: 'POST', url: `${NOVA}/v3/auth/tokens`, json: { password: 'hunter2' }, headers: { 'X-Auth-Token': 'gAAAAold' }, service: 'identity' });
+    await t.request({
+      method: 'POST',
+      url: `${NOVA}/v3/auth/tokens`,
+      json: { password: 'hunter2' },
+      headers: { 'X-Auth-Token': 'gAAAAold' },
+      service: 'identity',
+    });
     const all = lines.join('\n');
     expect(all).toContain('REQ: POST http://nova.test:8774/v3/auth/tokens');
     expect(all).toContain('x-subject-token: <redacted>');
@@ -157,7 +215,9 @@ class Tokens implements TokenProvider {
 describe('Session', () => {
   it('re-authenticates once on 401 and replays the request with the new token', async () => {
     const { agent, pool } = mock();
-    pool.intercept({ path: '/s', method: 'GET', headers: { 'x-auth-token': 'tok1' } }).reply(401, { error: { code: 401, message: 'The request you have made requires authentication.' } });
+    pool
+      .intercept({ path: '/s', method: 'GET', headers: { 'x-auth-token': 'tok1' } })
+      .reply(401, { error: { code: 401, message: 'The request you have made requires authentication.' } });
     pool.intercept({ path: '/s', method: 'GET', headers: { 'x-auth-token': 'tok2' } }).reply(200, '{"ok":true}');
     const tokens = new Tokens();
     const s = new Session(transport(agent).t, tokens);
@@ -169,10 +229,15 @@ describe('Session', () => {
 
   it('gives up after the replay also gets 401 (no loop)', async () => {
     const { agent, pool } = mock();
-    pool.intercept({ path: '/s', method: 'GET' }).reply(401, { error: { code: 401, message: 'nope' } }).times(2);
+    pool
+      .intercept({ path: '/s', method: 'GET' })
+      .reply(401, { error: { code: 401, message: 'nope' } })
+      .times(2);
     const tokens = new Tokens();
     const s = new Session(transport(agent).t, tokens);
-    await expect(s.request({ method: 'GET', url: `${NOVA}/s`, service: 'compute' })).rejects.toMatchObject({ status: 401 });
+    await expect(s.request({ method: 'GET', url: `${NOVA}/s`, service: 'compute' })).rejects.toMatchObject({
+      status: 401,
+    });
     expect(tokens.auths).toBe(2);
   });
 
@@ -181,16 +246,37 @@ describe('Session', () => {
     const ks = agent.get('http://ks.test:5000');
     let issued = 0;
     ks.intercept({ path: '/v3/auth/tokens', method: 'POST' })
-      .reply(() => ({ statusCode: 201, data: { token: { expires_at: new Date(Date.now() + 3600_000).toISOString(), catalog: [] } }, responseOptions: { headers: { 'x-subject-token': `tok${++issued}` } } }))
+      .reply(() => ({
+        statusCode: 201,
+        data: { token: { expires_at: new Date(Date.now() + 3600_000).toISOString(), catalog: [] } },
+        responseOptions: { headers: { 'x-subject-token': `tok${++issued}` } },
+      }))
       .times(3);
-    pool.intercept({ path: /\/c\d/, method: 'GET', headers: { 'x-auth-token': 'tok1' } }).reply(401, { error: { code: 401, message: 'expired' } }).times(5);
-    pool.intercept({ path: /\/c\d/, method: 'GET', headers: { 'x-auth-token': 'tok2' } }).reply(200, '{}').times(5);
+    pool
+      .intercept({ path: /\/c\d/, method: 'GET', headers: { 'x-auth-token': 'tok1' } })
+      .reply(401, { error: { code: 401, message: 'expired' } })
+      .times(5);
+    pool
+      .intercept({ path: /\/c\d/, method: 'GET', headers: { 'x-auth-token': 'tok2' } })
+      .reply(200, '{}')
+      .times(5);
     const t = transport(agent).t;
-    const cfg = { auth: { authUrl: 'http://ks.test:5000/v3', method: { type: 'password', username: 'u', password: 'p', userDomainId: 'default' } }, interface: 'public', insecure: false, cache: false, timeoutSeconds: 5 } as const;
-    const auth = new Authenticator(cfg as never, t, null);
+    const cfg = {
+      auth: {
+        authUrl: 'http://ks.test:5000/v3',
+        method: { type: 'password', username: 'u', password: 'p', userDomainId: 'default' },
+      },
+      interface: 'public',
+      insecure: false,
+      cache: false,
+      timeoutSeconds: 5,
+    } as const;
+    const auth = new Authenticator(cfg, t, null);
     await auth.getToken();
     const s = new Session(t, auth);
-    await Promise.all([1, 2, 3, 4, 5].map((i) => s.request({ method: 'GET', url: `${NOVA}/c${i}`, service: 'compute' })));
+    await Promise.all(
+      [1, 2, 3, 4, 5].map((i) => s.request({ method: 'GET', url: `${NOVA}/c${i}`, service: 'compute' })),
+    );
     expect(auth.authCount).toBe(2);
     expect(issued).toBe(2);
   });
@@ -219,7 +305,9 @@ describe('Transport over TLS', () => {
     const err = await t.request({ method: 'GET', url, service: 'compute' }).catch((e) => e);
     await t.close();
     expect(err).toBeInstanceOf(NetworkError);
-    expect(err.message).toMatch(/TLS certificate not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); pass --os-cacert FILE, or --insecure/);
+    expect(err.message).toMatch(
+      /TLS certificate not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); pass --os-cacert FILE, or --insecure/,
+    );
   });
   it('trusts the CA given with --os-cacert', async () => {
     const t = new Transport({ timeoutSeconds: 5, cacert: tls.certFile, retry: noRetry });
@@ -232,9 +320,17 @@ describe('Transport over TLS', () => {
     await t.close();
   });
   it('names an unreadable CA file, in words for people', () => {
-    const err = (() => { try { new Transport({ timeoutSeconds: 5, cacert: '/nonexistent/ca.pem' }); } catch (e) { return e; } })();
+    const err = (() => {
+      try {
+        new Transport({ timeoutSeconds: 5, cacert: '/nonexistent/ca.pem' });
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(err).toBeInstanceOf(CaBundleError);
-    expect(messageFor(err)).toBe('Cannot read the CA bundle /nonexistent/ca.pem given by --os-cacert/OS_CACERT: ENOENT.');
+    expect(messageFor(err)).toBe(
+      'Cannot read the CA bundle /nonexistent/ca.pem given by --os-cacert/OS_CACERT: ENOENT.',
+    );
   });
 });
 
@@ -258,7 +354,7 @@ describe('Transport through an HTTP proxy', () => {
     proxy.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       seen.push(`CONNECT ${req.url}`);
       const [host, port] = req.url!.split(':');
-      const up = net.connect(Number(port), host!, () => {
+      const up = net.connect(Number(port), host, () => {
         socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
         up.write(head);
         up.pipe(socket);
@@ -280,7 +376,9 @@ describe('Transport through an HTTP proxy', () => {
 
   it('goes through HTTPS_PROXY/HTTP_PROXY, and around it for NO_PROXY hosts', async () => {
     const via = new Transport({ timeoutSeconds: 5, env: { HTTP_PROXY: proxyUrl } });
-    expect(JSON.parse((await via.request({ method: 'GET', url: `${targetUrl}/v2.1/servers`, service: 'compute' })).text)).toEqual({ path: '/v2.1/servers' });
+    expect(
+      JSON.parse((await via.request({ method: 'GET', url: `${targetUrl}/v2.1/servers`, service: 'compute' })).text),
+    ).toEqual({ path: '/v2.1/servers' });
     await via.close();
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatch(new RegExp(`^(CONNECT ${targetUrl.slice(7)}|GET ${targetUrl}/v2.1/servers)$`));

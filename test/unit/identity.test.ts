@@ -30,8 +30,12 @@ describe('selectEndpoint', () => {
     expect(() => selectEndpoint(catalog, 'compute', 'public')).toThrow(/several regions \(R1, R2\).*--os-region-name/);
   });
   it('names what is missing and what exists', () => {
-    expect(() => selectEndpoint(catalog, 'compute', 'admin', 'R1')).toThrow(/No admin endpoint for the compute service in region 'R1'; the catalog offers public@R1, internal@R1, public@R2/);
-    expect(() => selectEndpoint(catalog, 'volumev3', 'public')).toThrow(/no 'volumev3' service \(it has: compute, image\)/);
+    expect(() => selectEndpoint(catalog, 'compute', 'admin', 'R1')).toThrow(
+      /No admin endpoint for the compute service in region 'R1'; the catalog offers public@R1, internal@R1, public@R2/,
+    );
+    expect(() => selectEndpoint(catalog, 'volumev3', 'public')).toThrow(
+      /no 'volumev3' service \(it has: compute, image\)/,
+    );
     expect(() => selectEndpoint([], 'compute', 'public')).toThrow(/catalog is empty.*OS_PROJECT_NAME/);
   });
 });
@@ -51,18 +55,30 @@ describe('authRequestBody', () => {
     });
   });
   it('application credential never carries a scope', () => {
-    const body = authRequestBody({ authUrl: 'x', method: { type: 'application_credential', id: 'i', secret: 's' }, scope: { project: { id: 'p' } } });
-    expect(body).toEqual({ auth: { identity: { methods: ['application_credential'], application_credential: { id: 'i', secret: 's' } } } });
+    const body = authRequestBody({
+      authUrl: 'x',
+      method: { type: 'application_credential', id: 'i', secret: 's' },
+      scope: { project: { id: 'p' } },
+    });
+    expect(body).toEqual({
+      auth: { identity: { methods: ['application_credential'], application_credential: { id: 'i', secret: 's' } } },
+    });
   });
   it('token with domain scope', () => {
-    expect(authRequestBody({ authUrl: 'x', method: { type: 'token', token: 't' }, scope: { domain: { id: 'd' } } })).toEqual({
+    expect(
+      authRequestBody({ authUrl: 'x', method: { type: 'token', token: 't' }, scope: { domain: { id: 'd' } } }),
+    ).toEqual({
       auth: { identity: { methods: ['token'], token: { id: 't' } }, scope: { domain: { id: 'd' } } },
     });
   });
 });
 
 describe('cacheKey', () => {
-  const a: AuthOptions = { authUrl: 'http://k/v3', method: { type: 'password', username: 'u', password: 'p1', userDomainId: 'default' }, scope: { project: { name: 'x', domainId: 'default' } } };
+  const a: AuthOptions = {
+    authUrl: 'http://k/v3',
+    method: { type: 'password', username: 'u', password: 'p1', userDomainId: 'default' },
+    scope: { project: { name: 'x', domainId: 'default' } },
+  };
   it('is stable, secret-free, and differs by user, scope and region', () => {
     const k = cacheKey(a, 'R1');
     expect(k).toMatch(/^[0-9a-f]{64}$/);
@@ -103,8 +119,14 @@ describe('KeychainTokenStore', () => {
     const mem = new Map<string, string>();
     let broken = false;
     const keytar = {
-      getPassword: async (_s: string, a: string) => { if (broken) throw new Error('Cannot autolaunch D-Bus'); return mem.get(a) ?? null; },
-      setPassword: async (_s: string, a: string, p: string) => { if (broken) throw new Error('Cannot autolaunch D-Bus'); mem.set(a, p); },
+      getPassword: async (_s: string, a: string) => {
+        if (broken) throw new Error('Cannot autolaunch D-Bus');
+        return mem.get(a) ?? null;
+      },
+      setPassword: async (_s: string, a: string, p: string) => {
+        if (broken) throw new Error('Cannot autolaunch D-Bus');
+        mem.set(a, p);
+      },
       deletePassword: async (_s: string, a: string) => mem.delete(a),
       findCredentials: async () => [...mem].map(([account, password]) => ({ account, password })),
     };
@@ -128,12 +150,34 @@ describe('Authenticator with a stale cached catalog', () => {
     const { Authenticator } = await import('../../src/identity/keystone.js');
     const agent = new MockAgent();
     agent.disableNetConnect();
-    const freshCatalog: CatalogService[] = [{ type: 'compute', endpoints: [{ interface: 'public', region_id: 'R1', url: 'http://nova.new/v2.1' }] }];
-    agent.get('http://ks.test').intercept({ path: '/v3/auth/tokens', method: 'POST' })
-      .reply(201, { token: { expires_at: new Date(Date.now() + 3600_000).toISOString(), catalog: freshCatalog } }, { headers: { 'x-subject-token': 'fresh' } });
+    const freshCatalog: CatalogService[] = [
+      { type: 'compute', endpoints: [{ interface: 'public', region_id: 'R1', url: 'http://nova.new/v2.1' }] },
+    ];
+    agent
+      .get('http://ks.test')
+      .intercept({ path: '/v3/auth/tokens', method: 'POST' })
+      .reply(
+        201,
+        { token: { expires_at: new Date(Date.now() + 3600_000).toISOString(), catalog: freshCatalog } },
+        { headers: { 'x-subject-token': 'fresh' } },
+      );
     const store = new FileTokenStore(join(mkdtempSync(join(tmpdir(), 'ncli-stale-')), 'tokens'));
-    const cfg = { auth: { authUrl: 'http://ks.test/v3', method: { type: 'password', username: 'u', password: 'p', userDomainId: 'default' } }, regionName: 'R1', interface: 'public', insecure: false, cache: true, timeoutSeconds: 5 };
-    await store.set(cacheKey(cfg.auth as AuthOptions, 'R1'), { token: 'old', expiresAt: Date.now() + 3600_000, catalog: [{ type: 'image', endpoints: [] }] });
+    const cfg = {
+      auth: {
+        authUrl: 'http://ks.test/v3',
+        method: { type: 'password', username: 'u', password: 'p', userDomainId: 'default' },
+      },
+      regionName: 'R1',
+      interface: 'public',
+      insecure: false,
+      cache: true,
+      timeoutSeconds: 5,
+    };
+    await store.set(cacheKey(cfg.auth as AuthOptions, 'R1'), {
+      token: 'old',
+      expiresAt: Date.now() + 3600_000,
+      catalog: [{ type: 'image', endpoints: [] }],
+    });
     const auth = new Authenticator(cfg as never, new Transport({ timeoutSeconds: 5, dispatcher: agent }), store);
     expect(await auth.endpoint('compute')).toBe('http://nova.new/v2.1');
     expect(auth.authCount).toBe(1);

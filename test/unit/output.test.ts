@@ -16,7 +16,9 @@ describe('list formats', () => {
   });
   it('value, csv and yaml', async () => {
     expect(await renderList(cols, rows, 'value', ['Name', 'RAM'])).toBe('vm "one" 512\nvm2 2048\n');
-    expect(await renderList(cols, rows, 'csv', ['ID', 'Name', 'RAM'])).toBe('"ID","Name","RAM"\n"a","vm ""one""",512\n"b","vm2",2048\n');
+    expect(await renderList(cols, rows, 'csv', ['ID', 'Name', 'RAM'])).toBe(
+      '"ID","Name","RAM"\n"a","vm ""one""",512\n"b","vm2",2048\n',
+    );
     expect(await renderList(cols, rows, 'yaml', ['ID'])).toBe('- ID: a\n- ID: b\n');
     expect(await renderList(cols, [], 'json')).toBe('[]\n');
   });
@@ -29,7 +31,9 @@ describe('list formats', () => {
   });
   it('-c matches case-insensitively and rejects unknown columns', async () => {
     expect(await renderList(cols, rows, 'value', ['name'])).toBe('vm "one"\nvm2\n');
-    await expect(renderList(cols, rows, 'value', ['Nope'])).rejects.toThrow("Unknown column 'Nope'; choose from: ID, Name, RAM, Tags.");
+    await expect(renderList(cols, rows, 'value', ['Nope'])).rejects.toThrow(
+      "Unknown column 'Nope'; choose from: ID, Name, RAM, Tags.",
+    );
   });
 });
 

@@ -26,13 +26,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  compiledTunnelModule,
-  requireWebsockify,
-  sleep,
-  startWebsockify,
-  websockifyPath,
-} from './helpers.js';
+import { compiledTunnelModule, requireWebsockify, sleep, startWebsockify, websockifyPath } from './helpers.js';
 
 const TOTAL = 256 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
@@ -59,7 +53,12 @@ function patternBlock(): Buffer {
 }
 
 /** Accepts one connection and writes TOTAL bytes as fast as the socket takes them; never closes. */
-async function startSource(): Promise<{ port: number; written: () => number; hash: Promise<string>; close: () => void }> {
+async function startSource(): Promise<{
+  port: number;
+  written: () => number;
+  hash: Promise<string>;
+  close: () => void;
+}> {
   const block = patternBlock();
   const hasher = createHash('sha256');
   let written = 0;
@@ -119,10 +118,10 @@ describe('backpressure behind a real websockify', () => {
         if (child.exitCode === null) child.kill('SIGKILL');
       });
       let childErr = '';
-      child.stderr!.on('data', (d: Buffer) => (childErr += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (childErr += d.toString()));
       const messages: Record<string, unknown>[] = [];
       let buf = '';
-      child.stdout!.on('data', (d: Buffer) => {
+      child.stdout.on('data', (d: Buffer) => {
         buf += d.toString();
         let nl: number;
         while ((nl = buf.indexOf('\n')) >= 0) {
@@ -141,7 +140,8 @@ describe('backpressure behind a real websockify', () => {
             if (late) return late;
             throw new Error(`child exited (${child.exitCode}) before "${key}":\n${childErr}`);
           }
-          if (Date.now() - start > timeoutMs) throw new Error(`no "${key}" from child within ${timeoutMs} ms:\n${childErr}`);
+          if (Date.now() - start > timeoutMs)
+            throw new Error(`no "${key}" from child within ${timeoutMs} ms:\n${childErr}`);
           await sleep(20);
         }
       };
@@ -176,7 +176,11 @@ describe('backpressure behind a real websockify', () => {
       const readSeconds = (Date.now() - tRead) / 1000;
       reader.end();
 
-      const done = (await waitMsg('done', 15_000)) as { maxRssKiB: number; vmHwmKiB: number | null; error: string | null };
+      const done = (await waitMsg('done', 15_000)) as {
+        maxRssKiB: number;
+        vmHwmKiB: number | null;
+        error: string | null;
+      };
       const peakMiB = Math.max(done.maxRssKiB, done.vmHwmKiB ?? 0) / 1024;
       const mbps = TOTAL / 1e6 / readSeconds;
       // Logged on purpose: the peak and the throughput are figures the bench notes quote.

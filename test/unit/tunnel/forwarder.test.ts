@@ -72,10 +72,13 @@ describe('forwardLocal', () => {
     const c = await connectClient(port);
     c.sock.write('RFB 003.008\n');
     expect((await c.waitFor(12)).toString()).toBe('RFB 003.008\n');
-    expect(t.out.lines()).toEqual([`Forwarding from 127.0.0.1:${port} -> vm1 (vnc)`, `Handling connection for ${port}`]);
+    expect(t.out.lines()).toEqual([
+      `Forwarding from 127.0.0.1:${port} -> vm1 (vnc)`,
+      `Handling connection for ${port}`,
+    ]);
     expect(t.err.text()).toBe('');
-    expect(p.accepted[0]!.url).toBe('/?token=good');
-    expect(p.accepted[0]!.protocol).toBe('binary');
+    expect(p.accepted[0].url).toBe('/?token=good');
+    expect(p.accepted[0].protocol).toBe('binary');
   });
 
   it('sends the given handshake headers and no Origin by default', async () => {
@@ -85,14 +88,14 @@ describe('forwardLocal', () => {
     const c = await connectClient(port);
     c.sock.write('x');
     await c.waitFor(1);
-    expect(p.accepted[0]!.headers['user-agent']).toBe('ncli/0.1.0');
-    expect(p.accepted[0]!.headers.origin).toBeUndefined();
+    expect(p.accepted[0].headers['user-agent']).toBe('ncli/0.1.0');
+    expect(p.accepted[0].headers.origin).toBeUndefined();
   });
 
   it('never passes a token to debug', async () => {
     const p = await proxy({ onSession: rejectBad(echo) });
     const urls = [p.url('bad-SECRET1'), p.wsUrl('good')];
-    const t = await tunnel(async (fresh) => (fresh ? urls[1]! : urls[0]!));
+    const t = await tunnel(async (fresh) => (fresh ? urls[1] : urls[0]));
     const { port } = await t.ready;
     const c = await connectClient(port);
     c.sock.write('x');
@@ -155,7 +158,7 @@ describe('forwardLocal', () => {
     const c = await connectClient(port);
     await c.closed;
     expect(t.err.text()).toContain('(or refused the Origin http://evil.example)');
-    expect(p.accepted[0]!.headers.origin).toBe('http://evil.example');
+    expect(p.accepted[0].headers.origin).toBe('http://evil.example');
   });
 
   it('reports an unreachable proxy per connection and keeps listening', async () => {
@@ -255,7 +258,9 @@ describe('forwardLocal', () => {
   it('gives every accepted connection its own WebSocket, several at once', async () => {
     const p = await proxy({
       onSession: (ws) => {
-        ws.on('message', (d: Buffer) => ws.send(Buffer.concat([Buffer.from(`${p.accepted.findIndex((a) => a.ws === ws)}:`), d])));
+        ws.on('message', (d: Buffer) =>
+          ws.send(Buffer.concat([Buffer.from(`${p.accepted.findIndex((a) => a.ws === ws)}:`), d])),
+        );
       },
     });
     const t = await tunnel(async () => p.url('good'));
@@ -268,7 +273,7 @@ describe('forwardLocal', () => {
     replies.forEach((r, i) => {
       const [ws, body] = r.toString().split(':');
       expect(body).toBe(`client${i}`);
-      seen.add(ws!);
+      seen.add(ws);
     });
     expect(seen.size).toBe(5);
     expect(t.out.lines().filter((l) => l.startsWith('Handling connection for'))).toHaveLength(5);
@@ -475,7 +480,8 @@ describe('forwardLocal', () => {
 describe('forwardStdio', () => {
   it('bridges stdin/stdout and resolves after stdin ends and the remote had time to answer', async () => {
     const p = await proxy({
-      onSession: (ws) => ws.on('message', (d: Buffer) => setTimeout(() => ws.send(Buffer.from(d.toString().toUpperCase())), 50)),
+      onSession: (ws) =>
+        ws.on('message', (d: Buffer) => setTimeout(() => ws.send(Buffer.from(d.toString().toUpperCase())), 50)),
     });
     const stdin = new PassThrough();
     const out = collectingPassThrough();
@@ -605,7 +611,9 @@ describe('forwardStdio', () => {
     const before = ['SIGINT', 'SIGTERM', 'SIGHUP', 'exit'].map((s) => process.listenerCount(s));
     const run = forwardStdio(t.opts);
     await until(() => stdin.modes.length === 1, 3000, 'raw mode');
-    expect(['SIGINT', 'SIGTERM', 'SIGHUP', 'exit'].map((s) => process.listenerCount(s))).toEqual(before.map((n) => n + 1));
+    expect(['SIGINT', 'SIGTERM', 'SIGHUP', 'exit'].map((s) => process.listenerCount(s))).toEqual(
+      before.map((n) => n + 1),
+    );
     await expect(run).rejects.toMatchObject({ code: 'LOST' });
     expect(stdin.modes).toEqual([true, false]);
     expect(out.data().toString()).toBe('login: ');

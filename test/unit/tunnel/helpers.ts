@@ -47,7 +47,8 @@ export async function startFakeProxy(opts: {
   const wss = new WebSocketServer({
     server,
     perMessageDeflate: false,
-    handleProtocols: (protocols) => (opts.selectProtocol === false ? false : protocols.has('binary') ? 'binary' : false),
+    handleProtocols: (protocols) =>
+      opts.selectProtocol === false ? false : protocols.has('binary') ? 'binary' : false,
   });
   const accepted: FakeProxy['accepted'] = [];
   wss.on('connection', (ws, req) => {
@@ -86,7 +87,9 @@ export class Collector extends Writable {
     return Buffer.concat(this.chunks).toString('utf8');
   }
   lines(): string[] {
-    return this.text().split('\n').filter((l) => l !== '');
+    return this.text()
+      .split('\n')
+      .filter((l) => l !== '');
   }
 }
 
@@ -251,8 +254,8 @@ export async function startWebsockify(targetPort: number | null, extraArgs: stri
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
-  proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const start = Date.now();
   for (;;) {

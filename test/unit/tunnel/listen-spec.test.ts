@@ -17,28 +17,42 @@ describe('parseListenSpec', () => {
     expect(parseListenSpec(spec)).toEqual(expected);
   });
 
-  it.each(['', 'abc', ':5901', '5901:', 'example.com:5901', '::1:5901', '[::1]', '[nope]:1', '65536', '1.2.3.4:99999', '127.0.0.1:-1', '12.5', 'localhost', '5901 5902', '[::1]:x'])(
-    'rejects %j with BAD_LISTEN naming the spec and the accepted forms',
-    (spec) => {
-      let err: unknown;
-      try {
-        parseListenSpec(spec);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(TunnelError);
-      const te = err as TunnelError;
-      expect(te.code).toBe('BAD_LISTEN');
-      expect(te.message).toContain(`"${spec}"`);
-      expect(te.message).toContain('PORT, IPv4:PORT, [IPv6]:PORT or localhost:PORT');
-      expect(te.message).not.toContain('\n');
-    },
-  );
+  it.each([
+    '',
+    'abc',
+    ':5901',
+    '5901:',
+    'example.com:5901',
+    '::1:5901',
+    '[::1]',
+    '[nope]:1',
+    '65536',
+    '1.2.3.4:99999',
+    '127.0.0.1:-1',
+    '12.5',
+    'localhost',
+    '5901 5902',
+    '[::1]:x',
+  ])('rejects %j with BAD_LISTEN naming the spec and the accepted forms', (spec) => {
+    let err: unknown;
+    try {
+      parseListenSpec(spec);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TunnelError);
+    const te = err as TunnelError;
+    expect(te.code).toBe('BAD_LISTEN');
+    expect(te.message).toContain(`"${spec}"`);
+    expect(te.message).toContain('PORT, IPv4:PORT, [IPv6]:PORT or localhost:PORT');
+    expect(te.message).not.toContain('\n');
+  });
 });
 
 describe('isLoopbackHost / formatHostPort', () => {
   it('classifies loopback addresses', () => {
-    for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1']) expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1'])
+      expect(isLoopbackHost(h)).toBe(true);
     for (const h of ['0.0.0.0', '::', '192.168.1.1', '10.0.0.1']) expect(isLoopbackHost(h)).toBe(false);
   });
   it('brackets IPv6', () => {

@@ -13,7 +13,11 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-function runChild(modulePath: string, url: string, input: string): Promise<{ code: number | null; out: string; err: string; ms: number }> {
+function runChild(
+  modulePath: string,
+  url: string,
+  input: string,
+): Promise<{ code: number | null; out: string; err: string; ms: number }> {
   const script = `
     const { forwardStdio } = await import(${JSON.stringify(pathToFileURL(modulePath).href)});
     try {

@@ -1,8 +1,5 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { dialConsole } from '../../../src/tunnel/websocket.js';
@@ -38,7 +35,7 @@ describe('dialConsole', () => {
     cleanups.push(() => ws.terminate());
     expect(ws.protocol).toBe('binary');
     expect(p.accepted).toHaveLength(1);
-    expect(p.accepted[0]!.headers['sec-websocket-protocol']).toBe('binary');
+    expect(p.accepted[0].headers['sec-websocket-protocol']).toBe('binary');
   });
 
   it('retries once without a subprotocol when the server selects none', async () => {
@@ -49,8 +46,8 @@ describe('dialConsole', () => {
     // The server completed both upgrades: the first (offering binary) was
     // dropped by the client for lack of a subprotocol, the retry offered none.
     expect(p.accepted).toHaveLength(2);
-    expect(p.accepted[0]!.headers['sec-websocket-protocol']).toBe('binary');
-    expect(p.accepted[1]!.headers['sec-websocket-protocol']).toBeUndefined();
+    expect(p.accepted[0].headers['sec-websocket-protocol']).toBe('binary');
+    expect(p.accepted[1].headers['sec-websocket-protocol']).toBeUndefined();
   });
 
   it('hands the socket over paused so that data sent with the 101 is not lost', async () => {
@@ -67,12 +64,19 @@ describe('dialConsole', () => {
   it('sends no Origin unless asked, and the given Origin and headers when asked', async () => {
     const p = await proxy({ onSession: () => {} });
     const a = await dialConsole({ url: p.wsUrl('T') });
-    const b = await dialConsole({ url: p.wsUrl('T'), origin: 'http://127.0.0.1:6080', headers: { 'User-Agent': 'ncli-test' } });
-    cleanups.push(() => a.terminate(), () => b.terminate());
-    expect(p.accepted[0]!.headers.origin).toBeUndefined();
-    expect(p.accepted[1]!.headers.origin).toBe('http://127.0.0.1:6080');
-    expect(p.accepted[1]!.headers['user-agent']).toBe('ncli-test');
-    expect(p.accepted[0]!.headers['sec-websocket-extensions']).toBeUndefined();
+    const b = await dialConsole({
+      url: p.wsUrl('T'),
+      origin: 'http://127.0.0.1:6080',
+      headers: { 'User-Agent': 'ncli-test' },
+    });
+    cleanups.push(
+      () => a.terminate(),
+      () => b.terminate(),
+    );
+    expect(p.accepted[0].headers.origin).toBeUndefined();
+    expect(p.accepted[1].headers.origin).toBe('http://127.0.0.1:6080');
+    expect(p.accepted[1].headers['user-agent']).toBe('ncli-test');
+    expect(p.accepted[0].headers['sec-websocket-extensions']).toBeUndefined();
   });
 
   it('reports connection refused as UNREACHABLE, naming the proxy but not the token', async () => {
@@ -85,7 +89,9 @@ describe('dialConsole', () => {
   it('reports DNS failure as UNREACHABLE', async () => {
     const e = await dialError(dialConsole({ url: 'ws://no-such-host.invalid:6080/?token=SECRET' }));
     expect(e.code).toBe('UNREACHABLE');
-    expect(e.message).toMatch(/^Cannot reach the console proxy at ws:\/\/no-such-host\.invalid:6080: (host name not found|temporary DNS failure)\.$/);
+    expect(e.message).toMatch(
+      /^Cannot reach the console proxy at ws:\/\/no-such-host\.invalid:6080: (host name not found|temporary DNS failure)\.$/,
+    );
   });
 
   it('reports a non-101 HTTP answer as HANDSHAKE with the status', async () => {
@@ -115,7 +121,9 @@ describe('dialConsole', () => {
     const e = await dialError(dialConsole({ url: `ws://127.0.0.1:${port}/`, handshakeTimeoutMs: 300 }));
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(e.code).toBe('UNREACHABLE');
-    expect(e.message).toBe(`Cannot reach the console proxy at ws://127.0.0.1:${port}: no WebSocket handshake within 0.3 s.`);
+    expect(e.message).toBe(
+      `Cannot reach the console proxy at ws://127.0.0.1:${port}: no WebSocket handshake within 0.3 s.`,
+    );
   });
 
   it('can be aborted while connecting', async () => {
@@ -157,7 +165,11 @@ describe('dialConsole', () => {
       const port = await tlsProxy();
       const e = await dialError(dialConsole({ url: `wss://127.0.0.1:${port}/?token=SECRET` }));
       expect(e.code).toBe('TLS');
-      expect(e.message).toMatch(new RegExp(`^Cannot verify the TLS connection to the console proxy at wss://127\\.0\\.0\\.1:${port}: .*self.signed.*--insecure\\)\\.$`));
+      expect(e.message).toMatch(
+        new RegExp(
+          `^Cannot verify the TLS connection to the console proxy at wss://127\\.0\\.0\\.1:${port}: .*self.signed.*--insecure\\)\\.$`,
+        ),
+      );
       expect(e.message).not.toContain('SECRET');
     });
 
@@ -165,7 +177,10 @@ describe('dialConsole', () => {
       const port = await tlsProxy();
       const a = await dialConsole({ url: `wss://127.0.0.1:${port}/`, ca: cert });
       const b = await dialConsole({ url: `wss://127.0.0.1:${port}/`, insecure: true });
-      cleanups.push(() => a.terminate(), () => b.terminate());
+      cleanups.push(
+        () => a.terminate(),
+        () => b.terminate(),
+      );
       expect(a.protocol).toBe('binary');
       expect(b.protocol).toBe('binary');
     });

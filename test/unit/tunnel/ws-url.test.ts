@@ -13,12 +13,28 @@ describe('consoleWebSocketUrl (noVNC derivation)', () => {
     ['serial wss URL as is', `wss://h:6083/?token=${T}`, `wss://h:6083/?token=${T}`],
     ['spice', `http://h:6082/spice_auto.html?token=${T}`, `ws://h:6082/websockify?token=${T}`],
     ['Nova >= 31 path kept', `http://h:6080/vnc_lite.html?path=novnc%3Ftoken%3D${T}`, `ws://h:6080/novnc?token=${T}`],
-    ['default port https', `https://console.example.com/vnc_lite.html?path=%3Ftoken%3D${T}`, `wss://console.example.com/?token=${T}`],
-    ['host= and port= override', `http://h:6080/vnc_lite.html?host=proxy.internal&port=443&path=%3Ftoken%3D${T}`, `ws://proxy.internal:443/?token=${T}`],
+    [
+      'default port https',
+      `https://console.example.com/vnc_lite.html?path=%3Ftoken%3D${T}`,
+      `wss://console.example.com/?token=${T}`,
+    ],
+    [
+      'host= and port= override',
+      `http://h:6080/vnc_lite.html?host=proxy.internal&port=443&path=%3Ftoken%3D${T}`,
+      `ws://proxy.internal:443/?token=${T}`,
+    ],
     ['IPv6 page host', `http://[fd00::5]:6080/vnc_auto.html?path=%3Ftoken%3D${T}`, `ws://[fd00::5]:6080/?token=${T}`],
-    ['IPv6 host= param gets brackets', `http://h:6080/vnc_auto.html?host=fd00::7&path=%3Ftoken%3D${T}`, `ws://[fd00::7]:6080/?token=${T}`],
+    [
+      'IPv6 host= param gets brackets',
+      `http://h:6080/vnc_auto.html?host=fd00::7&path=%3Ftoken%3D${T}`,
+      `ws://[fd00::7]:6080/?token=${T}`,
+    ],
     ['no path, no token', 'http://h:6080/vnc_auto.html', 'ws://h:6080/websockify'],
-    ['path with token and a stray top-level token', `http://h:6080/vnc_auto.html?path=%3Ftoken%3D${T}&token=other`, `ws://h:6080/?token=${T}`],
+    [
+      'path with token and a stray top-level token',
+      `http://h:6080/vnc_auto.html?path=%3Ftoken%3D${T}&token=other`,
+      `ws://h:6080/?token=${T}`,
+    ],
     ['fragment dropped from ws URL', `ws://h:6083/?token=${T}#frag`, `ws://h:6083/?token=${T}`],
   ];
   it.each(table)('%s', (_name, input, expected) => {
@@ -65,6 +81,8 @@ describe('consoleWebSocketUrl (noVNC derivation)', () => {
 describe('redactToken', () => {
   it('hides raw and encoded tokens', () => {
     expect(redactToken(`ws://h:6080/?token=${T}`)).toBe('ws://h:6080/?token=***');
-    expect(redactToken(`http://h/vnc_auto.html?path=%3Ftoken%3D${T}&x=1`)).toBe('http://h/vnc_auto.html?path=%3Ftoken%3D***&x=1');
+    expect(redactToken(`http://h/vnc_auto.html?path=%3Ftoken%3D${T}&x=1`)).toBe(
+      'http://h/vnc_auto.html?path=%3Ftoken%3D***&x=1',
+    );
   });
 });
