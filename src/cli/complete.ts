@@ -18,17 +18,12 @@
  * - `zsh`: words already unquoted (`${(Q)…}`), plain candidates (compadd quotes them), after the
  *   same first line.
  */
-import { readFileSync } from 'node:fs';
 import type { IO } from './context.js';
-import type { Manifest } from './spec.js';
-import { GLOBAL_OPTIONS } from './global-options.js';
+import { readManifest } from './manifest.js';
+import { GLOBAL_OPTIONS, flagsFromWords } from '../config/global-options.js';
 import { LIST_FORMATS, SHOW_FORMATS } from './output.js';
-import { analyze, buildModel, candidates, configFlagsOf, nameCandidates, type Analysis } from '../completion/engine.js';
+import { analyze, buildModel, candidates, nameCandidates, type Analysis } from '../completion/engine.js';
 import { bashReply, unquoteBash } from '../completion/shell-words.js';
-
-function readManifest(): Manifest {
-  return JSON.parse(readFileSync(new URL('../manifest.json', import.meta.url), 'utf8')) as Manifest;
-}
 
 /**
  * The names to offer for the analysed line's source: cloud names from clouds.yaml, or the cached
@@ -47,7 +42,7 @@ export async function lookupNames(a: Analysis, env: NodeJS.ProcessEnv): Promise<
         import('../config/options.js'),
         import('../completion/names-cache.js'),
       ]);
-      const cfg = await resolveConfig(configFlagsOf(a.globals), env);
+      const cfg = await resolveConfig(flagsFromWords(a.globals), env);
       return nameCandidates(readNames(env, namesScopeKey(cfg), source), a.want.current);
     }
   } catch {

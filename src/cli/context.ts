@@ -1,27 +1,28 @@
 /**
  * The one wiring point between the command layer and everything else (gh's `Factory`): the
- * streams, the global options, and lazily built clients. A handler asks for `ctx.compute()`;
- * only then are the HTTP stack, the identity client and the token cache imported, so `--help`,
- * `--version` and completion never load them.
+ * streams, the global options, and lazily built clients. A handler asks for `ctx.compute()` or
+ * `ctx.server(name)`; only then are the HTTP stack, the identity client and the token cache
+ * imported, so `--help`, `--version` and completion never load them.
  */
-import type { ConfigFlags, ResolvedConfig } from '../config/options.js';
+import type { Dispatcher } from 'undici';
+import type { GlobalFlags } from '../config/global-options.js';
+import type { ResolvedConfig, ResolvedSettings } from '../config/options.js';
 import type { ComputeClient } from '../compute/client.js';
+import type { Flavor, Server } from '../compute/types.js';
 import type { Authenticator } from '../identity/keystone.js';
 import type { TokenStore } from '../identity/token-cache.js';
 import type { Timing, Transport } from '../http/transport.js';
 import { renderList, renderShow, type Format, type Row } from './output.js';
 
-/** Global flags as parsed: the connection settings plus run switches. */
-export interface GlobalFlags extends ConfigFlags {
-  debug?: boolean;
-  timings?: boolean;
-}
-
-/** Standard streams and environment of a run (tests pass buffers). */
+/**
+ * Standard streams and environment of a run (tests pass buffers: test/support/io.ts). `stdin` is
+ * read only by `console tunnel --stdio`.
+ */
 export interface IO {
-  out: NodeJS.WritableStream;
-  err: NodeJS.WritableStream;
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  err: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
 }
 
 /** Per-command output choice (`-f`, `-c`). */
@@ -30,9 +31,26 @@ export interface OutputChoice {
   columns?: string[];
 }
 
+/** What tests inject instead of the real network and keychain. */
+export interface ContextDeps {
+  /** undici dispatcher for every API request (a MockAgent in tests). */
+  dispatcher?: Dispatcher;
+  /** The token cache (null: none), instead of the keychain or file. */
+  tokenStore?: TokenStore | null;
+}
+
+/** TLS settings for the API transport and the console tunnel: the CA bundle read once, and `--insecure`. */
+export interface TlsSettings {
+  /** PEM CA certificates of `--os-cacert` (replace the system's). */
+  ca?: Buffer;
+  insecure: boolean;
+}
+
 export class Context {
   readonly timings: Timing[] = [];
+  private settingsP?: Promise<ResolvedSettings>;
   private cfg?: Promise<ResolvedConfig>;
+  private tlsP?: Promise<TlsSettings>;
   private transportP?: Promise<Transport>;
   private authP?: Promise<Authenticator>;
   private computeP?: Promise<ComputeClient>;
@@ -40,8 +58,9 @@ export class Context {
 
   constructor(
     readonly io: IO,
-    readonly globals: GlobalFlags,
+    readonly globals: Partial<GlobalFlags>,
     readonly output: OutputChoice = {},
+    private readonly deps: ContextDeps = {},
   ) {}
 
   /** Writes to standard output. */
@@ -59,23 +78,46 @@ export class Context {
     if (this.globals.debug) this.io.err.write(`DEBUG ${line}\n`);
   };
 
+  /** Every global setting (flags > env > clouds.yaml), with no check that they can authenticate. @throws ConfigError */
+  settings(): Promise<ResolvedSettings> {
+    this.settingsP ??= import('../config/options.js').then((m) => m.resolveSettings(this.globals, this.io.env));
+    return this.settingsP;
+  }
+
   /** Connection settings (flags > env > clouds.yaml). @throws ConfigError */
   config(): Promise<ResolvedConfig> {
-    this.cfg ??= import('../config/options.js').then((m) => m.resolveConfig(this.globals, this.io.env));
+    this.cfg ??= Promise.all([this.settings(), import('../config/options.js')]).then(([s, m]) =>
+      m.configFromSettings(s),
+    );
     return this.cfg;
+  }
+
+  /**
+   * `--os-cacert` (read once) and `--insecure`, from the settings alone: `console tunnel --url`
+   * needs them without credentials. @throws ConfigError (`CA_BUNDLE` for an unreadable bundle)
+   */
+  tls(): Promise<TlsSettings> {
+    this.tlsP ??= Promise.all([this.settings(), import('../config/options.js')]).then(([{ settings }, m]) => ({
+      ...(settings.osCacert ? { ca: m.readCaBundle(settings.osCacert) } : {}),
+      insecure: settings.insecure ?? false,
+    }));
+    return this.tlsP;
   }
 
   /** The process's HTTP transport. */
   transport(): Promise<Transport> {
     this.transportP ??= (async () => {
-      const cfg = await this.config();
-      const { Transport } = await import('../http/transport.js');
+      const [{ settings }, tls, { Transport }] = await Promise.all([
+        this.settings(),
+        this.tls(),
+        import('../http/transport.js'),
+      ]);
       return new Transport({
-        timeoutSeconds: cfg.timeoutSeconds,
-        cacert: cfg.cacert,
-        insecure: cfg.insecure,
+        timeoutSeconds: settings.timeout ?? 30,
+        ...tls,
         debug: this.globals.debug ? this.debug : undefined,
         timings: this.timings,
+        dispatcher: this.deps.dispatcher,
       });
     })();
     return this.transportP;
@@ -84,6 +126,7 @@ export class Context {
   /** The token cache (keychain or file), or null with `--no-cache`. */
   tokenStore(): Promise<TokenStore | null> {
     this.storeP ??= (async () => {
+      if (this.deps.tokenStore !== undefined) return this.deps.tokenStore;
       const cfg = await this.config();
       if (!cfg.cache) return null;
       const { openTokenStore } = await import('../identity/token-cache.js');
@@ -106,10 +149,14 @@ export class Context {
     return this.authP;
   }
 
-  /** The compute client of this run. */
+  /**
+   * The compute client of this run: authenticates (from the token cache when it can) to read the
+   * compute endpoint from the service catalog, then builds the client.
+   * @throws ConfigError, AuthError, NcliError `ENDPOINT_NOT_FOUND`, NetworkError
+   */
   compute(): Promise<ComputeClient> {
     this.computeP ??= (async () => {
-      const [cfg, transport, auth, { Session }, { ComputeClient }, { cacheDir }, { join }] = await Promise.all([
+      const [cfg, transport, auth, { Session }, { ComputeClient }, files, path] = await Promise.all([
         this.config(),
         this.transport(),
         this.authenticator(),
@@ -118,26 +165,48 @@ export class Context {
         import('../config/cache-files.js'),
         import('node:path'),
       ]);
+      const endpoint = await auth.endpoint('compute');
       const session = new Session(transport, auth, this.globals.debug ? this.debug : undefined);
-      return new ComputeClient(session, () => auth.endpoint('compute'), {
+      return new ComputeClient(session, endpoint, {
         requestedVersion: cfg.computeApiVersion,
-        discoveryDir: cfg.cache ? join(cacheDir(this.io.env), 'discovery') : undefined,
+        versions: cfg.cache ? files.versionCache(path.join(files.cacheDir(this.io.env), 'discovery')) : undefined,
       });
     })();
     return this.computeP;
   }
 
-  /** Prints rows in the chosen format. @throws OutputOptionError */
+  /**
+   * A server by name or ID (src/compute/find.ts `findServer`), remembered for shell completion.
+   * @throws NotFoundError (`NOT_FOUND`, `AMBIGUOUS`), ApiError
+   */
+  async server(ref: string, opts: { allProjects?: boolean; refetch?: boolean } = {}): Promise<Server> {
+    const [compute, { findServer }] = await Promise.all([this.compute(), import('../compute/find.js')]);
+    const server = await findServer(compute, ref, opts);
+    if (!opts.allProjects) await this.rememberNames('server', [server], { complete: false });
+    return server;
+  }
+
+  /**
+   * A flavor by ID or name (src/compute/find.ts `findFlavor`), remembered for shell completion.
+   * @throws NotFoundError (`NOT_FOUND`, `AMBIGUOUS`), ApiError
+   */
+  async flavor(ref: string): Promise<Flavor> {
+    const [compute, { findFlavor }] = await Promise.all([this.compute(), import('../compute/find.js')]);
+    const flavor = await findFlavor(compute, ref);
+    await this.rememberNames('flavor', [flavor], { complete: false });
+    return flavor;
+  }
+
+  /** Prints rows in the chosen format. @throws UsageError for an unknown `-c` column */
   async list(columns: string[], rows: Row[]): Promise<void> {
     this.write(await renderList(columns, rows, this.output.format, this.output.columns));
   }
 
-  /** Prints one resource in the chosen format. @throws OutputOptionError */
+  /** Prints one resource in the chosen format. @throws UsageError for an unknown `-c` field */
   async show(obj: Row): Promise<void> {
     this.write(await renderShow(obj, this.output.format, this.output.columns));
   }
 
-  // --- names cache for shell completion (issue 4) ---------------------------------------------
   /**
    * Records the servers or flavors a command just saw in the names cache shell completion reads
    * (src/completion/names-cache.ts), for this run's cloud and project. `complete: true` means an
@@ -157,7 +226,6 @@ export class Context {
       this.debug(`names cache not updated: ${(e as Error).message}`);
     }
   }
-  // --- end names cache ------------------------------------------------------------------------
 
   /** Ends the run: the `--timings` table, and idle connections closed. */
   async close(): Promise<void> {

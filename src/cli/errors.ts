@@ -1,48 +1,39 @@
 /**
- * From an error to what a person reads and the exit code: 0 ok, 1 failure (API, auth, network,
- * not found), 2 usage. Known errors are one line naming cause and fix; anything else is an
- * internal error, with the stack trace only under `--debug`.
+ * From an error to what a person reads and the exit code (0 ok, 1 failure, 2 usage). Every
+ * {@link NcliError} is one line naming the cause; here its {@link Hint} becomes words naming the
+ * flag or variable that fixes it (the layers below never name flags). Anything else is a bug:
+ * "internal error", with the stack trace only under `--debug`.
  */
-import { redactUrl } from '../http/redact.js';
+import { isNcliError, type Hint } from '../errors.js';
+import { redactUrl } from '../redact.js';
 
-/** The command line itself is wrong (exit 2). */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+/** What each hint says, as a clause appended to the message. */
+export const HINTS: Readonly<Record<Hint, string>> = {
+  timeout: 'raise it with --timeout SECONDS',
+  'trust-ca': 'trust its CA with --os-cacert FILE (or OS_CACERT), or skip verification with --insecure',
+  'auth-url': 'check OS_AUTH_URL / --os-auth-url',
+  region: 'choose one with --os-region-name or OS_REGION_NAME',
+  interface: 'set --os-interface / --os-region-name',
+  'project-scope': 'scope to a project with OS_PROJECT_NAME / OS_PROJECT_ID',
+  'local-port': 'pick another with --local PORT, or --local 0 for a free one',
+  'console-type-novnc': 'use --type novnc',
+  'console-url-renew': 'get a new URL, or give a SERVER instead of --url so that ncli can renew it',
+  'compute-api-version': 'leave --os-compute-api-version out to negotiate one',
+  passcode: 'pass it with --os-passcode or OS_PASSCODE',
+};
 
-/** Errors whose message is already written for a person (by class name, to avoid importing heavy modules). */
-const KNOWN = new Set([
-  'ConfigError',
-  'AuthError',
-  'ApiError',
-  'NetworkError',
-  'TimeoutError',
-  'NotFoundError',
-  'AmbiguousNameError',
-  'EndpointNotFoundError',
-  'MicroversionError',
-  'CaBundleError',
-  'TunnelError',
-  'ConsoleError',
-  'OutputOptionError',
-  'UsageError',
-]);
-
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
-
-/** The exit code for an error. */
+/** The exit code for an error: the NcliError's own (1, or 2 for usage), else 1. */
 export function exitCodeFor(e: unknown): number {
-  const name = (e as Error)?.name;
-  return name === 'UsageError' || name === 'OutputOptionError' ? EXIT_USAGE : EXIT_FAILURE;
+  return isNcliError(e) ? e.exitCode : 1;
 }
 
-/** The one line to print for an error (redacted). */
+/** The one line to print for an error (redacted), with its hint in words. */
 export function messageFor(e: unknown): string {
-  const err = e as Error;
-  if (err && KNOWN.has(err.name)) return redactUrl(err.message);
-  const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'EPIPE') return 'output closed early (EPIPE)';
+  if (isNcliError(e)) {
+    const text = redactUrl(e.message);
+    return e.hint ? `${text.replace(/\.$/, '')}; ${HINTS[e.hint]}.` : text;
+  }
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (err?.code === 'EPIPE') return 'output closed early (EPIPE)';
   return `internal error: ${redactUrl(err?.message ?? String(e))} (run with --debug for the stack trace)`;
 }

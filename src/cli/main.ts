@@ -4,18 +4,14 @@
  * `--version` and completion run without importing any handler or the HTTP stack
  * (oclif's manifest; npm's lazy `cmd-list`).
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { GLOBAL_OPTIONS } from './global-options.js';
+import { GLOBAL_OPTIONS, type GlobalFlags } from '../config/global-options.js';
+import { readManifest } from './manifest.js';
 import { LIST_FORMATS, SHOW_FORMATS } from './output.js';
 import type { ArgSpec, Manifest } from './spec.js';
-import { EXIT_USAGE, exitCodeFor, messageFor, UsageError } from './errors.js';
-import type { GlobalFlags, IO } from './context.js';
-
-/** Reads the generated manifest next to the compiled code. */
-export function loadManifest(): Manifest {
-  return JSON.parse(readFileSync(new URL('../manifest.json', import.meta.url), 'utf8')) as Manifest;
-}
+import { UsageError } from '../errors.js';
+import { exitCodeFor, messageFor } from './errors.js';
+import type { ContextDeps, IO } from './context.js';
 
 function intParser(flag: string) {
   return (v: string) => {
@@ -33,7 +29,7 @@ function addArg(cmd: Command, a: ArgSpec): void {
   if (a.choices) o.choices(a.choices);
   if (a.default !== undefined) o.default(a.default);
   if (a.hidden) o.hideHelp();
-  if (a.conflicts) o.conflicts(a.conflicts);
+  if (a.conflicts) o.conflicts([...a.conflicts]);
   const flag = o.long ?? o.short ?? a.flags;
   if (a.repeatable) o.argParser((v: string, prev: unknown) => [...((prev as string[] | undefined) ?? []), v]);
   else if (a.integer) o.argParser(intParser(flag));
@@ -64,7 +60,7 @@ export function buildProgram(
     .showHelpAfterError('(add --help for usage)')
     .showSuggestionAfterError(true);
   for (const g of GLOBAL_OPTIONS) {
-    addArg(program, g.env ? { ...g, help: `${g.help} [env ${g.env}]` } : g);
+    addArg(program, 'env' in g ? { ...g, help: `${g.help} [env ${g.env[0]}]` } : g);
   }
   program.addHelpText('after', '\nRun `ncli help GROUP [COMMAND]` for more, e.g. `ncli help server list`.');
   for (const group of manifest.groups) {
@@ -89,7 +85,7 @@ export function buildProgram(
         positionals.forEach((p, i) => {
           args[p.name().replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase())] = params[i];
         });
-        await run(group.name, c.name, args, command.optsWithGlobals() as GlobalFlags, command);
+        await run(group.name, c.name, args, command.optsWithGlobals<GlobalFlags>(), command);
       });
     }
   }
@@ -105,24 +101,21 @@ function rewriteHelp(argv: string[]): string[] {
 /**
  * Runs ncli with `argv` (without node and script) and returns the exit code. Never throws.
  */
-export async function main(argv: string[], io: IO): Promise<number> {
-  const manifest = loadManifest();
+export async function main(argv: string[], io: IO, deps: ContextDeps = {}): Promise<number> {
+  const manifest = readManifest();
   let exitCode = 0;
   let debug = argv.includes('--debug');
   const program = buildProgram(manifest, io, async (groupName, cmdName, args, globals) => {
     debug = !!globals.debug;
     const group = manifest.groups.find((g) => g.name === groupName)!;
     const entry = group.commands.find((c) => c.name === cmdName)!;
-    if (typeof globals.timeout === 'string') {
-      const t = Number(globals.timeout);
-      if (!(t > 0)) throw new UsageError(`--timeout takes a positive number of seconds, not '${globals.timeout}'.`);
-      globals.timeout = t;
-    }
     const { Context } = await import('./context.js');
-    const ctx = new Context(io, globals, {
-      format: args.format as never,
-      columns: args.column as string[] | undefined,
-    });
+    const ctx = new Context(
+      io,
+      globals,
+      { format: args.format as never, columns: args.column as string[] | undefined },
+      deps,
+    );
     try {
       const mod = (await import(new URL(`../${group.module}`, import.meta.url).href)) as Record<string, unknown>;
       const handler = mod[entry.export] as (c: unknown, a: unknown) => Promise<number | void>;
@@ -137,8 +130,8 @@ export async function main(argv: string[], io: IO): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
-      if (e.code === 'commander.help' || e.code === 'commander.executeSubCommandAsync') return EXIT_USAGE;
-      return e.exitCode === 0 ? 0 : EXIT_USAGE;
+      if (e.code === 'commander.help' || e.code === 'commander.executeSubCommandAsync') return 2;
+      return e.exitCode === 0 ? 0 : 2;
     }
     io.err.write(`ncli: ${messageFor(e)}\n`);
     if (debug && e instanceof Error && e.stack) io.err.write(e.stack + '\n');

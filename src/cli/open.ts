@@ -3,7 +3,7 @@
  * `vnc://`), through the `open` package, imported only when asked for. For `--open` and `--viewer`.
  */
 import type { ChildProcess } from 'node:child_process';
-import { redactUrl } from '../http/redact.js';
+import { redactUrl } from '../redact.js';
 import type { Context } from './context.js';
 
 /** How long to wait for the opener to fail before assuming it worked, milliseconds. */

@@ -4,15 +4,11 @@
  * `csv`; `-c COLUMN` (repeatable) selects and orders columns. A JSON list is an array of objects
  * keyed by column name; a JSON show is the resource's own object.
  */
+import { UsageError } from '../errors.js';
 
 export const LIST_FORMATS = ['table', 'json', 'yaml', 'value', 'csv'] as const;
 export const SHOW_FORMATS = ['table', 'json', 'yaml', 'value'] as const;
 export type Format = (typeof LIST_FORMATS)[number];
-
-/** A usage problem in the output options (unknown column). */
-export class OutputOptionError extends Error {
-  override readonly name = 'OutputOptionError';
-}
 
 export type Row = Record<string, unknown>;
 
@@ -29,7 +25,7 @@ function chooseColumns(available: string[], wanted: string[] | undefined): strin
   const byLower = new Map(available.map((c) => [c.toLowerCase(), c]));
   return wanted.map((w) => {
     const c = available.includes(w) ? w : byLower.get(w.toLowerCase());
-    if (!c) throw new OutputOptionError(`Unknown column '${w}'; choose from: ${available.join(', ')}.`);
+    if (!c) throw new UsageError(`Unknown column '${w}'; choose from: ${available.join(', ')}.`);
     return c;
   });
 }
@@ -55,7 +51,7 @@ async function table(head: string[], rows: string[][]): Promise<string> {
 
 /**
  * Renders rows under `columns`.
- * @throws OutputOptionError for an unknown `-c` column
+ * @throws UsageError for an unknown `-c` column
  */
 export async function renderList(
   columns: string[],
@@ -96,7 +92,7 @@ export async function renderList(
 
 /**
  * Renders one resource's fields.
- * @throws OutputOptionError for an unknown `-c` field
+ * @throws UsageError for an unknown `-c` field
  */
 export async function renderShow(obj: Row, format: Format = 'table', selected?: string[]): Promise<string> {
   const fields = chooseColumns(Object.keys(obj), selected);

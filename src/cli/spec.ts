@@ -3,56 +3,143 @@
  * `@utils.arg(...)` stacks arguments onto a `do_*` function (novaclient/utils.py `arg`). A command
  * module exports `do_<verb>` handlers built with {@link command}; the build turns them into
  * `dist/manifest.json` so that help and completion never import a handler.
+ *
+ * A spec is plain data written with `const` literal types, so the type of the parsed arguments a
+ * handler receives is computed from it ({@link ArgsOf}): `arg('--limit <n>', …, { integer: true })`
+ * gives `limit?: number`, `arg('<server>', …)` gives `server: string`, `arg('--long', …)` gives
+ * `long?: boolean` — the way gh binds each flag to one typed field of its options struct.
  */
 import type { Context } from './context.js';
 
 /** What shell completion offers for a value. */
-export type Completer = 'server' | 'flavor' | 'cloud' | 'file';
+export type Completer = 'server' | 'flavor' | 'image' | 'cloud' | 'file';
 
-/** One argument: a positional (`<server>`, `[server]`) or an option (`-c, --column <name>`). */
+/** One argument: a positional (`<server>`, `[server]`, `<server...>`) or an option (`-c, --column <name>`). */
 export interface ArgSpec {
-  /** Commander syntax: `<server>`, `--name <regex>`, `--long`, `--no-wait`. */
-  flags: string;
-  help: string;
+  /** Commander syntax: `<server>`, `[server...]`, `--name <regex>`, `--long`, `--no-wait`. */
+  readonly flags: string;
+  readonly help: string;
   /** Allowed values (completed, and checked: a usage error otherwise). */
-  choices?: readonly string[];
-  default?: string | number | boolean;
+  readonly choices?: readonly string[];
+  readonly default?: string | number | boolean;
   /** May be given several times; the value is an array. */
-  repeatable?: boolean;
+  readonly repeatable?: boolean;
   /** Parsed as a whole number (a usage error otherwise). */
-  integer?: boolean;
-  complete?: Completer;
+  readonly integer?: boolean;
+  readonly complete?: Completer;
   /** Not shown in help. */
-  hidden?: boolean;
+  readonly hidden?: boolean;
   /** Can't be used with these options (attribute names). */
-  conflicts?: string[];
+  readonly conflicts?: readonly string[];
 }
 
 /** A command's declaration. */
 export interface CommandSpec {
   /** One line: what the command does. */
-  help: string;
+  readonly help: string;
   /** More text for `--help`, e.g. examples. */
-  description?: string;
-  args: ArgSpec[];
+  readonly description?: string;
+  readonly args: readonly ArgSpec[];
   /** Adds `-f/--format` and `-c/--column` for a list (rows) or a show (fields). */
-  output?: 'list' | 'show';
+  readonly output?: 'list' | 'show';
 }
 
-/** Parsed arguments: positionals and options by camelCase name (`--all-projects` → allProjects). */
-export type Args = Record<string, unknown>;
+// --- from a spec to the type of its parsed arguments ---------------------------------------------
+
+/** `all-projects` → `allProjects` (commander's camelcase of an option's long name). */
+type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+/** `-f, --format <format>` → `format`; `--no-cache` → `no-cache`. */
+type LongName<F extends string> = F extends `${string}--${infer Rest}`
+  ? Rest extends `${infer N} ${string}`
+    ? N
+    : Rest
+  : never;
+/** The name of a positional: `<server>`, `[server]`, `<server...>` → `server`. */
+type PositionalName<F extends string> = F extends `<${infer N}...>` | `[${infer N}...]`
+  ? N
+  : F extends `<${infer N}>` | `[${infer N}]`
+    ? N
+    : never;
+
+/** The attribute an argument is parsed into, as commander names it (`--no-cache` → `cache`). */
+export type ArgKey<A extends ArgSpec> = A extends ArgSpec
+  ? A['flags'] extends `-${string}`
+    ? LongName<A['flags']> extends `no-${infer N}`
+      ? Camel<N>
+      : Camel<LongName<A['flags']>>
+    : Camel<PositionalName<A['flags']>>
+  : never;
+
+/** The value type of one argument. */
+export type ArgValue<A extends ArgSpec> = A['flags'] extends `<${string}...>` | `[${string}...]`
+  ? string[]
+  : A['repeatable'] extends true
+    ? string[]
+    : A['integer'] extends true
+      ? number
+      : A['choices'] extends readonly (infer C)[]
+        ? C
+        : A['flags'] extends `${string}<${string}>` | `${string}[${string}]`
+          ? string
+          : boolean;
+
+/** Arguments that always have a value: required positionals, options with a default, `--no-*` switches. */
+type IsRequired<A extends ArgSpec> = A['flags'] extends `<${string}`
+  ? true
+  : A['default'] extends string | number | boolean
+    ? true
+    : A['flags'] extends `--no-${string}`
+      ? true
+      : false;
+
+type Simplify<T> = { [K in keyof T]: T[K] };
+
+/** The parsed arguments of a list of {@link ArgSpec}s, by attribute name. */
+export type ValuesOf<L extends readonly ArgSpec[]> = Simplify<
+  { [A in L[number] as IsRequired<A> extends true ? ArgKey<A> : never]: ArgValue<A> } & {
+    [A in L[number] as IsRequired<A> extends true ? never : ArgKey<A>]?: ArgValue<A>;
+  }
+>;
+
+/** The parsed arguments of a command spec: its positionals and options by camelCase name. */
+export type ArgsOf<S extends CommandSpec> = ValuesOf<S['args']>;
+
+/**
+ * The attribute name commander gives an argument at run time, the same as {@link ArgKey} at the
+ * type level: `--all-projects` → `allProjects`, `--no-cache` → `cache`, `[server]` → `server`.
+ */
+export function attributeName(flags: string): string {
+  const positional = /^[<[]([^>\]]+?)(\.\.\.)?[>\]]$/.exec(flags.trim());
+  const long = /--([\w-]+)/.exec(flags)?.[1];
+  const name = positional ? positional[1] : (long ?? '').replace(/^no-/, '');
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+// --- declaring commands ----------------------------------------------------------------------------
 
 /** A handler: parses nothing itself (commander did), calls one client, prints; returns the exit code (default 0). */
-export type Handler = ((ctx: Context, args: Args) => Promise<number | void>) & { spec: CommandSpec };
+export type Handler<S extends CommandSpec = CommandSpec> = ((
+  ctx: Context,
+  args: ArgsOf<S>,
+) => Promise<number | void> | number | void) & {
+  spec: S;
+};
 
-/** Declares a `do_*` handler with its spec. */
-export function command(spec: CommandSpec, fn: (ctx: Context, args: Args) => Promise<number | void>): Handler {
+/** Declares a `do_*` handler with its spec; the handler's argument type is computed from the spec. */
+export function command<const S extends CommandSpec>(
+  spec: S,
+  fn: (ctx: Context, args: ArgsOf<S>) => Promise<number | void> | number | void,
+): Handler<S> {
   return Object.assign(fn, { spec });
 }
 
-/** Shorthand for an {@link ArgSpec}. */
-export function arg(flags: string, help: string, extra: Omit<ArgSpec, 'flags' | 'help'> = {}): ArgSpec {
-  return { flags, help, ...extra };
+/** Shorthand for an {@link ArgSpec}, keeping its literal types. */
+export function arg<const F extends string, const E extends Omit<ArgSpec, 'flags' | 'help'> = object>(
+  flags: F,
+  help: string,
+  extra?: E,
+): { readonly flags: F; readonly help: string } & E {
+  return { flags, help, ...(extra ?? ({} as E)) };
 }
 
 /** The manifest the build writes (dist/manifest.json) and startup reads. */

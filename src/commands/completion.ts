@@ -21,7 +21,7 @@ export const do_bash = command(
     ].join('\n'),
     args: [],
   },
-  async (ctx) => {
+  (ctx) => {
     ctx.write(bashScript());
   },
 );
@@ -39,7 +39,7 @@ export const do_zsh = command(
     ].join('\n'),
     args: [],
   },
-  async (ctx) => {
+  (ctx) => {
     ctx.write(zshScript());
   },
 );

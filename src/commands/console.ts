@@ -9,23 +9,14 @@
  * `console log show --lines`); `--open` follows orca-cli; the tunnel's status lines follow
  * `kubectl port-forward`; `--stdio` with the `~.` escape follows larsks/novaconsole.
  */
-import { arg, command, type Args } from '../cli/spec.js';
+import { arg, command, type ArgsOf } from '../cli/spec.js';
 import type { Context } from '../cli/context.js';
-import { UsageError } from '../cli/errors.js';
-import {
-  cachingResolver,
-  CONSOLE_TYPES,
-  ConsoleError,
-  getConsoleLog,
-  getConsoleUrl,
-  type ConsoleType,
-  type ConsoleUrl,
-} from '../compute/consoles.js';
+import { messageFor } from '../cli/errors.js';
 import { openExternal } from '../cli/open.js';
-import { findServer } from '../compute/find.js';
-import { redactUrl } from '../http/redact.js';
-import { readCaBundle } from '../http/tls.js';
-import { tlsFromFlagsAndEnv } from '../config/options.js';
+import { enterRawMode, interrupts, type RawMode } from '../cli/process.js';
+import { CONSOLE_TYPES, getConsoleLog, getConsoleUrl, type ConsoleType, type ConsoleUrl } from '../compute/consoles.js';
+import { article, UsageError } from '../errors.js';
+import { redactUrl } from '../redact.js';
 
 /** The group's one-line help (`ncli console --help`). */
 export const help = 'Consoles: URLs, logs and tunnels';
@@ -56,7 +47,7 @@ function urlCommand(kind: string, types: ConsoleType[], examples: string[], note
   const protocol = CONSOLE_TYPES[types[0]].protocol;
   return command(
     {
-      help: `Print ${/^(RDP|SPICE|xvp)/.test(kind) ? 'an' : 'a'} ${kind} console URL of a server`,
+      help: `Print ${article(kind)} ${kind} console URL of a server`,
       description:
         `Asks Nova for a ${protocol} console (${types.join(' or ')}): POST /servers/{id}/remote-consoles ` +
         `at microversion ${CONSOLE_TYPES[types[0]].minVersion}+, or the legacy server action on clouds older than 2.6. ` +
@@ -67,10 +58,8 @@ function urlCommand(kind: string, types: ConsoleType[], examples: string[], note
       args: [SERVER, arg('--type <type>', `Console type`, { choices: types, default: types[0] }), OPEN, ALL_PROJECTS],
     },
     async (ctx, a) => {
-      const compute = await ctx.compute();
-      const server = await findServer(compute, a.server as string, { allProjects: !!a.allProjects });
-      if (!a.allProjects) await ctx.rememberNames('server', [server], { complete: false });
-      const c = await getConsoleUrl(compute, server.id, a.type as string, { serverLabel: server.name });
+      const server = await ctx.server(a.server, { allProjects: a.allProjects });
+      const c = await getConsoleUrl(await ctx.compute(), server.id, a.type, { serverLabel: server.name });
       await printConsole(ctx, c);
       if (a.open) await openExternal(ctx, c.url, 'the console in a browser', 'open the URL above yourself');
     },
@@ -140,13 +129,11 @@ export const do_log = command(
     args: [SERVER, arg('--lines <n>', 'Only the last N lines', { integer: true }), ALL_PROJECTS],
   },
   async (ctx, a) => {
-    const lines = a.lines as number | undefined;
+    const lines = a.lines;
     if (lines !== undefined && lines < 1)
       throw new UsageError(`--lines takes a positive whole number, not '${lines}'.`);
-    const compute = await ctx.compute();
-    const server = await findServer(compute, a.server as string, { allProjects: !!a.allProjects });
-    if (!a.allProjects) await ctx.rememberNames('server', [server], { complete: false });
-    const text = await getConsoleLog(compute, server.id, lines, { serverLabel: server.name });
+    const server = await ctx.server(a.server, { allProjects: a.allProjects });
+    const text = await getConsoleLog(await ctx.compute(), server.id, lines, { serverLabel: server.name });
     if (text) ctx.write(text.endsWith('\n') ? text : text + '\n');
   },
 );
@@ -155,179 +142,146 @@ export const do_log = command(
 // tunnel
 // ---------------------------------------------------------------------------
 
-/** `--os-cacert`/`--insecure` as the tunnel wants them. */
-async function tlsOptions(ctx: Context, urlMode: boolean): Promise<{ ca?: Buffer; insecure?: boolean }> {
-  let cacert: string | undefined;
-  let insecure = false;
-  try {
-    const cfg = await ctx.config();
-    cacert = cfg.cacert;
-    insecure = cfg.insecure;
-  } catch (e) {
-    if (!urlMode) throw e;
-    // --url needs no cloud: take the TLS settings from the flags and the environment alone.
-    ({ cacert, insecure } = tlsFromFlagsAndEnv(ctx.globals, ctx.io.env));
-  }
-  const ca = cacert ? readCaBundle(cacert, '(--os-cacert)') : undefined;
-  return { ...(ca ? { ca } : {}), ...(insecure ? { insecure: true } : {}) };
-}
+const TUNNEL_SPEC = {
+  help: 'Tunnel a console to a local port or to stdin/stdout',
+  description: [
+    'Bridges the console proxy (nova-novncproxy, nova-serialproxy, nova-spicehtml5proxy) to a local TCP port,',
+    'one WebSocket per connection, or to stdin/stdout. With a SERVER, ncli asks Nova for the console URL and',
+    'asks again when the proxy refuses an expired token; with --url it uses that URL as is (no credentials needed).',
+    'Local VNC viewers must speak RFB 3.8 with security type None when Nova proxies VNC securely.',
+    'Ctrl-C stops the tunnel. On a serial console in a terminal, type ~. at the start of a line to leave.',
+    'Examples:',
+    '  ncli console tunnel vm1 --local 5901            # then: vncviewer 127.0.0.1::5901',
+    '  ncli console tunnel vm1 --local 0 --viewer      # a free port, and open the VNC viewer',
+    '  ncli console tunnel vm1 --local 127.0.0.1:5901 --once',
+    '  ncli console tunnel vm1 --type serial --stdio   # the serial console in this terminal',
+    '  ncli console tunnel --url "$(ncli console get-vnc vm1 -f value -c url)" --local 5901',
+  ].join('\n'),
+  args: [
+    arg('[server]', 'Server name or ID (or use --url)', { complete: 'server' }),
+    arg('--type <type>', 'Console type', { choices: TUNNEL_TYPES, default: 'novnc' }),
+    arg('--local <spec>', 'Listen on [ADDR:]PORT: 5901, 0 (any free port), 127.0.0.1:5901, [::1]:5901'),
+    arg('--stdio', 'Carry one session over stdin/stdout instead'),
+    arg('--once', 'With --local: stop after the first connection ends'),
+    arg('--viewer', 'With --local and VNC: open vnc://127.0.0.1:PORT in the default VNC viewer once listening'),
+    arg('--origin <url>', 'Origin header to send (none by default; some proxies want one)'),
+    arg('--url <url>', 'A console URL from Nova (get-vnc, get-serial, …) instead of a SERVER'),
+    ALL_PROJECTS,
+  ],
+} as const;
 
-function checkTunnelArgs(a: Args): { local?: string } {
-  const server = a.server as string | undefined;
-  const url = a.url as string | undefined;
-  const local = a.local as string | undefined;
-  const stdio = !!a.stdio;
-  if (server && url) throw new UsageError('Give either a SERVER or --url URL, not both.');
-  if (!server && !url)
+type TunnelArgs = ArgsOf<typeof TUNNEL_SPEC>;
+
+/** The usage checks of `console tunnel` (exit 2): exactly one of SERVER/--url and of --local/--stdio. */
+function checkTunnelArgs(a: TunnelArgs): void {
+  if (a.server && a.url) throw new UsageError('Give either a SERVER or --url URL, not both.');
+  if (!a.server && !a.url) {
     throw new UsageError(
       'Say which console to tunnel to: a SERVER name or ID, or --url URL (from ncli console get-vnc).',
     );
-  if (local !== undefined && stdio) throw new UsageError('Choose one of --local [ADDR:]PORT and --stdio, not both.');
-  if (local === undefined && !stdio)
+  }
+  if (a.local !== undefined && a.stdio)
+    throw new UsageError('Choose one of --local [ADDR:]PORT and --stdio, not both.');
+  if (a.local === undefined && !a.stdio) {
     throw new UsageError(
       'Say where the tunnel starts: --local [ADDR:]PORT (a local TCP port, 0 for any free one) or --stdio.',
     );
-  if (a.once && stdio) throw new UsageError('--once goes with --local (--stdio carries one session anyway).');
-  if (a.viewer && stdio) throw new UsageError('--viewer goes with --local.');
-  if (a.viewer && a.type !== 'novnc')
-    throw new UsageError(`--viewer opens a VNC viewer; it does not fit --type ${String(a.type)}.`);
-  return { local };
+  }
+  if (a.once && a.stdio) throw new UsageError('--once goes with --local (--stdio carries one session anyway).');
+  if (a.viewer && a.stdio) throw new UsageError('--viewer goes with --local.');
+  if (a.viewer && a.type !== 'novnc') {
+    throw new UsageError(`--viewer opens a VNC viewer; it does not fit --type ${a.type}.`);
+  }
 }
 
 /**
  * `ncli console tunnel [SERVER] [--type T] (--local [ADDR:]PORT | --stdio) [--once] [--viewer]
- * [--origin URL] [--url URL]`: resolves the server, asks Nova for the console URL once before
- * listening (so a refused console type fails as one line, exit 1), then runs
- * `forwardLocal`/`forwardStdio` from src/tunnel with a {@link cachingResolver}. SIGINT/SIGTERM
- * close every session cleanly and exit 0. Usage errors (exit 2): not exactly one of SERVER/--url
- * or of --local/--stdio, a bad listen spec, a bad --url. Tunnel failures are TunnelError lines
- * (exit 1); `--debug` lines never carry a console token.
+ * [--origin URL] [--url URL]`: parse → resolve (the server, and a console URL from Nova once
+ * before listening, so a refused console type fails as one line, exit 1) → forward
+ * (src/tunnel `forwardLocal`/`forwardStdio`, stopped by Ctrl-C through src/cli/process.ts) →
+ * the tunnel prints its status lines. Usage errors (exit 2): not exactly one of SERVER/--url or of
+ * --local/--stdio, a bad listen spec, a bad --url. Tunnel failures are one line (exit 1);
+ * `--debug` lines never carry a console token.
  */
-export const do_tunnel = command(
-  {
-    help: 'Tunnel a console to a local port or to stdin/stdout',
-    description: [
-      'Bridges the console proxy (nova-novncproxy, nova-serialproxy) to a local TCP port, one WebSocket per',
-      'connection, or to stdin/stdout. With a SERVER, ncli asks Nova for the console URL and asks again when',
-      'the proxy refuses an expired token; with --url it uses that URL as is (no credentials needed).',
-      'Local VNC viewers must speak RFB 3.8 with security type None when Nova proxies VNC securely.',
-      'Ctrl-C stops the tunnel. On a serial console in a terminal, type ~. at the start of a line to leave.',
-      'Examples:',
-      '  ncli console tunnel vm1 --local 5901            # then: vncviewer 127.0.0.1::5901',
-      '  ncli console tunnel vm1 --local 0 --viewer      # a free port, and open the VNC viewer',
-      '  ncli console tunnel vm1 --local 127.0.0.1:5901 --once',
-      '  ncli console tunnel vm1 --type serial --stdio   # the serial console in this terminal',
-      '  ncli console tunnel --url "$(ncli console get-vnc vm1 -f value -c url)" --local 5901',
-    ].join('\n'),
-    args: [
-      arg('[server]', 'Server name or ID (or use --url)', { complete: 'server' }),
-      arg('--type <type>', 'Console type', { choices: TUNNEL_TYPES, default: 'novnc' }),
-      arg('--local <spec>', 'Listen on [ADDR:]PORT: 5901, 0 (any free port), 127.0.0.1:5901, [::1]:5901'),
-      arg('--stdio', 'Carry one session over stdin/stdout instead'),
-      arg('--once', 'With --local: stop after the first connection ends'),
-      arg('--viewer', 'With --local and VNC: open vnc://127.0.0.1:PORT in the default VNC viewer once listening'),
-      arg('--origin <url>', 'Origin header to send (none by default; some proxies want one)'),
-      arg('--url <url>', 'A console URL from Nova (get-vnc, get-serial, …) instead of a SERVER'),
-      ALL_PROJECTS,
-    ],
-  },
-  async (ctx, a) => {
-    const { local } = checkTunnelArgs(a);
-    const type = a.type as (typeof TUNNEL_TYPES)[number];
-    const protocol = CONSOLE_TYPES[type].protocol;
-    const urlArg = a.url as string | undefined;
-    // Imported here: `ncli console get-vnc` never loads the tunnel (nor `ws`).
-    const tunnel = await import('../tunnel/index.js');
-    let listen: { host: string; port: number } | undefined;
-    if (local !== undefined) {
-      try {
-        listen = tunnel.parseListenSpec(local);
-      } catch (e) {
-        throw new UsageError(`--local: ${(e as Error).message}`);
-      }
-    }
+export const do_tunnel = command(TUNNEL_SPEC, async (ctx, a) => {
+  checkTunnelArgs(a);
+  // Imported here: `ncli console get-vnc` never loads the tunnel (nor `ws`).
+  const tunnel = await import('../tunnel/index.js');
+  const listen = a.local === undefined ? undefined : usage('--local', () => tunnel.parseListenSpec(a.local!));
+  const debug = (line: string): void => ctx.debug(redactUrl(line));
 
-    let resolveUrl: (fresh: boolean) => Promise<string>;
-    let label: string;
-    const debug = (line: string): void => ctx.debug(redactUrl(line));
-    if (urlArg !== undefined) {
-      let where: string;
-      try {
-        where = tunnel.proxyOrigin(tunnel.consoleWebSocketUrl(urlArg));
-      } catch (e) {
-        throw new UsageError(`--url: ${(e as Error).message}`);
+  let resolveUrl: (fresh: boolean) => Promise<string>;
+  let label: string;
+  if (a.url !== undefined) {
+    const url = a.url;
+    label = usage('--url', () => tunnel.proxyOrigin(tunnel.consoleWebSocketUrl(url)));
+    resolveUrl = tunnel.fixedResolver(url, label);
+  } else {
+    const server = await ctx.server(a.server!, { allProjects: a.allProjects });
+    const compute = await ctx.compute();
+    label = `${server.name} (${CONSOLE_TYPES[a.type].protocol})`;
+    resolveUrl = tunnel.cachingResolver(
+      async () => (await getConsoleUrl(compute, server.id, a.type, { serverLabel: server.name })).url,
+      debug,
+    );
+    await resolveUrl(false);
+  }
+  const tls = await ctx.tls();
+  const stop = interrupts(debug);
+  const common = {
+    resolveUrl,
+    label,
+    ...(tls.ca ? { ca: tls.ca } : {}),
+    ...(tls.insecure ? { insecure: true } : {}),
+    ...(a.origin !== undefined ? { origin: a.origin } : {}),
+    err: ctx.io.err,
+    describeError: messageFor,
+    signal: stop.signal,
+    ...(ctx.globals.debug ? { debug } : {}),
+  };
+  try {
+    if (listen) {
+      const { ready, done } = tunnel.forwardLocal(listen, { ...common, out: ctx.io.out, once: !!a.once });
+      const bound = await ready.catch((e: unknown) => {
+        if ((e as { code?: string }).code === 'ABORTED') return undefined;
+        throw e;
+      });
+      if (bound && a.viewer) {
+        const at = tunnel.formatHostPort(tunnel.dialHost(bound.host), bound.port);
+        await openExternal(ctx, `vnc://${at}`, 'a VNC viewer', `point a VNC viewer at ${at} yourself`);
       }
-      label = where;
-      resolveUrl = async (fresh) => {
-        if (fresh) {
-          throw new ConsoleError(
-            `The console proxy at ${where} refused the console token of the --url URL (invalid or expired); get a new URL, or give a SERVER instead of --url so that ncli can renew it.`,
-          );
-        }
-        return urlArg;
-      };
+      await done;
     } else {
-      const compute = await ctx.compute();
-      const server = await findServer(compute, a.server as string, { allProjects: !!a.allProjects });
-      if (!a.allProjects) await ctx.rememberNames('server', [server], { complete: false });
-      label = `${server.name} (${protocol})`;
-      resolveUrl = cachingResolver(
-        async () => (await getConsoleUrl(compute, server.id, type, { serverLabel: server.name })).url,
-        debug,
-      );
-      // Ask once before listening: a console type the cloud refuses fails here, as one line.
-      await resolveUrl(false);
-    }
-    const tls = await tlsOptions(ctx, urlArg !== undefined);
-
-    const abort = new AbortController();
-    const onSignal = (sig: NodeJS.Signals): void => {
-      debug(`console: ${sig}: closing the tunnel`);
-      abort.abort();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    const common = {
-      resolveUrl,
-      label,
-      ...tls,
-      ...(a.origin !== undefined ? { origin: a.origin as string } : {}),
-      err: ctx.io.err,
-      signal: abort.signal,
-      ...(ctx.globals.debug ? { debug } : {}),
-    };
-    try {
-      if (listen) {
-        const { ready, done } = tunnel.forwardLocal(listen, { ...common, out: ctx.io.out, once: !!a.once });
-        const bound = await ready.catch((e: unknown) => {
-          if ((e as { code?: string }).code === 'ABORTED') return undefined;
-          throw e;
-        });
-        if (bound && a.viewer) {
-          const host = bound.host === '0.0.0.0' ? '127.0.0.1' : bound.host === '::' ? '::1' : bound.host;
-          await openExternal(
-            ctx,
-            `vnc://${tunnel.formatHostPort(host, bound.port)}`,
-            'a VNC viewer',
-            `point a VNC viewer at ${tunnel.formatHostPort(host, bound.port)} yourself`,
-          );
-        }
-        await done;
-      } else {
-        const stdin = process.stdin as NodeJS.ReadStream;
+      const stdin = ctx.io.stdin ?? process.stdin;
+      const escape = a.type === 'serial' && stdin.isTTY === true;
+      let raw: RawMode | undefined;
+      try {
         await tunnel.forwardStdio({
           ...common,
           out: ctx.io.err,
           stdin,
           stdout: ctx.io.out,
-          escape: type === 'serial' && stdin.isTTY === true,
+          escape,
+          onOpen: () => {
+            if (escape) raw = enterRawMode(stdin);
+          },
         });
+      } finally {
+        raw?.restore();
         stdin.pause();
       }
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     }
-    return 0;
-  },
-);
+  } finally {
+    stop.dispose();
+  }
+  return 0;
+});
+
+/** Runs `parse`, turning its error into a usage error (exit 2) prefixed by the option's name. */
+function usage<T>(option: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw new UsageError(`${option}: ${(e as Error).message}`);
+  }
+}

@@ -1,6 +1,5 @@
 /** `ncli flavor …`: list and show flavors (Nova "Flavors" API). */
 import { command, arg } from '../cli/spec.js';
-import { findFlavor } from '../compute/find.js';
 import { listFlavors } from '../compute/flavors.js';
 
 export const help = 'Flavors (sizes of servers)';
@@ -15,7 +14,7 @@ export const do_list = command(
     args: [arg('--all', 'Include private flavors (admin)')],
   },
   async (ctx, a) => {
-    const flavors = await listFlavors(await ctx.compute(), !!a.all);
+    const flavors = await listFlavors(await ctx.compute(), a.all);
     await ctx.rememberNames('flavor', flavors, { complete: true });
     await ctx.list(
       COLUMNS,
@@ -41,8 +40,6 @@ export const do_show = command(
     args: [arg('<flavor>', 'Flavor name or ID', { complete: 'flavor' })],
   },
   async (ctx, a) => {
-    const flavor = await findFlavor(await ctx.compute(), a.flavor as string);
-    await ctx.rememberNames('flavor', [flavor], { complete: false });
-    await ctx.show(flavor);
+    await ctx.show(await ctx.flavor(a.flavor));
   },
 );

@@ -1,7 +1,6 @@
 /** `ncli server …`: list and show servers (Nova "Servers" API). */
 import { command, arg } from '../cli/spec.js';
-import { findServer } from '../compute/find.js';
-import { formatNetworks, listServers, powerStateName } from '../compute/servers.js';
+import { listServers } from '../compute/servers.js';
 import type { Server } from '../compute/types.js';
 
 export const help = 'Servers (instances)';
@@ -22,6 +21,26 @@ const LONG_COLUMNS = [
   'Project ID',
   'Created',
 ];
+
+/** Human name of `OS-EXT-STS:power_state` (nova/compute/power_state.py), as openstackclient shows it. */
+export function powerStateName(s: number | undefined): string {
+  const names: Record<number, string> = {
+    0: 'NOSTATE',
+    1: 'Running',
+    3: 'Paused',
+    4: 'Shutdown',
+    6: 'Crashed',
+    7: 'Suspended',
+  };
+  return s === undefined ? '' : (names[s] ?? String(s));
+}
+
+/** `addresses` as openstackclient prints it: `net1=10.0.0.5, fd00::5; net2=…`. */
+export function formatNetworks(addresses: Server['addresses']): string {
+  return Object.entries(addresses ?? {})
+    .map(([net, addrs]) => `${net}=${addrs.map((a) => a.addr).join(', ')}`)
+    .join('; ');
+}
 
 function imageOf(s: Server): string {
   return s.image && typeof s.image === 'object' && s.image.id ? s.image.id : 'N/A (booted from volume)';
@@ -63,15 +82,15 @@ export const do_list = command(
   async (ctx, a) => {
     const compute = await ctx.compute();
     const servers = await listServers(compute, {
-      name: a.name as string | undefined,
-      status: a.status as string | undefined,
-      allProjects: !!a.allProjects,
-      limit: a.limit as number | undefined,
-      marker: a.marker as string | undefined,
+      name: a.name,
+      status: a.status,
+      allProjects: a.allProjects,
+      limit: a.limit,
+      marker: a.marker,
     });
     if (!a.allProjects) {
       // an unfiltered listing of the whole project replaces the completion names; any other merges
-      const complete = !a.name && !a.status && !a.marker && (a.limit === undefined || (a.limit as number) < 0);
+      const complete = !a.name && !a.status && !a.marker && (a.limit === undefined || a.limit < 0);
       await ctx.rememberNames('server', servers, { complete });
     }
     await ctx.list(a.long ? LONG_COLUMNS : COLUMNS, servers.map(row));
@@ -90,9 +109,6 @@ export const do_show = command(
     ],
   },
   async (ctx, a) => {
-    const compute = await ctx.compute();
-    const server = await findServer(compute, a.server as string, { allProjects: !!a.allProjects, refetch: true });
-    if (!a.allProjects) await ctx.rememberNames('server', [server], { complete: false });
-    await ctx.show(server);
+    await ctx.show(await ctx.server(a.server, { allProjects: a.allProjects, refetch: true }));
   },
 );

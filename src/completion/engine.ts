@@ -319,19 +319,3 @@ export function nameCandidates(items: readonly { id: string; name?: string }[], 
   }
   return [...new Set([...names.sort(), ...ids])];
 }
-
-/**
- * The global option values typed so far as the config flags `resolveConfig` takes
- * (`--os-project-name` → `osProjectName`, `--no-cache` → `cache: false`), for name lookups in the
- * same cloud and project as the command being typed.
- */
-export function configFlagsOf(globals: Record<string, string | true>): Record<string, string | boolean> {
-  const out: Record<string, string | boolean> = {};
-  for (const [long, v] of Object.entries(globals)) {
-    if (long === '--no-cache') out.cache = false;
-    else if (long === '--insecure') out.insecure = true;
-    else if (long.startsWith('--os-') && typeof v === 'string')
-      out[long.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
-  }
-  return out;
-}

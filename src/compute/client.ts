@@ -1,27 +1,32 @@
 /**
- * The compute client: the Nova endpoint from the catalog, version discovery (cached for a day in
- * the cache folder, the document is unauthenticated: api-ref compute "API Versions"), microversion
- * negotiation, and JSON requests through the authenticated session.
+ * The compute client: JSON requests to Nova through the authenticated session, at the negotiated
+ * microversion, and the walk of paginated collections. Version discovery is the unauthenticated
+ * `GET {endpoint}/` (api-ref compute "API Versions"), kept for a day by a {@link VersionCache} the
+ * caller supplies; the endpoint itself comes from the service catalog before the client is built.
  */
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import { readJsonFile, writePrivateFile } from '../config/cache-files.js';
 import { ApiError } from '../http/errors.js';
+import type { HttpResponse } from '../http/transport.js';
 import type { Session } from '../http/session.js';
 import { parseJson } from '../http/transport.js';
 import { microversionHeaders, negotiate, type VersionRange } from './microversion.js';
+import type { Link } from './types.js';
 
-/** How long a version document stays fresh, milliseconds (one day). */
-export const DISCOVERY_TTL_MS = 24 * 3600 * 1000;
-
-export interface ComputeClientOptions {
-  /** `--os-compute-api-version` (2.N | latest) or undefined. */
-  requestedVersion?: string;
-  /** Folder for the discovery cache; no caching when undefined. */
-  discoveryDir?: string;
-  now?: () => number;
+/** Where version documents are kept between runs (a day); see src/config/cache-files.ts `versionCache`. */
+export interface VersionCache {
+  /** The range cached for this endpoint URL, if still fresh. */
+  read(endpoint: string): VersionRange | undefined;
+  /** Remembers the range of this endpoint URL. Never throws. */
+  write(endpoint: string, range: VersionRange): void;
 }
 
+export interface ComputeClientOptions {
+  /** `--os-compute-api-version` (2.N | latest) or undefined (the newest both sides know). */
+  requestedVersion?: string;
+  /** Version documents between runs; none when undefined. */
+  versions?: VersionCache;
+}
+
+/** Query parameters; undefined values are left out. */
 export type Query = Record<string, string | number | boolean | undefined>;
 
 interface VersionDoc {
@@ -29,45 +34,39 @@ interface VersionDoc {
   versions?: { id?: string; status?: string; version?: string; min_version?: string }[];
 }
 
+/** Options of one request. */
+export interface CallOptions {
+  query?: Query;
+  body?: unknown;
+  /** `undefined` = the negotiated microversion, `null` = no microversion header (legacy actions). */
+  microversion?: string | null;
+}
+
 /** Nova over an authenticated {@link Session}. */
 export class ComputeClient {
-  private endpointUrl?: string;
   private negotiated?: Promise<string | undefined>;
+  private range?: Promise<VersionRange>;
 
+  /**
+   * @param session the authenticated session
+   * @param endpoint the compute endpoint URL from the catalog (no trailing slash)
+   */
   constructor(
     private readonly session: Session,
-    private readonly endpoint: () => Promise<string>,
+    readonly endpoint: string,
     private readonly opts: ComputeClientOptions = {},
   ) {}
 
-  /** The compute endpoint URL (no trailing slash). @throws EndpointNotFoundError */
-  async baseUrl(): Promise<string> {
-    this.endpointUrl ??= await this.endpoint();
-    return this.endpointUrl;
-  }
-
-  /** The server's microversion range (cached a day). @throws ApiError, NetworkError */
-  async versionRange(): Promise<VersionRange> {
-    const base = await this.baseUrl();
-    const now = (this.opts.now ?? Date.now)();
-    const file = this.opts.discoveryDir
-      ? join(this.opts.discoveryDir, createHash('sha256').update(base).digest('hex').slice(0, 32) + '.json')
-      : undefined;
-    if (file) {
-      const hit = readJsonFile<VersionRange & { fetchedAt: number }>(file);
-      if (hit && typeof hit.fetchedAt === 'number' && now - hit.fetchedAt < DISCOVERY_TTL_MS && now >= hit.fetchedAt) {
-        return { min: hit.min, max: hit.max };
-      }
-    }
-    const range = await this.discover(base);
-    if (file) {
-      try {
-        writePrivateFile(file, JSON.stringify({ ...range, fetchedAt: now }));
-      } catch {
-        /* a cache that cannot be written is only slower */
-      }
-    }
-    return range;
+  /** The server's microversion range (cached a day). @throws ApiError, NetworkError, NcliError `BAD_RESPONSE` */
+  versionRange(): Promise<VersionRange> {
+    this.range ??= (async () => {
+      const hit = this.opts.versions?.read(this.endpoint);
+      if (hit) return hit;
+      const range = await this.discover(this.endpoint);
+      this.opts.versions?.write(this.endpoint, range);
+      return range;
+    })();
+    return this.range;
   }
 
   private async discover(base: string): Promise<VersionRange> {
@@ -78,7 +77,7 @@ export class ComputeClient {
     let last: unknown;
     for (const url of candidates) {
       try {
-        const res = await this.session.transport.request({ method: 'GET', url: url + '/', service: 'compute' });
+        const res = await this.session.anonymous({ method: 'GET', url: url + '/', service: 'compute' });
         const doc = parseJson<VersionDoc>(res, 'GET', url + '/', 'compute');
         const v = doc.version ?? doc.versions?.find((x) => x.status === 'CURRENT') ?? doc.versions?.[0];
         if (v) return { min: v.min_version ?? '', max: v.version ?? '' };
@@ -90,46 +89,88 @@ export class ComputeClient {
     throw last instanceof Error ? last : new Error(`No version document at ${base}`);
   }
 
-  /** The microversion this run uses (negotiated once). @throws MicroversionError */
-  async microversion(): Promise<string | undefined> {
+  /** The microversion this run uses (negotiated once). @throws ConfigError `MICROVERSION` */
+  microversion(): Promise<string | undefined> {
     this.negotiated ??= this.versionRange().then((r) => negotiate(this.opts.requestedVersion, r));
     return this.negotiated;
   }
 
-  private async url(path: string, query?: Query): Promise<string> {
-    const u = new URL((await this.baseUrl()) + path);
+  private url(path: string, query?: Query): string {
+    const u = new URL(this.endpoint + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
     return u.toString();
   }
 
   /**
-   * Sends a request and parses the JSON answer.
-   * @param microversion `undefined` = the negotiated one, `null` = no microversion header (legacy actions)
+   * Sends a request; the raw response (status < 400).
    * @throws ApiError, NetworkError, TimeoutError
    */
-  async call<T>(
-    method: string,
-    path: string,
-    opts: { query?: Query; body?: unknown; microversion?: string | null } = {},
-  ): Promise<T> {
+  async send(method: string, path: string, opts: CallOptions = {}): Promise<HttpResponse> {
     const mv = opts.microversion === null ? undefined : (opts.microversion ?? (await this.microversion()));
-    const url = await this.url(path, opts.query);
-    const res = await this.session.request({
+    return this.session.request({
       method,
-      url,
+      url: this.url(path, opts.query),
       json: opts.body,
       headers: microversionHeaders(mv),
       service: 'compute',
     });
-    if (!res.text) return undefined as T;
-    return parseJson<T>(res, method, url, 'compute');
   }
 
+  /**
+   * Sends a request and parses the JSON answer (undefined for an empty body).
+   * @throws ApiError, NetworkError, TimeoutError, NcliError `BAD_RESPONSE`
+   */
+  async call<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
+    const res = await this.send(method, path, opts);
+    if (!res.text) return undefined as T;
+    return parseJson<T>(res, method, this.url(path, opts.query), 'compute');
+  }
+
+  /** `GET path` → parsed JSON. */
   get<T>(path: string, query?: Query, microversion?: string | null): Promise<T> {
     return this.call<T>('GET', path, { query, microversion });
   }
 
+  /** `POST path` with a JSON body → parsed JSON (undefined for an empty answer). */
   post<T>(path: string, body: unknown, microversion?: string | null): Promise<T> {
     return this.call<T>('POST', path, { body, microversion });
+  }
+
+  /**
+   * Walks a paginated collection (`servers`/`servers_links`, `flavors`/`flavors_links`; api-guide
+   * `paginated_collections.rst`) by marker until the end or `limit` items. The marker is read from
+   * the `rel=next` link; its host and scheme are not used (behind a TLS terminator Nova writes
+   * `http://` links): every page is asked of the catalog endpoint.
+   * @param key the collection's key, e.g. `servers`
+   * @param limit at most this many items; all when undefined or negative
+   * @throws ApiError, NetworkError, TimeoutError
+   */
+  async paginate<T extends { id: string }>(path: string, key: string, query: Query, limit?: number): Promise<T[]> {
+    const out: T[] = [];
+    let marker = query.marker as string | undefined;
+    const want = limit !== undefined && limit >= 0 ? limit : undefined;
+    for (let page = 0; page < 100_000; page++) {
+      const q: Query = { ...query, marker };
+      if (want !== undefined) q.limit = want - out.length;
+      const body = await this.get<Record<string, unknown>>(path, q);
+      const items = (body[key] as T[] | undefined) ?? [];
+      out.push(...items);
+      if (want !== undefined && out.length >= want) return out.slice(0, want);
+      const m = nextMarker(body[`${key}_links`] as Link[] | undefined);
+      if (!m || items.length === 0 || m === marker) return out;
+      marker = m;
+    }
+    return out;
+  }
+}
+
+/** The `marker` of a collection's `rel=next` link, or undefined at the end. */
+export function nextMarker(links: Link[] | undefined): string | undefined {
+  const next = links?.find((l) => l.rel === 'next');
+  if (!next) return undefined;
+  try {
+    return new URL(next.href).searchParams.get('marker') ?? undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -18,6 +18,7 @@
  * Nova's refusals (400/404/409/501, and the 500 the legacy VNC action gives for `xvpvnc`) become
  * a one-line {@link ConsoleError}.
  */
+import { article, NcliError, type NcliErrorOptions } from '../errors.js';
 import { ApiError } from '../http/errors.js';
 import type { ComputeClient } from './client.js';
 import { compareVersions } from './microversion.js';
@@ -70,18 +71,14 @@ export interface ConsoleUrl {
  * Nova would not hand out a console (or its log), or ncli knows it cannot. The message is one line
  * for a person (what, why, what to do), with Nova's own message and request id when there was one.
  */
-export class ConsoleError extends Error {
+export class ConsoleError extends NcliError {
   override readonly name = 'ConsoleError';
-  /**
-   * @param message one human line
-   * @param status the HTTP status Nova answered, when the refusal came from Nova
-   */
-  constructor(
-    message: string,
-    readonly status?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  /** The HTTP status Nova answered, when the refusal came from Nova. */
+  readonly status?: number;
+  /** @param message one human line */
+  constructor(message: string, options: NcliErrorOptions & { status?: number } = {}) {
+    super('CONSOLE', message, options);
+    if (options.status !== undefined) this.status = options.status;
   }
 }
 
@@ -143,9 +140,9 @@ export interface ConsoleRequestOptions {
   serverLabel?: string;
 }
 
-/** `a novnc`, `an xvpvnc`, `an rdp-html5` (the article as the type is read aloud). */
+/** `a novnc`, `an xvpvnc`, `an rdp-html5`. */
 function aType(type: string): string {
-  return `${/^(x|r|[aeiou])/i.test(type) ? 'an' : 'a'} ${type}`;
+  return `${article(type)} ${type}`;
 }
 
 function novaSays(e: ApiError): string {
@@ -181,52 +178,51 @@ export function mapConsoleError(e: unknown, type: ConsoleType, serverLabel: stri
       if (/invalid console type/i.test(e.serverMessage) || type === 'xvpvnc') {
         const why =
           type === 'xvpvnc'
-            ? 'Nova only hands out novnc VNC consoles (xvpvnc stays in the API for compatibility only); use --type novnc'
+            ? 'Nova only hands out novnc VNC consoles (xvpvnc stays in the API for compatibility only)'
             : `this cloud's Nova does not accept the ${type} console type`;
-        return new ConsoleError(`Cannot get ${aType(type)} console for server ${serverLabel}: ${why} ${says}.`, 400, {
+        return new ConsoleError(`Cannot get ${aType(type)} console for server ${serverLabel}: ${why} ${says}.`, {
+          status: 400,
           cause: e,
+          ...(type === 'xvpvnc' ? { hint: 'console-type-novnc' as const } : {}),
         });
       }
       if (info.protocol === 'rdp') {
         return new ConsoleError(
           `Cannot get an rdp-html5 console for server ${serverLabel}: this cloud has RDP consoles turned off; current Nova has none at all, they went with the Hyper-V driver in 29.0.0 ${says}.`,
-          400,
-          { cause: e },
+          { status: 400, cause: e },
         );
       }
       if (/unavailable console type/i.test(e.serverMessage)) {
         return new ConsoleError(
           `Cannot get ${aType(type)} console for server ${serverLabel}: this cloud has the ${info.protocol} console type turned off (${PROTOCOL_HINT[info.protocol]} = false in nova.conf), or its hypervisor does not offer it ${says}.`,
-          400,
-          { cause: e },
+          { status: 400, cause: e },
         );
       }
-      return new ConsoleError(`Nova refused the ${type} console of server ${serverLabel} ${says}.`, 400, { cause: e });
+      return new ConsoleError(`Nova refused the ${type} console of server ${serverLabel} ${says}.`, {
+        status: 400,
+        cause: e,
+      });
     }
     case 404:
-      return new ConsoleError(
-        `Server ${serverLabel} no longer exists (or is not visible to this project) ${says}.`,
-        404,
-        { cause: e },
-      );
+      return new ConsoleError(`Server ${serverLabel} no longer exists (or is not visible to this project) ${says}.`, {
+        status: 404,
+        cause: e,
+      });
     case 409:
       return new ConsoleError(
         `Server ${serverLabel} has no console yet: it is not running on a host (still building, or shelved-offloaded: unshelve it first) ${says}.`,
-        409,
-        { cause: e },
+        { status: 409, cause: e },
       );
     case 501:
       return new ConsoleError(
         `The hypervisor driver of server ${serverLabel} does not support ${type} consoles ${says}.`,
-        501,
-        { cause: e },
+        { status: 501, cause: e },
       );
     case 500:
       if (/ConsoleTypeInvalid/.test(e.serverMessage)) {
         return new ConsoleError(
-          `Cannot get ${aType(type)} console for server ${serverLabel}: Nova does not accept that console type${type === 'xvpvnc' ? ' (only novnc); use --type novnc' : ''} (Nova answered HTTP 500 with ConsoleTypeInvalid${e.requestId ? `, request ${e.requestId}` : ''}).`,
-          500,
-          { cause: e },
+          `Cannot get ${aType(type)} console for server ${serverLabel}: Nova does not accept that console type${type === 'xvpvnc' ? ' (only novnc)' : ''} (Nova answered HTTP 500 with ConsoleTypeInvalid${e.requestId ? `, request ${e.requestId}` : ''}).`,
+          { status: 500, cause: e, ...(type === 'xvpvnc' ? { hint: 'console-type-novnc' as const } : {}) },
         );
       }
       return e;
@@ -252,7 +248,7 @@ export function mapConsoleError(e: unknown, type: ConsoleType, serverLabel: stri
  *   `[consoleauth] token_ttl`, 600 s by default)
  * @throws ConsoleError for an unknown type, a type the cloud is too old for (before any console
  *   request), and Nova's 400/404/409/501 refusals; ApiError, NetworkError, TimeoutError,
- *   MicroversionError otherwise
+ *   ConfigError `MICROVERSION` otherwise
  */
 export async function getConsoleUrl(
   client: ComputeClient,
@@ -331,79 +327,21 @@ export async function getConsoleLog(
     if (e instanceof ApiError) {
       const says = novaSays(e);
       if (e.status === 404)
-        throw new ConsoleError(`Server ${label} no longer exists (or is not visible to this project) ${says}.`, 404, {
+        throw new ConsoleError(`Server ${label} no longer exists (or is not visible to this project) ${says}.`, {
+          status: 404,
           cause: e,
         });
       if (e.status === 409)
         throw new ConsoleError(
           `Server ${label} has no console log yet: it is not running on a host (still building, or shelved-offloaded) ${says}.`,
-          409,
-          { cause: e },
+          { status: 409, cause: e },
         );
       if (e.status === 501)
-        throw new ConsoleError(`The hypervisor driver of server ${label} does not keep a console log ${says}.`, 501, {
+        throw new ConsoleError(`The hypervisor driver of server ${label} does not keep a console log ${says}.`, {
+          status: 501,
           cause: e,
         });
     }
     throw e;
   }
-}
-
-/** Milliseconds after a refresh during which other sessions' refresh requests reuse its URL. */
-export const REFRESH_COALESCE_MS = 3_000;
-
-/**
- * A `resolveUrl(fresh)` for the tunnel: the first call (or a prefetch) asks `fetchUrl` once and
- * every later `fresh=false` call reuses that URL (a console token can be used many times within
- * its TTL); `fresh=true` (the proxy refused the token) asks again, except that refreshes asked for
- * within {@link REFRESH_COALESCE_MS} of the last one share it (several connections refused at once
- * cause one request). A failed fetch is not cached.
- *
- * @param fetchUrl asks Nova for a console URL
- * @param debug `--debug` sink (messages carry no token)
- * @param now clock, milliseconds
- */
-export function cachingResolver(
-  fetchUrl: () => Promise<string>,
-  debug: (line: string) => void = () => {},
-  now: () => number = Date.now,
-): (fresh: boolean) => Promise<string> {
-  let current: Promise<string> | undefined;
-  let settledAt: number | undefined;
-  let pending = false;
-  let fetches = 0;
-  const start = (): Promise<string> => {
-    fetches += 1;
-    const n = fetches;
-    pending = true;
-    settledAt = undefined;
-    const p = fetchUrl();
-    current = p;
-    p.then(
-      () => {
-        if (current === p) {
-          pending = false;
-          settledAt = now();
-          debug(`console: got console URL #${n} from Nova`);
-        }
-      },
-      () => {
-        if (current === p) {
-          pending = false;
-          current = undefined;
-        }
-      },
-    );
-    return p;
-  };
-  return (fresh) => {
-    if (!current) return start();
-    if (!fresh) return current;
-    if (pending || (settledAt !== undefined && now() - settledAt < REFRESH_COALESCE_MS)) {
-      debug('console: the proxy refused the console token; a fresh console URL was just fetched, reusing it');
-      return current;
-    }
-    debug('console: the proxy refused the console token (expired?); asking Nova for a fresh console URL');
-    return start();
-  };
 }

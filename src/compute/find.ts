@@ -3,27 +3,21 @@
  * `Resource.find` do: try the value as an ID, else search by name and keep exact matches only
  * (Nova's `?name=` is an unanchored regex: `web.1` would also match `webX1`).
  */
+import { NotFoundError } from '../errors.js';
 import { ApiError } from '../http/errors.js';
 import type { ComputeClient } from './client.js';
 import { getFlavor, listFlavors } from './flavors.js';
 import { getServer, listServers } from './servers.js';
 import type { Flavor, Server } from './types.js';
 
-/** Nothing has that name or ID. */
-export class NotFoundError extends Error {
-  override readonly name = 'NotFoundError';
-}
-
-/** Several resources have that name. `ids` lists them. */
-export class AmbiguousNameError extends Error {
-  override readonly name = 'AmbiguousNameError';
-  constructor(
-    kind: string,
-    ref: string,
-    readonly ids: string[],
-  ) {
-    super(`More than one ${kind} is named '${ref}' (${ids.join(', ')}); use an ID to be more specific.`);
-  }
+/** Several resources have that name (`AMBIGUOUS`, with their IDs). */
+function ambiguous(kind: string, ref: string, ids: string[]): NotFoundError {
+  return new NotFoundError(
+    `More than one ${kind} is named '${ref}' (${ids.join(', ')}); use an ID to be more specific.`,
+    {
+      ids,
+    },
+  );
 }
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -40,7 +34,7 @@ function isNotFound(e: unknown): boolean {
 /**
  * A server by ID or exact name. With `refetch`, a server found by name is fetched again by ID, so
  * that it has every field `GET /servers/{id}` gives.
- * @throws NotFoundError "No server with a name or ID of 'x' exists.", AmbiguousNameError, ApiError
+ * @throws NotFoundError "No server with a name or ID of 'x' exists.", NotFoundError `AMBIGUOUS`, ApiError
  */
 export async function findServer(
   client: ComputeClient,
@@ -60,7 +54,7 @@ export async function findServer(
   // A list item lacks a few fields GET /servers/{id} has (e.g. server_groups from 2.71): refetch for a full show.
   if (exact.length === 1) return opts.refetch ? getServer(client, exact[0].id) : exact[0];
   if (exact.length > 1)
-    throw new AmbiguousNameError(
+    throw ambiguous(
       'server',
       ref,
       exact.map((s) => s.id),
@@ -70,7 +64,7 @@ export async function findServer(
 
 /**
  * A flavor by ID (tried first: flavor IDs need not be UUIDs) or exact name.
- * @throws NotFoundError, AmbiguousNameError, ApiError
+ * @throws NotFoundError (`NOT_FOUND` or `AMBIGUOUS`), ApiError
  */
 export async function findFlavor(client: ComputeClient, ref: string): Promise<Flavor> {
   if (!ref) throw new NotFoundError('A flavor name or ID is required.');
@@ -83,7 +77,7 @@ export async function findFlavor(client: ComputeClient, ref: string): Promise<Fl
   const exact = all.filter((f) => f.name === ref);
   if (exact.length === 1) return exact[0];
   if (exact.length > 1)
-    throw new AmbiguousNameError(
+    throw ambiguous(
       'flavor',
       ref,
       exact.map((f) => f.id),

@@ -3,12 +3,11 @@
  * which is what `--all` means to an admin) and `GET /flavors/{id}` (api-ref compute "Flavors").
  */
 import type { ComputeClient } from './client.js';
-import { paginate } from './servers.js';
 import type { Flavor } from './types.js';
 
 /** @param all include private flavors (admin) @throws ApiError, NetworkError */
 export function listFlavors(client: ComputeClient, all = false): Promise<Flavor[]> {
-  return paginate<Flavor>(client, '/flavors/detail', 'flavors', { is_public: all ? 'None' : undefined });
+  return client.paginate<Flavor>('/flavors/detail', 'flavors', { is_public: all ? 'None' : undefined });
 }
 
 /** One flavor by ID (IDs need not be UUIDs). @throws ApiError (404 when absent) */

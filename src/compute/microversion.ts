@@ -4,19 +4,20 @@
  * headers for a version (`X-OpenStack-Nova-API-Version` always, `OpenStack-API-Version:
  * compute 2.x` from 2.27, as python-novaclient's `api_versions.update_headers` does).
  */
+import { ConfigError } from '../errors.js';
 
 /** The newest microversion whose responses ncli has been written against. */
 export const CLIENT_MAX_MICROVERSION = '2.96';
 
-/** A requested version that cannot be used; the message names the range. */
-export class MicroversionError extends Error {
-  override readonly name = 'MicroversionError';
+/** A requested version that cannot be used (`MICROVERSION`); the message names the range. */
+function versionError(message: string): ConfigError {
+  return new ConfigError(message, { code: 'MICROVERSION', hint: 'compute-api-version' });
 }
 
-/** `2.93` → [2, 93]. @throws MicroversionError on anything else */
+/** `2.93` → [2, 93]. @throws ConfigError `MICROVERSION` on anything else */
 export function parseVersion(v: string): [number, number] {
   const m = /^(\d+)\.(\d+)$/.exec(v.trim());
-  if (!m) throw new MicroversionError(`'${v}' is not a compute API version: use 2.N (e.g. 2.79) or latest.`);
+  if (!m) throw versionError(`'${v}' is not a compute API version: use 2.N (e.g. 2.79) or latest.`);
   return [Number(m[1]), Number(m[2])];
 }
 
@@ -37,14 +38,12 @@ export interface VersionRange {
  * The microversion to use.
  * @param requested `--os-compute-api-version`: `2.N`, `latest`, or undefined (= the newest both know)
  * @returns `2.N`, or undefined when the server has no microversions
- * @throws MicroversionError when `requested` is malformed or outside the server's range
+ * @throws ConfigError `MICROVERSION` when `requested` is malformed or outside the server's range
  */
 export function negotiate(requested: string | undefined, range: VersionRange): string | undefined {
   if (!range.max) {
     if (requested && requested !== 'latest' && requested !== '2.0' && requested !== '2') {
-      throw new MicroversionError(
-        `This cloud's compute API has no microversions; --os-compute-api-version ${requested} cannot be used.`,
-      );
+      throw versionError(`This cloud's compute API has no microversions; version ${requested} cannot be used.`);
     }
     return undefined;
   }
@@ -54,7 +53,7 @@ export function negotiate(requested: string | undefined, range: VersionRange): s
   const want = requested === '2' ? '2.1' : requested;
   parseVersion(want);
   if (compareVersions(want, range.min) < 0 || compareVersions(want, range.max) > 0) {
-    throw new MicroversionError(
+    throw versionError(
       `Compute API version ${requested} is not supported by this cloud: it supports ${range.min} to ${range.max}.`,
     );
   }

@@ -1,48 +1,16 @@
 /**
  * Resolution of what to connect to and how to authenticate, from `--os-*` flags, `OS_*`
- * environment variables and clouds.yaml, in that order of precedence (DEVELOPERS.md, issue 2):
- * a flag beats a variable, a variable beats clouds.yaml. Pure apart from reading clouds.yaml.
- *
- * The variable names are those of python-openstackclient / openstacksdk (and novaclient's
- * `OS_TENANT_*` and `OS_ENDPOINT_TYPE` aliases).
+ * environment variables and clouds.yaml, in that order of precedence (a flag beats a variable, a
+ * variable beats clouds.yaml; the table in ./global-options.ts says which flag, variable and key
+ * set what). Pure apart from reading clouds.yaml.
  */
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
 import { loadClouds, type CloudEntry } from './clouds.js';
+import { readSettings, type SettingName, type Settings } from './global-options.js';
 
-/** A configuration problem the user must fix; the message says how. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-/** The `--os-*` flag values as commander parses them (camelCase). All optional. */
-export interface ConfigFlags {
-  osCloud?: string;
-  osAuthUrl?: string;
-  osAuthType?: string;
-  osUsername?: string;
-  osUserId?: string;
-  osPassword?: string;
-  osProjectName?: string;
-  osProjectId?: string;
-  osUserDomainName?: string;
-  osUserDomainId?: string;
-  osProjectDomainName?: string;
-  osProjectDomainId?: string;
-  osDomainName?: string;
-  osDomainId?: string;
-  osRegionName?: string;
-  osInterface?: string;
-  osCacert?: string;
-  insecure?: boolean;
-  osComputeApiVersion?: string;
-  osApplicationCredentialId?: string;
-  osApplicationCredentialName?: string;
-  osApplicationCredentialSecret?: string;
-  osToken?: string;
-  /** false with `--no-cache`. */
-  cache?: boolean;
-  /** seconds */
-  timeout?: number;
-}
+/** The global flags `resolveConfig` reads (any subset), by attribute name (`osAuthUrl`, `cache`). */
+export type ConfigFlags = Partial<Record<SettingName, string | boolean>>;
 
 export interface PasswordMethod {
   type: 'password';
@@ -101,28 +69,6 @@ export interface ResolvedConfig {
   timeoutSeconds: number;
 }
 
-const TRUE = new Set(['1', 'true', 'yes', 'on']);
-const FALSE = new Set(['0', 'false', 'no', 'off']);
-
-function envBool(v: string | undefined): boolean | undefined {
-  if (v === undefined || v === '') return undefined;
-  const s = v.toLowerCase();
-  if (TRUE.has(s)) return true;
-  if (FALSE.has(s)) return false;
-  return undefined;
-}
-
-/**
- * TLS settings from flags and environment alone (flag > env), for what needs no cloud, such as
- * `console tunnel --url`. {@link resolveConfig} adds clouds.yaml's `cacert` and `verify`.
- */
-export function tlsFromFlagsAndEnv(flags: ConfigFlags, env: NodeJS.ProcessEnv): { cacert?: string; insecure: boolean } {
-  return {
-    cacert: flags.osCacert || env.OS_CACERT || undefined,
-    insecure: flags.insecure === true || envBool(env.OS_INSECURE) === true,
-  };
-}
-
 /** Normalizes `publicURL`, `internalURL`, `admin` … to the v3 interface name. */
 export function normalizeInterface(v: string | undefined): Interface {
   const s = (v ?? 'public').toLowerCase().replace(/url$/, '');
@@ -160,16 +106,24 @@ export function normalizeAuthUrl(url: string): string {
   return u.toString().replace(/\/$/, '');
 }
 
-type Source = { flag?: string; env?: string | string[]; cloud?: string; cloudAuth?: string };
+/** The settings of a run and the clouds.yaml cloud they were read with. */
+export interface ResolvedSettings {
+  /** The clouds.yaml cloud used (`--os-cloud` / `OS_CLOUD`), if any. */
+  cloudName?: string;
+  settings: Settings;
+}
 
 /**
- * Resolves flags, environment and clouds.yaml into a {@link ResolvedConfig}.
- * @param flags parsed global flags
- * @param env usually `process.env`
- * @throws ConfigError: unknown cloud, missing auth URL or credential, bad values
+ * Every global option's value (flag > env > clouds.yaml), with no check that they make up a
+ * usable configuration: what `console tunnel --url` needs (TLS settings, timeout) without a cloud.
+ * @throws ConfigError: a cloud that is not in clouds.yaml, a clouds.yaml that does not parse, a bad value
  */
-export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd?: string): Promise<ResolvedConfig> {
-  const cloudName = flags.osCloud ?? (env.OS_CLOUD || undefined);
+export async function resolveSettings(
+  flags: ConfigFlags,
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): Promise<ResolvedSettings> {
+  const cloudName = readSettings(flags, env).osCloud;
   let cloud: CloudEntry = {};
   if (cloudName) {
     const file = await loadClouds(env, cwd);
@@ -185,71 +139,42 @@ export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, 
     }
     cloud = entry;
   }
-  const cauth = cloud.auth ?? {};
+  return { cloudName, settings: readSettings(flags, env, cloud) };
+}
 
-  /** flag > env > clouds.yaml */
-  const pick = (s: Source): string | undefined => {
-    if (s.flag !== undefined && s.flag !== '') return s.flag;
-    for (const name of ([] as string[]).concat(s.env ?? [])) {
-      const v = env[name];
-      if (v !== undefined && v !== '') return v;
-    }
-    if (s.cloudAuth !== undefined) {
-      const v = cauth[s.cloudAuth];
-      if (v !== undefined && v !== null && v !== '') return String(v);
-    }
-    if (s.cloud !== undefined) {
-      const v = cloud[s.cloud];
-      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v === '' ? undefined : String(v);
-    }
-    return undefined;
-  };
+/**
+ * Resolves flags, environment and clouds.yaml into a {@link ResolvedConfig}.
+ * @param flags parsed global flags (any subset)
+ * @param env usually `process.env`
+ * @throws ConfigError: unknown cloud, missing auth URL or credential, bad values
+ */
+export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd?: string): Promise<ResolvedConfig> {
+  return configFromSettings(await resolveSettings(flags, env, cwd));
+}
 
-  const authUrlRaw = pick({ flag: flags.osAuthUrl, env: 'OS_AUTH_URL', cloudAuth: 'auth_url' });
-  const token = pick({ flag: flags.osToken, env: 'OS_TOKEN', cloudAuth: 'token' });
-  const acId = pick({
-    flag: flags.osApplicationCredentialId,
-    env: 'OS_APPLICATION_CREDENTIAL_ID',
-    cloudAuth: 'application_credential_id',
-  });
-  const acName = pick({
-    flag: flags.osApplicationCredentialName,
-    env: 'OS_APPLICATION_CREDENTIAL_NAME',
-    cloudAuth: 'application_credential_name',
-  });
-  const acSecret = pick({
-    flag: flags.osApplicationCredentialSecret,
-    env: 'OS_APPLICATION_CREDENTIAL_SECRET',
-    cloudAuth: 'application_credential_secret',
-  });
-  const username = pick({ flag: flags.osUsername, env: 'OS_USERNAME', cloudAuth: 'username' });
-  const userId = pick({ flag: flags.osUserId, env: 'OS_USER_ID', cloudAuth: 'user_id' });
-  const password = pick({ flag: flags.osPassword, env: 'OS_PASSWORD', cloudAuth: 'password' });
-  const userDomainName = pick({
-    flag: flags.osUserDomainName,
-    env: 'OS_USER_DOMAIN_NAME',
-    cloudAuth: 'user_domain_name',
-  });
-  const userDomainId = pick({ flag: flags.osUserDomainId, env: 'OS_USER_DOMAIN_ID', cloudAuth: 'user_domain_id' });
-  const projectName = pick({
-    flag: flags.osProjectName,
-    env: ['OS_PROJECT_NAME', 'OS_TENANT_NAME'],
-    cloudAuth: 'project_name',
-  });
-  const projectId = pick({ flag: flags.osProjectId, env: ['OS_PROJECT_ID', 'OS_TENANT_ID'], cloudAuth: 'project_id' });
-  const projectDomainName = pick({
-    flag: flags.osProjectDomainName,
-    env: 'OS_PROJECT_DOMAIN_NAME',
-    cloudAuth: 'project_domain_name',
-  });
-  const projectDomainId = pick({
-    flag: flags.osProjectDomainId,
-    env: 'OS_PROJECT_DOMAIN_ID',
-    cloudAuth: 'project_domain_id',
-  });
-  const domainName = pick({ flag: flags.osDomainName, env: 'OS_DOMAIN_NAME', cloudAuth: 'domain_name' });
-  const domainId = pick({ flag: flags.osDomainId, env: 'OS_DOMAIN_ID', cloudAuth: 'domain_id' });
-  const authType = pick({ flag: flags.osAuthType, env: 'OS_AUTH_TYPE', cloud: 'auth_type' });
+/**
+ * The connection settings of {@link resolveConfig} from already resolved settings.
+ * @throws ConfigError: missing auth URL or credential, bad values
+ */
+export function configFromSettings(resolved: ResolvedSettings): ResolvedConfig {
+  const { cloudName, settings: s } = resolved;
+  const authUrlRaw = s.osAuthUrl;
+  const token = s.osToken;
+  const acId = s.osApplicationCredentialId;
+  const acName = s.osApplicationCredentialName;
+  const acSecret = s.osApplicationCredentialSecret;
+  const username = s.osUsername;
+  const userId = s.osUserId;
+  const password = s.osPassword;
+  const userDomainName = s.osUserDomainName;
+  const userDomainId = s.osUserDomainId;
+  const projectName = s.osProjectName;
+  const projectId = s.osProjectId;
+  const projectDomainName = s.osProjectDomainName;
+  const projectDomainId = s.osProjectDomainId;
+  const domainName = s.osDomainName;
+  const domainId = s.osDomainId;
+  const authType = s.osAuthType;
 
   if (!authUrlRaw) {
     throw new ConfigError(
@@ -319,28 +244,16 @@ export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, 
     }
   }
 
-  const ifaceRaw = pick({ flag: flags.osInterface, env: ['OS_INTERFACE', 'OS_ENDPOINT_TYPE'], cloud: 'interface' });
-  const tls = tlsFromFlagsAndEnv(flags, env);
-  const cacheEnv = envBool(env.OS_CACHE);
-  const timeoutRaw = flags.timeout ?? (env.OS_TIMEOUT ? Number(env.OS_TIMEOUT) : undefined);
-  if (timeoutRaw !== undefined && !(timeoutRaw > 0))
-    throw new ConfigError(`The timeout must be a positive number of seconds, not '${timeoutRaw}'.`);
-  const apiVersion = pick({
-    flag: flags.osComputeApiVersion,
-    env: 'OS_COMPUTE_API_VERSION',
-    cloud: 'compute_api_version',
-  });
-
   return {
     cloudName,
     auth: { authUrl, method, scope },
-    regionName: pick({ flag: flags.osRegionName, env: 'OS_REGION_NAME', cloud: 'region_name' }),
-    interface: normalizeInterface(ifaceRaw),
-    cacert: pick({ flag: flags.osCacert, env: 'OS_CACERT', cloud: 'cacert' }),
-    insecure: tls.insecure || cloud.verify === false,
-    computeApiVersion: apiVersion,
-    cache: flags.cache === false ? false : (cacheEnv ?? true),
-    timeoutSeconds: timeoutRaw ?? 30,
+    regionName: s.osRegionName,
+    interface: normalizeInterface(s.osInterface),
+    cacert: s.osCacert,
+    insecure: s.insecure ?? false,
+    computeApiVersion: s.osComputeApiVersion,
+    cache: s.cache ?? true,
+    timeoutSeconds: s.timeout ?? 30,
   };
 }
 
@@ -373,4 +286,21 @@ function inferAuthType(
   if (have.token) return 'token';
   if ((have.acId || have.acName) && have.acSecret) return 'application_credential';
   return 'password';
+}
+
+/**
+ * Reads the PEM CA bundle named by `--os-cacert` / `OS_CACERT` / clouds.yaml `cacert`, for the API
+ * transport and the console tunnel alike (read once per run by the context).
+ * @param path the file
+ * @throws ConfigError (`CA_BUNDLE`) "Cannot read the CA bundle PATH (--os-cacert / OS_CACERT / clouds.yaml cacert): ENOENT."
+ */
+export function readCaBundle(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new ConfigError(
+      `Cannot read the CA bundle ${path} (--os-cacert / OS_CACERT / clouds.yaml cacert): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+      { code: 'CA_BUNDLE', cause: e },
+    );
+  }
 }

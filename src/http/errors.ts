@@ -1,100 +1,128 @@
 /**
- * Typed errors of the HTTP layer. Every error ncli shows a person is one line: what failed,
- * what the server said, and the request id when there is one (Nova's `x-openstack-request-id`).
+ * Typed errors of the HTTP layer (as octokit's `RequestError` and got's `HTTPError`/`TimeoutError`):
+ * one line each, naming the request, what the server said and its request id (Nova's
+ * `x-openstack-request-id`). No command-line flag is named here: a {@link Hint} says what kind of
+ * fix applies and src/cli/errors.ts words it.
  *
  * Error bodies follow Nova's fault shape `{"<faultName>": {"code", "message"}}`
  * (nova/api/openstack/wsgi.py `Fault`) and Keystone's `{"error": {"code", "title", "message"}}`.
  */
+import { NcliError, type NcliErrorOptions } from '../errors.js';
+import { isTlsFailure, networkReason } from '../net-reasons.js';
 
-/** An HTTP answer with a status of 400 or more. */
-export class ApiError extends Error {
+/** What an {@link ApiError} knows of the failed request and its answer. */
+export interface ApiErrorDetails {
+  /** HTTP status code (≥ 400). */
+  status: number;
+  /** Request method, e.g. `GET`. */
+  method: string;
+  /** Request URL, already redacted (no `token=` values). */
+  url: string;
+  /** The message the server gave, or a short description of the body. */
+  serverMessage: string;
+  /** `x-openstack-request-id` / `x-compute-request-id`, when sent. */
+  requestId?: string;
+  /** Who answered: `compute`, `identity`, `image`… */
+  service: string;
+  /** Nova's fault name (`itemNotFound`, `badRequest`, `conflictingRequest`…) when the body had one. */
+  fault?: string;
+  /** The `Retry-After` the server sent, in seconds. */
+  retryAfterSeconds?: number;
+  /** The response headers (lower-case names), for callers that need one (`openstack-auth-receipt`). */
+  headers?: Record<string, string>;
+  /** The raw response body text (callers parse it when they know its shape, e.g. Keystone's receipt). */
+  body?: string;
+}
+
+/** An HTTP answer with a status of 400 or more: "GET url failed: message (HTTP 404, request req-…)". */
+export class ApiError extends NcliError implements ApiErrorDetails {
   override readonly name = 'ApiError';
+  readonly status: number;
+  readonly method: string;
+  readonly url: string;
+  readonly serverMessage: string;
+  readonly requestId?: string;
+  readonly service: string;
+  readonly fault?: string;
+  readonly retryAfterSeconds?: number;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+
+  constructor(d: ApiErrorDetails, options: NcliErrorOptions = {}) {
+    super(
+      'API',
+      `${d.method} ${d.url} failed: ${d.serverMessage} (HTTP ${d.status}` +
+        (d.requestId ? `, request ${d.requestId}` : '') +
+        ')',
+      options,
+    );
+    this.status = d.status;
+    this.method = d.method;
+    this.url = d.url;
+    this.serverMessage = d.serverMessage;
+    this.service = d.service;
+    if (d.requestId !== undefined) this.requestId = d.requestId;
+    if (d.fault !== undefined) this.fault = d.fault;
+    if (d.retryAfterSeconds !== undefined) this.retryAfterSeconds = d.retryAfterSeconds;
+    if (d.headers !== undefined) this.headers = d.headers;
+    if (d.body !== undefined) this.body = d.body;
+  }
+}
+
+/**
+ * No HTTP answer: refused, reset, DNS failure, or a TLS failure (code `TLS`, with the hint to trust
+ * the CA). `netCode` is Node's/undici's error code.
+ */
+export class NetworkError extends NcliError {
+  override readonly name = 'NetworkError';
+  /** The words for `netCode` (`connection refused`, `TLS certificate not trusted (…)`). */
+  readonly reason: string;
+
   /**
-   * @param status HTTP status code
-   * @param method request method, e.g. `GET`
-   * @param url request URL, already redacted (no `token=` values)
-   * @param serverMessage the message the server gave, or a short description of the body
-   * @param requestId `x-openstack-request-id` / `x-compute-request-id`, when sent
-   * @param service who answered: `compute`, `identity`, …
-   * @param fault Nova's fault name (`itemNotFound`, `badRequest`, …) when the body had one
+   * @param method request method
+   * @param url request URL, redacted
+   * @param netCode Node's or undici's error code (`ECONNREFUSED`, `DEPTH_ZERO_SELF_SIGNED_CERT`…)
+   * @param message the original error's message, used when the code is unknown
    */
   constructor(
-    readonly status: number,
     readonly method: string,
     readonly url: string,
-    readonly serverMessage: string,
-    readonly requestId: string | undefined,
-    readonly service: string,
-    readonly fault?: string,
-    readonly retryAfterSeconds?: number,
+    readonly netCode: string,
+    message: string,
+    options: NcliErrorOptions = {},
   ) {
-    super(
-      `${method} ${url} failed: ${serverMessage} (HTTP ${status}` + (requestId ? `, request ${requestId}` : '') + ')',
-    );
+    const reason = networkReason(netCode, message);
+    const tls = isTlsFailure(netCode);
+    super(tls ? 'TLS' : 'NETWORK', `Cannot reach ${originOf(url)} (${method} ${url}): ${reason}.`, {
+      ...(tls ? { hint: 'trust-ca' } : {}),
+      ...options,
+    });
+    this.reason = reason;
   }
 }
 
-/** No HTTP answer: refused, reset, DNS failure, TLS failure. `code` is Node's/undici's error code. */
-export class NetworkError extends Error {
-  override readonly name = 'NetworkError';
-  constructor(
-    readonly method: string,
-    readonly url: string,
-    readonly code: string,
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`Cannot reach ${originOf(url)} (${method} ${url}): ${reason}.`, options);
-  }
-}
-
-/** The request did not complete within `--timeout` seconds. */
-export class TimeoutError extends Error {
+/** The request did not complete within the per-request timeout. */
+export class TimeoutError extends NcliError {
   override readonly name = 'TimeoutError';
+  /**
+   * @param method request method
+   * @param url request URL, redacted
+   * @param seconds the timeout that ran out
+   */
   constructor(
     readonly method: string,
     readonly url: string,
     readonly seconds: number,
   ) {
-    super(`${method} ${url} timed out after ${seconds} s (raise it with --timeout SECONDS).`);
+    super('TIMEOUT', `${method} ${url} timed out after ${seconds} s.`, { hint: 'timeout' });
   }
 }
 
-function originOf(url: string): string {
+/** `scheme://host:port` of a URL (the URL itself when it does not parse). */
+export function originOf(url: string): string {
   try {
     return new URL(url).origin;
   } catch {
     return url;
-  }
-}
-
-/** The CA bundle named by `--os-cacert` / `OS_CACERT` cannot be read. */
-export class CaBundleError extends Error {
-  override readonly name = 'CaBundleError';
-}
-
-/** Human wording for Node/undici network error codes. */
-export function describeNetworkCode(code: string, message: string): string {
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'host name not found';
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
-      return 'connection reset by the server';
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return 'host unreachable';
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-    case 'CERT_HAS_EXPIRED':
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `TLS certificate not trusted (${code}); pass --os-cacert FILE, or --insecure to skip verification`;
-    default:
-      return message || code;
   }
 }

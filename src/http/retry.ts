@@ -45,33 +45,41 @@ export function parseRetryAfter(value: string | undefined, nowMs = Date.now()): 
   return Math.max(0, at - nowMs);
 }
 
+/** One failed attempt, as {@link retryDelay} weighs it. */
+export interface Attempt {
+  /** Which retry this would be: 1 for the first retry after the first attempt. */
+  attempt: number;
+  /** HTTP method; non-idempotent methods are never retried unless `idempotent` is set. */
+  method: string;
+  /** The request is safe to repeat although its method is not idempotent (Keystone's POST /auth/tokens only creates a token). */
+  idempotent?: boolean;
+  /** The HTTP status received, when there was an answer. */
+  status?: number;
+  /** The network error code, when there was none (`ECONNRESET`…). */
+  code?: string;
+  /** The answer's parsed `Retry-After`, milliseconds. */
+  retryAfterMs?: number;
+}
+
 /**
- * How long to wait before retry number `attempt` (1-based), or `null` to give up.
- * @param method HTTP method; non-idempotent methods are never retried unless `idempotent` says the
- *   request is safe to repeat anyway (Keystone's POST /auth/tokens only creates a token)
- * @param outcome the HTTP status received, or the network error code
- * @param retryAfterMs parsed Retry-After, milliseconds
+ * How long to wait before retrying a failed attempt, or `null` to give up: only idempotent
+ * requests, only on {@link RETRY_STATUSES} / {@link RETRY_CODES}, at most `policy.maxRetries`
+ * times; `Retry-After` honoured up to `policy.maxDelayMs` (longer: give up now rather than hang),
+ * else capped exponential backoff with ±20 % jitter.
  * @param random jitter source in [0, 1)
+ * @returns milliseconds, or null
  */
 export function retryDelay(
-  attempt: number,
-  method: string,
-  outcome: { status?: number; code?: string },
-  retryAfterMs: number | undefined,
+  a: Attempt,
   policy: RetryPolicy = DEFAULT_RETRY,
   random: () => number = Math.random,
-  idempotent = IDEMPOTENT_METHODS.has(method.toUpperCase()),
 ): number | null {
-  if (attempt > policy.maxRetries) return null;
-  if (!idempotent) return null;
+  if (a.attempt > policy.maxRetries) return null;
+  if (!(a.idempotent ?? IDEMPOTENT_METHODS.has(a.method.toUpperCase()))) return null;
   const retryable =
-    (outcome.status !== undefined && RETRY_STATUSES.has(outcome.status)) ||
-    (outcome.code !== undefined && RETRY_CODES.has(outcome.code));
+    (a.status !== undefined && RETRY_STATUSES.has(a.status)) || (a.code !== undefined && RETRY_CODES.has(a.code));
   if (!retryable) return null;
-  if (retryAfterMs !== undefined) {
-    // A server asking for longer than we are willing to wait: give up now rather than hang.
-    return retryAfterMs > policy.maxDelayMs ? null : retryAfterMs;
-  }
-  const exp = policy.baseDelayMs * 2 ** (attempt - 1);
+  if (a.retryAfterMs !== undefined) return a.retryAfterMs > policy.maxDelayMs ? null : a.retryAfterMs;
+  const exp = policy.baseDelayMs * 2 ** (a.attempt - 1);
   return Math.min(policy.maxDelayMs, Math.round(exp * (0.8 + 0.4 * random())));
 }

@@ -20,10 +20,18 @@ export class Session {
   reauthCount = 0;
 
   constructor(
-    readonly transport: Transport,
+    private readonly transport: Transport,
     private readonly tokens: TokenProvider,
     private readonly debug?: (line: string) => void,
   ) {}
+
+  /**
+   * Sends `req` without a token (documents every client may read, such as Nova's version document).
+   * @throws ApiError, NetworkError, TimeoutError
+   */
+  anonymous(req: HttpRequest): Promise<HttpResponse> {
+    return this.transport.request(req);
+  }
 
   /**
    * Sends `req` with a token.

@@ -18,9 +18,9 @@ const undiciRequest = require('undici/lib/api/api-request.js') as (
   this: Dispatcher,
   opts: Dispatcher.RequestOptions,
 ) => Promise<Dispatcher.ResponseData>;
-import { ApiError, NetworkError, TimeoutError, describeNetworkCode } from './errors.js';
-import { redactBody, redactHeaders, redactUrl } from './redact.js';
-import { readCaBundle } from './tls.js';
+import { NcliError } from '../errors.js';
+import { redactBody, redactHeaders, redactUrl } from '../redact.js';
+import { ApiError, NetworkError, TimeoutError } from './errors.js';
 import { DEFAULT_RETRY, parseRetryAfter, retryDelay, type RetryPolicy } from './retry.js';
 
 /** One finished call, for `--timings`. `seconds` is wall time including retries. */
@@ -34,8 +34,8 @@ export interface Timing {
 export interface TransportOptions {
   /** Per-request timeout in seconds (`--timeout`). */
   timeoutSeconds: number;
-  /** PEM CA bundle path (`--os-cacert`). */
-  cacert?: string;
+  /** PEM CA certificates to trust instead of the system's (the bundle of `--os-cacert`). */
+  ca?: Buffer;
   /** Skip TLS verification (`--insecure`). */
   insecure?: boolean;
   /** Receives debug lines (already redacted). */
@@ -73,22 +73,29 @@ export interface HttpResponse {
 
 const USER_AGENT = 'ncli';
 
-/** Parses the body of a response as JSON; throws ApiError naming the URL when it is not JSON. */
+/**
+ * Parses the body of a response as JSON.
+ * @throws NcliError `BAD_RESPONSE` naming the request, when the body is not JSON (an HTML page is
+ *   named by its title: a proxy or a wrong endpoint answering)
+ */
 export function parseJson<T>(res: HttpResponse, method: string, url: string, service: string): T {
   try {
     return JSON.parse(res.text) as T;
   } catch {
-    throw new ApiError(res.status, method, redactUrl(url), describeNonJson(res), res.requestId, service);
+    const html = htmlTitle(res);
+    const what =
+      html !== undefined
+        ? `an HTML page${html ? ` ("${html}")` : ''} instead of JSON; check that the ${service} endpoint URL points at the API`
+        : `a body that is not JSON (${res.headers['content-type'] || 'no content type'})`;
+    throw new NcliError('BAD_RESPONSE', `${method} ${redactUrl(url)} answered ${what}.`);
   }
 }
 
-function describeNonJson(res: HttpResponse): string {
+/** The `<title>` of an HTML body ('' when it has none), or undefined when the body is not HTML. */
+function htmlTitle(res: HttpResponse): string | undefined {
   const ct = res.headers['content-type'] ?? '';
-  if (ct.includes('html') || /^\s*</.test(res.text)) {
-    const title = /<title>([^<]*)<\/title>/i.exec(res.text)?.[1]?.trim();
-    return `the server answered with an HTML page${title ? ` ("${title}")` : ''} instead of JSON; check that the endpoint URL points at the API`;
-  }
-  return `the server answered with a body that is not JSON (${ct || 'no content type'})`;
+  if (!ct.includes('html') && !/^\s*</.test(res.text)) return undefined;
+  return /<title>([^<]*)<\/title>/i.exec(res.text)?.[1]?.trim() ?? '';
 }
 
 /** The server's own message from a Nova fault, a Keystone error, or an HTML/text body. */
@@ -109,10 +116,9 @@ export function errorMessageOf(res: HttpResponse): { message: string; fault?: st
     /* not JSON */
   }
   if (!res.text.trim()) return { message: statusText(res.status) };
-  const ct = res.headers['content-type'] ?? '';
-  if (ct.includes('html') || /^\s*</.test(res.text)) {
-    const title = /<title>([^<]*)<\/title>/i.exec(res.text)?.[1]?.trim();
-    return { message: `${title ?? statusText(res.status)} (an HTML page, not an API answer: check the endpoint URL)` };
+  const title = htmlTitle(res);
+  if (title !== undefined) {
+    return { message: `${title || statusText(res.status)} (an HTML page, not an API answer: check the endpoint URL)` };
   }
   return { message: res.text.trim().split('\n')[0].slice(0, 200) };
 }
@@ -142,14 +148,13 @@ export class Transport {
   private readonly dispatcher: Dispatcher;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  /** @throws CaBundleError when the `--os-cacert` file cannot be read */
   constructor(private readonly opts: TransportOptions) {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     if (opts.dispatcher) {
       this.dispatcher = opts.dispatcher;
     } else {
-      const ca = opts.cacert ? readCaBundle(opts.cacert, 'given by --os-cacert/OS_CACERT') : undefined;
-      const tls = { ca, rejectUnauthorized: !opts.insecure };
+      // Like python-requests' `verify=<bundle>`: the bundle replaces the system's CAs.
+      const tls = { ...(opts.ca ? { ca: opts.ca } : {}), rejectUnauthorized: !opts.insecure };
       const common = { keepAliveTimeout: 10_000, connect: { ...tls, timeout: opts.timeoutSeconds * 1000 } };
       const env = opts.env ?? process.env;
       const proxy = (lower: string, upper: string) => env[lower] || env[upper] || undefined;
@@ -185,10 +190,10 @@ export class Transport {
         try {
           res = await this.once(req);
         } catch (e) {
-          status = e instanceof NetworkError ? e.code : 'timeout';
+          status = e instanceof NetworkError ? e.netCode : 'timeout';
           const delay =
             e instanceof NetworkError
-              ? retryDelay(attempt, req.method, { code: e.code }, undefined, policy, Math.random, req.idempotent)
+              ? retryDelay({ attempt, method: req.method, idempotent: req.idempotent, code: e.netCode }, policy)
               : null;
           if (delay === null) throw e;
           this.opts.debug?.(
@@ -201,26 +206,23 @@ export class Transport {
         if (res.status < 400) return res;
         const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
         const delay = retryDelay(
-          attempt,
-          req.method,
-          { status: res.status },
-          retryAfterMs,
+          { attempt, method: req.method, idempotent: req.idempotent, status: res.status, retryAfterMs },
           policy,
-          Math.random,
-          req.idempotent,
         );
         if (delay === null) {
           const { message, fault } = errorMessageOf(res);
-          throw new ApiError(
-            res.status,
-            req.method,
-            redactUrl(req.url),
-            message,
-            res.requestId,
-            req.service,
+          throw new ApiError({
+            status: res.status,
+            method: req.method,
+            url: redactUrl(req.url),
+            serverMessage: message,
+            requestId: res.requestId,
+            service: req.service,
             fault,
-            retryAfterMs === undefined ? undefined : Math.round(retryAfterMs / 1000),
-          );
+            retryAfterSeconds: retryAfterMs === undefined ? undefined : Math.round(retryAfterMs / 1000),
+            headers: res.headers,
+            body: res.text,
+          });
         }
         this.opts.debug?.(
           `retrying ${req.method} ${redactUrl(req.url)} in ${(delay / 1000).toFixed(1)} s after HTTP ${res.status}`,
@@ -304,7 +306,7 @@ export class Transport {
     const code = err?.cause?.code ?? err?.code ?? 'UNKNOWN';
     const msg = err?.cause?.message ?? err?.message ?? String(e);
     if (code === 'UND_ERR_CONNECT_TIMEOUT') return new TimeoutError(req.method, url, this.opts.timeoutSeconds);
-    return new NetworkError(req.method, url, code, describeNetworkCode(code, msg), { cause: e });
+    return new NetworkError(req.method, url, code, msg, { cause: e });
   }
 
   /** Closes idle keep-alive connections so the process can exit promptly. */

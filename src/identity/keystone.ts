@@ -6,6 +6,7 @@
  * single-flight re-authentication; it implements the session's {@link TokenProvider}.
  */
 import type { AuthOptions, ResolvedConfig } from '../config/options.js';
+import { NcliError, type NcliErrorOptions } from '../errors.js';
 import { ApiError, NetworkError } from '../http/errors.js';
 import type { TokenProvider } from '../http/session.js';
 import { parseJson, type Transport } from '../http/transport.js';
@@ -19,8 +20,11 @@ export const TOKEN_MARGIN_MS = 120_000;
 const CACHED_TYPES = new Set(['compute', 'image']);
 
 /** Authentication failed; the message names who, where, and what to check. */
-export class AuthError extends Error {
+export class AuthError extends NcliError {
   override readonly name = 'AuthError';
+  constructor(message: string, options: NcliErrorOptions & { code?: 'AUTH' | 'MFA_REQUIRED' } = {}) {
+    super(options.code ?? 'AUTH', message, options);
+  }
 }
 
 /** The JSON body of `POST /v3/auth/tokens` for these options (see the api-ref samples). */
@@ -113,8 +117,9 @@ export async function authenticate(transport: Transport, auth: AuthOptions): Pro
       );
     }
     if (e instanceof NetworkError) {
-      throw new AuthError(`Cannot reach Keystone at ${auth.authUrl}: ${e.reason}; check OS_AUTH_URL / --os-auth-url.`, {
+      throw new AuthError(`Cannot reach Keystone at ${auth.authUrl}: ${e.reason}.`, {
         cause: e,
+        hint: e.code === 'TLS' ? 'trust-ca' : 'auth-url',
       });
     }
     throw e;
@@ -207,7 +212,7 @@ export class Authenticator implements TokenProvider {
 
   /**
    * The endpoint URL of a service from the token's catalog, by the configured interface and region.
-   * @throws EndpointNotFoundError
+   * @throws NcliError `ENDPOINT_NOT_FOUND`
    */
   async endpoint(type: string): Promise<string> {
     const st = await this.state();

@@ -10,6 +10,7 @@
  * sentinel `ErrLostConnectionToPod` and prints `Unable to listen on port …`,
  * and on got's `RequestError` subclasses that carry a stable code.
  */
+import { NcliError, type ErrorCode, type NcliErrorOptions } from '../errors.js';
 
 /**
  * Stable identifiers for tunnel failures.
@@ -29,7 +30,8 @@
  * - `LOST`: an established session dropped (no close frame, or an error close code).
  * - `ABORTED`: the caller's AbortSignal fired before the operation finished.
  */
-export type TunnelErrorCode =
+export type TunnelErrorCode = Extract<
+  ErrorCode,
   | 'BAD_URL'
   | 'BAD_LISTEN'
   | 'EADDRINUSE'
@@ -41,46 +43,28 @@ export type TunnelErrorCode =
   | 'HANDSHAKE'
   | 'TOKEN_REJECTED'
   | 'LOST'
-  | 'ABORTED';
+  | 'ABORTED'
+>;
 
 /**
  * A tunnel failure with a stable {@link TunnelErrorCode} and a one-line,
  * token-free human message.
  *
  * @example
- *   new TunnelError('EADDRINUSE', 'Port 5901 is already in use on 127.0.0.1; …')
+ *   new TunnelError('EADDRINUSE', 'Port 5901 is already in use on 127.0.0.1.', { hint: 'local-port' })
  */
-export class TunnelError extends Error {
-  /** Stable machine-readable code; see {@link TunnelErrorCode}. */
-  readonly code: TunnelErrorCode;
+export class TunnelError extends NcliError {
+  override readonly name = 'TunnelError';
+  declare readonly code: TunnelErrorCode;
 
   /**
    * @param code    stable code
    * @param message one human line, no trailing newline, no token
-   * @param options `cause`: the underlying error, if any
+   * @param options `cause`: the underlying error, if any; `hint`: the kind of fix
    */
-  constructor(code: TunnelErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TunnelError';
-    this.code = code;
+  constructor(code: TunnelErrorCode, message: string, options?: NcliErrorOptions) {
+    super(code, message, options);
   }
-}
-
-/** `true` when `err` is a {@link TunnelError} (optionally with the given code). */
-export function isTunnelError(err: unknown, code?: TunnelErrorCode): err is TunnelError {
-  return err instanceof TunnelError && (code === undefined || err.code === code);
-}
-
-/**
- * Replaces the value of every `token=` parameter in a string (URL or free
- * text, raw or percent-encoded as in `path=%3Ftoken%3D…`) with `***`, so the
- * result can be logged. Never log a console URL without passing it through here.
- *
- * @param text any string, typically a URL
- * @returns the same string with tokens replaced by `***`
- */
-export function redactToken(text: string): string {
-  return text.replace(/(token(?:=|%3D|%253D))[^&#\s"']*/gi, '$1***');
 }
 
 /**

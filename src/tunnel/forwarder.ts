@@ -51,17 +51,15 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Tu
   const at = formatHostPort(host, port);
   switch (err.code) {
     case 'EADDRINUSE':
-      return new TunnelError(
-        'EADDRINUSE',
-        `Port ${port} is already in use on ${host}; pick another with --local PORT or use --local 0 for a free one.`,
-        { cause: err },
-      );
+      return new TunnelError('EADDRINUSE', `Port ${port} is already in use on ${host}.`, {
+        cause: err,
+        hint: 'local-port',
+      });
     case 'EACCES':
-      return new TunnelError(
-        'EACCES',
-        `Not allowed to listen on ${at} (ports below 1024 need privileges); pick another with --local PORT.`,
-        { cause: err },
-      );
+      return new TunnelError('EACCES', `Not allowed to listen on ${at} (ports below 1024 need privileges).`, {
+        cause: err,
+        hint: 'local-port',
+      });
     case 'EADDRNOTAVAIL':
       return new TunnelError('EADDRNOTAVAIL', `Cannot listen on ${at}: ${host} is not an address of this machine.`, {
         cause: err,
@@ -180,7 +178,7 @@ export function forwardLocal(
         endWritable: true,
         onError: (error) => {
           if (opts.once) onceError = error;
-          else opts.err.write(`${error.message}\n`);
+          else opts.err.write(`${opts.describeError ? opts.describeError(error) : error.message}\n`);
         },
       },
       opts,
@@ -232,14 +230,6 @@ export function forwardLocal(
   return { ready, done };
 }
 
-// ---------------------------------------------------------------------------
-// forwardStdio
-// ---------------------------------------------------------------------------
-
-type RawModeStream = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
-
-const RESTORE_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
 /**
  * Runs one console session between `stdin`/`stdout` and the proxy (serial
  * consoles, `ProxyCommand`), with the same dial/refresh/replay logic and the
@@ -250,67 +240,38 @@ const RESTORE_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
  * `closeWaitMs`, default 500 ms, for the remote's last output, like
  * novaconsole's `--close-wait`).
  *
- * With `escape: true` and a TTY stdin (one with `setRawMode`): once the
- * WebSocket is open, raw mode is set and
- * `Connected to console (type "~." to disconnect)` is written to `err`,
- * and `~.` typed at the very start or right after `\r`/`\n` disconnects
- * (`~~` there sends one `~`; see {@link scanEscape}). The terminal is restored
- * (`setRawMode(false)`) on every exit path: normal end, error, abort, process
- * `exit`, and SIGINT/SIGTERM/SIGHUP (re-raised after restoring when nobody
- * else handles them). Without a TTY the stream is passed through untouched.
+ * With `escape: true`, once the WebSocket is open `onOpen` is called (the
+ * CLI puts the terminal in raw mode there: src/cli/process.ts),
+ * `Connected to console (type "~." to disconnect)` is written to `err`, and
+ * `~.` typed at the very start or right after `\r`/`\n` disconnects (`~~`
+ * there sends one `~`; see {@link scanEscape}). Without `escape` the stream
+ * is passed through untouched. Signals and the terminal are the caller's
+ * business: abort through `signal`.
  *
- * @param opts {@link TunnelOptions} plus `stdin`, `stdout`, `escape`
+ * @param opts {@link TunnelOptions} plus `stdin`, `stdout`, `escape`, `onOpen`
  * @returns resolves when the session ended normally (or was aborted)
  * @throws TunnelError `TOKEN_REJECTED` (refused twice), `UNREACHABLE`, `TLS`,
  *   `HANDSHAKE`, `LOST`, `BAD_URL`; or whatever `resolveUrl` threw
  */
 export async function forwardStdio(
-  opts: TunnelOptions & { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; escape?: boolean },
+  opts: TunnelOptions & {
+    stdin: NodeJS.ReadableStream;
+    stdout: NodeJS.WritableStream;
+    escape?: boolean;
+    onOpen?: () => void;
+  },
 ): Promise<void> {
-  const stdin = opts.stdin as RawModeStream;
-  const useEscape = opts.escape === true && stdin.isTTY === true && typeof stdin.setRawMode === 'function';
   if (opts.signal?.aborted) return;
-
-  let raw = false;
-  const restore = (): void => {
-    if (!raw) return;
-    raw = false;
-    try {
-      stdin.setRawMode?.(false);
-    } catch {
-      // The terminal may already be gone.
-    }
-  };
-  const onSignal = (sig: NodeJS.Signals): void => {
-    restore();
-    removeSignalHandlers();
-    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-  };
-  const removeSignalHandlers = (): void => {
-    for (const s of RESTORE_SIGNALS) process.removeListener(s, onSignal);
-    process.removeListener('exit', restore);
-  };
-
-  // Raw mode only once connected: while the URL is resolved and dialled the
-  // terminal stays cooked, so Ctrl-C still raises SIGINT.
-  const enterRaw = (): void => {
-    if (raw || !useEscape) return;
-    process.once('exit', restore);
-    for (const s of RESTORE_SIGNALS) process.on(s, onSignal);
-    stdin.setRawMode!(true);
-    raw = true;
-  };
-
+  const useEscape = opts.escape === true;
   const session = new Session(
     {
-      readable: stdin,
+      readable: opts.stdin,
       writable: opts.stdout,
       endWritable: false,
       ...(useEscape ? { filter: createEscapeFilter() } : {}),
       onOpen: () => {
-        if (!useEscape) return;
-        enterRaw();
-        opts.err.write('Connected to console (type "~." to disconnect)\n');
+        opts.onOpen?.();
+        if (useEscape) opts.err.write('Connected to console (type "~." to disconnect)\n');
       },
     },
     opts,
@@ -323,7 +284,5 @@ export async function forwardStdio(
     if (error) throw error;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
-    restore();
-    removeSignalHandlers();
   }
 }

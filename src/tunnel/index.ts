@@ -22,7 +22,8 @@ export {
 } from './websocket.js';
 export type { DialOptions } from './websocket.js';
 export { consoleWebSocketUrl } from './ws-url.js';
-export { parseListenSpec, isLoopbackHost, formatHostPort, DEFAULT_LISTEN_HOST } from './listen-spec.js';
+export { parseListenSpec, isLoopbackHost, formatHostPort, dialHost, DEFAULT_LISTEN_HOST } from './listen-spec.js';
 export type { ListenSpec } from './listen-spec.js';
-export { TunnelError, isTunnelError, redactToken, proxyOrigin } from './errors.js';
+export { TunnelError, proxyOrigin } from './errors.js';
+export { cachingResolver, fixedResolver, REFRESH_COALESCE_MS } from './url-source.js';
 export type { TunnelErrorCode } from './errors.js';

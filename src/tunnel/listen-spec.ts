@@ -96,3 +96,13 @@ export function isLoopbackHost(host: string): boolean {
 export function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/**
+ * The address a local client dials to reach a listener bound to `host`: the loopback address of
+ * the same family for a wildcard bind (`0.0.0.0` → `127.0.0.1`, `::` → `::1`), else `host`.
+ */
+export function dialHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '::1';
+  return host;
+}

@@ -6,7 +6,8 @@
  */
 import type net from 'node:net';
 import type WebSocket from 'ws';
-import { TunnelError, proxyOrigin, redactToken } from './errors.js';
+import { redactUrl } from '../redact.js';
+import { TunnelError, proxyOrigin } from './errors.js';
 import { dialConsole, isHandshakeHangup } from './websocket.js';
 import { consoleWebSocketUrl } from './ws-url.js';
 
@@ -34,6 +35,8 @@ export interface TunnelOptions {
   out: NodeJS.WritableStream;
   /** Warnings and per-connection errors, one human line each. */
   err: NodeJS.WritableStream;
+  /** Words a per-connection error for `err` (the CLI adds its hints); the error's message by default. */
+  describeError?: (error: Error) => string;
   /** Abort = stop listening, close every session cleanly (flushing), resolve. */
   signal?: AbortSignal;
   /** Interval between client pings, in milliseconds; default 20000; 0 disables. */
@@ -145,7 +148,7 @@ export class Session {
   }
 
   private debug(msg: string): void {
-    this.opts.debug?.(`tunnel[${this.tag}]: ${redactToken(msg)}`);
+    this.opts.debug?.(`tunnel[${this.tag}]: ${redactUrl(msg)}`);
   }
 
   run(): Promise<SessionResult> {

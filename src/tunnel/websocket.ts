@@ -19,6 +19,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import WebSocket from 'ws';
+import { isTlsFailure, knownNetworkReason } from '../net-reasons.js';
 import { TunnelError, proxyOrigin } from './errors.js';
 
 /** Options for {@link dialConsole}. */
@@ -48,32 +49,6 @@ export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
 
 const NO_SUBPROTOCOL = 'Server sent no subprotocol';
 
-const NET_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host name not found',
-  EAI_AGAIN: 'temporary DNS failure',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ECONNRESET: 'connection reset',
-  EPIPE: 'connection closed',
-  ECONNABORTED: 'connection aborted',
-};
-
-const TLS_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-]);
-
 /**
  * Maps an error from `ws`/`net`/`tls` during the opening handshake to a
  * {@link TunnelError} with one human line naming the proxy (scheme, host and
@@ -100,17 +75,16 @@ export function describeDialError(
       { cause: err },
     );
   }
-  if (code && NET_REASONS[code]) {
-    return new TunnelError('UNREACHABLE', `Cannot reach the console proxy at ${where}: ${NET_REASONS[code]}.`, {
-      cause: err,
-    });
-  }
-  if (TLS_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
+  if (isTlsFailure(code)) {
     return new TunnelError(
       'TLS',
-      `Cannot verify the TLS connection to the console proxy at ${where}: ${msg.replace(/\.$/, '')} (trust its CA certificate, or skip verification with --insecure).`,
-      { cause: err },
+      `Cannot verify the TLS connection to the console proxy at ${where}: ${msg.replace(/\.$/, '')}.`,
+      { cause: err, hint: 'trust-ca' },
     );
+  }
+  const reason = knownNetworkReason(code);
+  if (reason) {
+    return new TunnelError('UNREACHABLE', `Cannot reach the console proxy at ${where}: ${reason}.`, { cause: err });
   }
   if (msg === 'Opening handshake has timed out') {
     return new TunnelError(

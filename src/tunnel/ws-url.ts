@@ -7,7 +7,8 @@
  * override them; path `'/' + decodeURIComponent(path)` with `path` defaulting
  * to `websockify`.
  */
-import { TunnelError, redactToken } from './errors.js';
+import { redactUrl } from '../redact.js';
+import { TunnelError } from './errors.js';
 
 /**
  * Reads a query parameter the way noVNC's `readQueryVariable` does: the LAST
@@ -29,7 +30,7 @@ function readQueryVariable(search: string, name: string): string | undefined {
 }
 
 function badUrl(consoleUrl: string, why: string, cause?: unknown): TunnelError {
-  const shown = redactToken(consoleUrl.length > 200 ? `${consoleUrl.slice(0, 200)}…` : consoleUrl);
+  const shown = redactUrl(consoleUrl.length > 200 ? `${consoleUrl.slice(0, 200)}…` : consoleUrl);
   return new TunnelError('BAD_URL', `Cannot use console URL "${shown}": ${why}.`, { cause });
 }
 

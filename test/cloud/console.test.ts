@@ -441,7 +441,7 @@ describeCloud('consoles against the real cloud', () => {
       expect(since(t0)).toBeLessThan(10_000);
       expect(r.code).toBe(1);
       expect(oneLine(r.stderr)).toBe(
-        `ncli: Port ${port} is already in use on 127.0.0.1; pick another with --local PORT or use --local 0 for a free one.`,
+        `ncli: Port ${port} is already in use on 127.0.0.1; pick another with --local PORT, or --local 0 for a free one.`,
       );
       expect(r.stdout).toBe('');
     } finally {
@@ -571,7 +571,7 @@ describe('console tunnel --url over wss://: --os-cacert, OS_CACERT and --insecur
     );
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toBe(
-      `ncli: Cannot read the CA bundle ${join(dir, 'missing.pem')} (--os-cacert): ENOENT.`,
+      `ncli: Cannot read the CA bundle ${join(dir, 'missing.pem')} (--os-cacert / OS_CACERT / clouds.yaml cacert): ENOENT.`,
     );
   });
 });

@@ -253,7 +253,7 @@ describeCloud('core against the real cloud', () => {
     const bad = await ncli(['--os-compute-api-version', '2.999', 'server', 'list'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(
-      /^ncli: Compute API version 2\.999 is not supported by this cloud: it supports 2\.1 to 2\.\d+\.\n$/,
+      /^ncli: Compute API version 2\.999 is not supported by this cloud: it supports 2\.1 to 2\.\d+; leave --os-compute-api-version out to negotiate one\.\n$/,
     );
     const junk = await ncli(['--os-compute-api-version', 'two', 'server', 'list'], env);
     expect(junk.code).toBe(1);

@@ -6,17 +6,10 @@ import { mkdtempSync, readdirSync, statSync, writeFileSync, readFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GLOBAL_OPTIONS } from '../../src/cli/global-options.js';
+import { flagsFromWords, GLOBAL_OPTIONS } from '../../src/config/global-options.js';
 import { LIST_FORMATS, SHOW_FORMATS } from '../../src/cli/output.js';
 import type { Manifest } from '../../src/cli/spec.js';
-import {
-  analyze,
-  buildModel,
-  candidates,
-  configFlagsOf,
-  nameCandidates,
-  parseFlags,
-} from '../../src/completion/engine.js';
+import { analyze, buildModel, candidates, nameCandidates, parseFlags } from '../../src/completion/engine.js';
 import { bashReplacement, bashReply, commonPrefix, unquoteBash } from '../../src/completion/shell-words.js';
 import { namesPath, namesScopeKey, readNames, rememberNames, writeNames } from '../../src/completion/names-cache.js';
 import { resolveConfig, type ResolvedConfig } from '../../src/config/options.js';
@@ -238,7 +231,7 @@ describe('completion engine', () => {
       '--no-cache': true,
       '--insecure': true,
     });
-    expect(configFlagsOf(a.globals)).toEqual({ osCloud: 'prod', osProjectName: 'ops', cache: false, insecure: true });
+    expect(flagsFromWords(a.globals)).toEqual({ osCloud: 'prod', osProjectName: 'ops', cache: false, insecure: true });
     expect(a.group).toBe('server');
     expect(a.command).toBe('show');
   });

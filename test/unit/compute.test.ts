@@ -1,29 +1,17 @@
-import { MockAgent } from 'undici';
-import { describe, expect, it } from 'vitest';
-import { ComputeClient } from '../../src/compute/client.js';
-import { AmbiguousNameError, escapeRegex, findFlavor, findServer, NotFoundError } from '../../src/compute/find.js';
-import { compareVersions, microversionHeaders, negotiate } from '../../src/compute/microversion.js';
-import { formatNetworks, listServers, nextMarker, powerStateName } from '../../src/compute/servers.js';
-import { Session } from '../../src/http/session.js';
-import { Transport } from '../../src/http/transport.js';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatNetworks, powerStateName } from '../../src/commands/server.js';
+import { nextMarker } from '../../src/compute/client.js';
+import { escapeRegex, findFlavor, findServer } from '../../src/compute/find.js';
+import { compareVersions, microversionHeaders, negotiate } from '../../src/compute/microversion.js';
+import { listServers } from '../../src/compute/servers.js';
+import { versionCache } from '../../src/config/cache-files.js';
+import { NotFoundError } from '../../src/errors.js';
+import { mockNova, NOVA } from '../support/mock-nova.js';
 
-const NOVA = 'http://nova.test:8774';
-
-function setup(maxVersion = '2.93', discoveryDir?: string) {
-  const agent = new MockAgent();
-  agent.disableNetConnect();
-  const pool = agent.get(NOVA);
-  pool
-    .intercept({ path: '/v2.1/', method: 'GET' })
-    .reply(200, { version: { id: 'v2.1', version: maxVersion, min_version: '2.1' } });
-  const t = new Transport({ timeoutSeconds: 5, dispatcher: agent });
-  const session = new Session(t, { getToken: async () => 'tok', invalidate: async () => undefined });
-  const client = new ComputeClient(session, async () => `${NOVA}/v2.1`, { discoveryDir });
-  return { agent, pool, client };
-}
+const setup = (max = '2.93', dir?: string) => mockNova({ max, versions: dir ? versionCache(dir) : undefined });
 
 const srv = (id: string, name: string) => ({ id, name, status: 'ACTIVE' });
 
@@ -83,19 +71,12 @@ describe('server listing', () => {
     first.pool.intercept({ path: '/v2.1/flavors/1', method: 'GET' }).reply(200, { flavor: { id: '1' } });
     await first.client.get('/flavors/1');
     expect(readdirSync(dir)).toHaveLength(1);
-    const agent = new MockAgent();
-    agent.disableNetConnect();
-    agent
-      .get(NOVA)
+    // no version document this time: the request would fail if the range were not cached
+    const second = mockNova({ versionDoc: false, versions: versionCache(dir) });
+    second.pool
       .intercept({ path: '/v2.1/flavors/1', method: 'GET', headers: { 'x-openstack-nova-api-version': '2.90' } })
       .reply(200, { flavor: { id: '1' } });
-    const session = new Session(new Transport({ timeoutSeconds: 5, dispatcher: agent }), {
-      getToken: async () => 'tok',
-      invalidate: async () => undefined,
-    });
-    const second = new ComputeClient(session, async () => `${NOVA}/v2.1`, { discoveryDir: dir });
-    await second.get('/flavors/1'); // no GET /v2.1/ intercept: would fail if not cached
-    agent.assertNoPendingInterceptors();
+    await second.client.get('/flavors/1');
   });
   it('formats networks and power states like openstackclient', () => {
     expect(formatNetworks({ priv: [{ addr: '10.0.0.5' }, { addr: 'fd00::5' }], pub: [{ addr: '203.0.113.9' }] })).toBe(
@@ -125,7 +106,9 @@ describe('name resolution', () => {
       .intercept({ path: /\/v2.1\/servers\/detail\?name=/, method: 'GET' })
       .reply(200, { servers: [srv('1', 'dup'), srv('2', 'dup')] });
     const err = await findServer(client, 'dup').catch((e) => e);
-    expect(err).toBeInstanceOf(AmbiguousNameError);
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.code).toBe('AMBIGUOUS');
+    expect(err.ids).toEqual(['1', '2']);
     expect(err.message).toBe("More than one server is named 'dup' (1, 2); use an ID to be more specific.");
     pool.intercept({ path: /\/v2.1\/servers\/detail\?name=/, method: 'GET' }).reply(200, { servers: [] });
     await expect(findServer(client, 'ghost')).rejects.toThrow(

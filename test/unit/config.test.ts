@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, normalizeAuthUrl, normalizeInterface, resolveConfig } from '../../src/config/options.js';
+import { normalizeAuthUrl, normalizeInterface, resolveConfig } from '../../src/config/options.js';
+import { ConfigError } from '../../src/errors.js';
 import { cloudNamesQuick } from '../../src/config/clouds.js';
 
 const base = { OS_AUTH_URL: 'http://ks:5000/v3', OS_USERNAME: 'alice', OS_PASSWORD: 'pw', OS_PROJECT_NAME: 'p1' };

@@ -3,10 +3,7 @@
  * microversion gating, the legacy action below 2.6 (sent without a microversion header), and the
  * mapping of Nova's refusals (bodies shaped like nova/api/openstack/wsgi.py `Fault`).
  */
-import { MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { cachingResolver, REFRESH_COALESCE_MS } from '../../src/compute/consoles.js';
-import { ComputeClient } from '../../src/compute/client.js';
 import {
   CONSOLE_TYPES,
   ConsoleError,
@@ -17,54 +14,28 @@ import {
 } from '../../src/compute/consoles.js';
 import { messageFor, exitCodeFor } from '../../src/cli/errors.js';
 import { ApiError } from '../../src/http/errors.js';
-import { Session } from '../../src/http/session.js';
-import { Transport } from '../../src/http/transport.js';
+import { cachingResolver, REFRESH_COALESCE_MS } from '../../src/tunnel/url-source.js';
+import { mockNova } from '../support/mock-nova.js';
 
-const NOVA = 'http://nova.test:8774';
 const ID = 'a03f8dfa-4f5d-4b93-90ce-7985cdd455b1';
 const VNC_URL = 'http://127.0.0.1:6080/vnc_auto.html?path=%3Ftoken%3Dbbc51c7e-ae6a-4abe-bf88-227cf01ba06f';
 
-interface Seen {
-  path: string;
-  headers: Record<string, string>;
-  body: unknown;
-}
-
-function lower(h: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (Array.isArray(h)) for (let i = 0; i < h.length; i += 2) out[String(h[i]).toLowerCase()] = String(h[i + 1]);
-  else for (const [k, v] of Object.entries((h ?? {}) as Record<string, unknown>)) out[k.toLowerCase()] = String(v);
-  return out;
-}
-
-/** A ComputeClient over a MockAgent whose version document says `max` ('' = no microversions). */
-function setup(max = '2.93', requestedVersion?: string) {
-  const agent = new MockAgent();
-  agent.disableNetConnect();
-  const pool = agent.get(NOVA);
-  const versionDoc = max
-    ? { version: { id: 'v2.1', version: max, min_version: '2.1' } }
-    : { version: { id: 'v2.0', version: '', min_version: '' } };
-  const seen: Seen[] = [];
-  const docRequests = { n: 0 };
-  pool
-    .intercept({ path: '/v2.1/', method: 'GET' })
-    .reply(() => {
-      docRequests.n++;
-      return { statusCode: 200, data: versionDoc };
-    })
-    .persist();
-  const t = new Transport({ timeoutSeconds: 5, dispatcher: agent });
-  const session = new Session(t, { getToken: async () => 'tok', invalidate: async () => undefined });
-  const client = new ComputeClient(session, async () => `${NOVA}/v2.1`, { requestedVersion });
-  /** Answers the next POST to `path` with `status` and `body`, recording the request. */
-  const answer = (path: string, status: number, body: object, headers: Record<string, string> = {}) => {
-    pool.intercept({ path, method: 'POST' }).reply((opts) => {
-      seen.push({ path, headers: lower(opts.headers), body: JSON.parse(opts.body as string) });
-      return { statusCode: status, data: body, responseOptions: { headers } };
-    });
+/** A ComputeClient over a mocked Nova whose version document says `max` ('' = no microversions). */
+function setup(max = '2.93', requestedVersion?: string, versionDoc = true) {
+  const nova = mockNova({ max, requestedVersion, versionDoc });
+  const answer = (path: string, status: number, body: object, headers: Record<string, string> = {}) =>
+    nova.answer('POST', path, status, body, headers);
+  return {
+    client: nova.client,
+    answer,
+    seen: nova.seen,
+    docRequests: {
+      get n() {
+        return nova.versionRequests();
+      },
+    },
+    agent: nova.agent,
   };
-  return { client, answer, seen, docRequests, agent };
 }
 
 const consolePath = `/v2.1/servers/${ID}/remote-consoles`;
@@ -149,7 +120,7 @@ describe('getConsoleUrl', () => {
   });
 
   it('refuses an unknown type without a request', async () => {
-    const { client, seen } = setup();
+    const { client, seen } = setup('2.93', undefined, false); // not even the version document
     await expect(getConsoleUrl(client, ID, 'telnet')).rejects.toThrow(
       "Unknown console type 'telnet'; choose from: novnc, xvpvnc, spice-html5, spice-direct, serial, rdp-html5, webmks.",
     );
@@ -223,8 +194,8 @@ describe("Nova's refusals", () => {
 
   it('400 for xvpvnc points at novnc', async () => {
     const err = await refusal('xvpvnc', 400, { badRequest: { code: 400, message: 'Invalid console type xvpvnc' } });
-    expect(err.message).toMatch(
-      /^Cannot get an xvpvnc console for server vm1: Nova only hands out novnc VNC consoles .*use --type novnc \(Nova: "Invalid console type xvpvnc"/,
+    expect(messageFor(err)).toMatch(
+      /^Cannot get an xvpvnc console for server vm1: Nova only hands out novnc VNC consoles .*\(Nova: "Invalid console type xvpvnc".*\); use --type novnc\.$/,
     );
   });
 
@@ -241,7 +212,7 @@ describe("Nova's refusals", () => {
       '2.5',
     );
     expect(err).toBeInstanceOf(ConsoleError);
-    expect(err.message).toMatch(/does not accept that console type \(only novnc\); use --type novnc/);
+    expect(messageFor(err)).toMatch(/does not accept that console type \(only novnc\) .*; use --type novnc\.$/);
   });
 
   it('404: the server is gone', async () => {
@@ -275,7 +246,14 @@ describe("Nova's refusals", () => {
   });
 
   it('leaves other errors alone', () => {
-    const e = new ApiError(503, 'POST', 'u', 'busy', undefined, 'compute', 'serviceUnavailable');
+    const e = new ApiError({
+      status: 503,
+      method: 'POST',
+      url: 'u',
+      serverMessage: 'busy',
+      service: 'compute',
+      fault: 'serviceUnavailable',
+    });
     expect(mapConsoleError(e, 'novnc', 'vm1')).toBe(e);
     const plain = new Error('x');
     expect(mapConsoleError(plain, 'novnc', 'vm1')).toBe(plain);

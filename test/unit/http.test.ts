@@ -4,9 +4,12 @@ import net, { type AddressInfo } from 'node:net';
 import { MockAgent } from 'undici';
 import { selfSignedCert } from '../support/tls.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, CaBundleError, NetworkError, TimeoutError } from '../../src/http/errors.js';
+import { readFileSync } from 'node:fs';
+import { ApiError, NetworkError, TimeoutError } from '../../src/http/errors.js';
 import { messageFor } from '../../src/cli/errors.js';
-import { redactBody, redactHeaders, redactUrl } from '../../src/http/redact.js';
+import { readCaBundle } from '../../src/config/options.js';
+import { ConfigError } from '../../src/errors.js';
+import { redactBody, redactHeaders, redactUrl } from '../../src/redact.js';
 import { parseRetryAfter, retryDelay } from '../../src/http/retry.js';
 import { Session, type TokenProvider } from '../../src/http/session.js';
 import { Transport } from '../../src/http/transport.js';
@@ -35,19 +38,19 @@ function transport(agent: MockAgent, extra: Partial<ConstructorParameters<typeof
 
 describe('retry policy', () => {
   it('retries idempotent methods only, on 503/429 and connection errors, bounded', () => {
-    expect(retryDelay(1, 'GET', { status: 503 }, undefined, undefined, () => 0.5)).toBe(500);
-    expect(retryDelay(2, 'GET', { status: 503 }, undefined, undefined, () => 0.5)).toBe(1000);
-    expect(retryDelay(1, 'DELETE', { code: 'ECONNRESET' }, undefined)).not.toBeNull();
-    expect(retryDelay(1, 'POST', { status: 503 }, undefined)).toBeNull();
-    expect(retryDelay(1, 'GET', { status: 500 }, undefined)).toBeNull();
-    expect(retryDelay(4, 'GET', { status: 503 }, undefined)).toBeNull();
+    expect(retryDelay({ attempt: 1, method: 'GET', status: 503 }, undefined, () => 0.5)).toBe(500);
+    expect(retryDelay({ attempt: 2, method: 'GET', status: 503 }, undefined, () => 0.5)).toBe(1000);
+    expect(retryDelay({ attempt: 1, method: 'DELETE', code: 'ECONNRESET' })).not.toBeNull();
+    expect(retryDelay({ attempt: 1, method: 'POST', status: 503 })).toBeNull();
+    expect(retryDelay({ attempt: 1, method: 'GET', status: 500 })).toBeNull();
+    expect(retryDelay({ attempt: 4, method: 'GET', status: 503 })).toBeNull();
   });
   it('honours Retry-After, in seconds or as a date, and gives up when it is too long', () => {
     expect(parseRetryAfter('2')).toBe(2000);
     expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6_000);
     expect(parseRetryAfter('soon')).toBeUndefined();
-    expect(retryDelay(1, 'GET', { status: 429 }, 2000)).toBe(2000);
-    expect(retryDelay(1, 'GET', { status: 429 }, 3_600_000)).toBeNull();
+    expect(retryDelay({ attempt: 1, method: 'GET', status: 429, retryAfterMs: 2000 })).toBe(2000);
+    expect(retryDelay({ attempt: 1, method: 'GET', status: 429, retryAfterMs: 3_600_000 })).toBeNull();
   });
 });
 
@@ -305,12 +308,13 @@ describe('Transport over TLS', () => {
     const err = await t.request({ method: 'GET', url, service: 'compute' }).catch((e) => e);
     await t.close();
     expect(err).toBeInstanceOf(NetworkError);
-    expect(err.message).toMatch(
-      /TLS certificate not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); pass --os-cacert FILE, or --insecure/,
+    expect(err.code).toBe('TLS');
+    expect(messageFor(err)).toMatch(
+      /TLS certificate not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\)\.?; trust its CA with --os-cacert FILE \(or OS_CACERT\), or skip verification with --insecure\.$/,
     );
   });
   it('trusts the CA given with --os-cacert', async () => {
-    const t = new Transport({ timeoutSeconds: 5, cacert: tls.certFile, retry: noRetry });
+    const t = new Transport({ timeoutSeconds: 5, ca: readFileSync(tls.certFile), retry: noRetry });
     expect((await t.request({ method: 'GET', url, service: 'compute' })).text).toBe('{"ok":true}');
     await t.close();
   });
@@ -322,14 +326,15 @@ describe('Transport over TLS', () => {
   it('names an unreadable CA file, in words for people', () => {
     const err = (() => {
       try {
-        new Transport({ timeoutSeconds: 5, cacert: '/nonexistent/ca.pem' });
+        readCaBundle('/nonexistent/ca.pem');
       } catch (e) {
         return e;
       }
     })();
-    expect(err).toBeInstanceOf(CaBundleError);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).code).toBe('CA_BUNDLE');
     expect(messageFor(err)).toBe(
-      'Cannot read the CA bundle /nonexistent/ca.pem given by --os-cacert/OS_CACERT: ENOENT.',
+      'Cannot read the CA bundle /nonexistent/ca.pem (--os-cacert / OS_CACERT / clouds.yaml cacert): ENOENT.',
     );
   });
 });

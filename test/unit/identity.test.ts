@@ -6,6 +6,19 @@ import { selectEndpoint, type CatalogService } from '../../src/identity/catalog.
 import { authRequestBody } from '../../src/identity/keystone.js';
 import { cacheKey, FileTokenStore, KeychainTokenStore, type CachedToken } from '../../src/identity/token-cache.js';
 import type { AuthOptions } from '../../src/config/options.js';
+import { messageFor } from '../../src/cli/errors.js';
+import { NcliError } from '../../src/errors.js';
+
+/** The NcliError `fn` throws. */
+function catchError(fn: () => unknown): NcliError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof NcliError) return e;
+    throw e;
+  }
+  throw new Error('did not throw');
+}
 
 const catalog: CatalogService[] = [
   {
@@ -27,7 +40,9 @@ describe('selectEndpoint', () => {
     expect(selectEndpoint(catalog, 'compute', 'internal')).toBe('http://int.r1/v2.1');
   });
   it('asks for a region when several offer the interface', () => {
-    expect(() => selectEndpoint(catalog, 'compute', 'public')).toThrow(/several regions \(R1, R2\).*--os-region-name/);
+    const e = catchError(() => selectEndpoint(catalog, 'compute', 'public'));
+    expect(e.code).toBe('ENDPOINT_NOT_FOUND');
+    expect(messageFor(e)).toMatch(/several regions \(R1, R2\).*--os-region-name/);
   });
   it('names what is missing and what exists', () => {
     expect(() => selectEndpoint(catalog, 'compute', 'admin', 'R1')).toThrow(
@@ -36,7 +51,9 @@ describe('selectEndpoint', () => {
     expect(() => selectEndpoint(catalog, 'volumev3', 'public')).toThrow(
       /no 'volumev3' service \(it has: compute, image\)/,
     );
-    expect(() => selectEndpoint([], 'compute', 'public')).toThrow(/catalog is empty.*OS_PROJECT_NAME/);
+    expect(messageFor(catchError(() => selectEndpoint([], 'compute', 'public')))).toMatch(
+      /catalog is empty.*OS_PROJECT_NAME/,
+    );
   });
 });
 

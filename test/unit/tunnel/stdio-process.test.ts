@@ -22,7 +22,7 @@ function runChild(
     const { forwardStdio } = await import(${JSON.stringify(pathToFileURL(modulePath).href)});
     try {
       await forwardStdio({ resolveUrl: async () => ${JSON.stringify(url)}, label: 'x', out: process.stderr, err: process.stderr,
-        stdin: process.stdin, stdout: process.stdout, escape: true, pingIntervalMs: 50 });
+        stdin: process.stdin, stdout: process.stdout, pingIntervalMs: 50 });
     } catch (e) { process.stderr.write(e.message + '\\n'); process.exitCode = 1; }
   `;
   const t0 = Date.now();
@@ -39,7 +39,7 @@ function runChild(
 }
 
 describe('forwardStdio in a real process', () => {
-  it('answers, then exits on its own after stdin EOF (escape ignored: not a TTY)', { timeout: 20_000 }, async () => {
+  it('answers, then exits on its own after stdin EOF', { timeout: 20_000 }, async () => {
     const p: FakeProxy = await startFakeProxy({
       onSession: (ws) => ws.on('message', (d: Buffer) => ws.send(Buffer.from(d.toString().toUpperCase()))),
     });

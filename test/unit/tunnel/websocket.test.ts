@@ -3,6 +3,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { dialConsole } from '../../../src/tunnel/websocket.js';
+import { messageFor } from '../../../src/cli/errors.js';
 import { TunnelError } from '../../../src/tunnel/errors.js';
 import { selfSignedCert } from '../../support/tls.js';
 import { closedPort, startFakeProxy, type FakeProxy } from './helpers.js';
@@ -165,9 +166,10 @@ describe('dialConsole', () => {
       const port = await tlsProxy();
       const e = await dialError(dialConsole({ url: `wss://127.0.0.1:${port}/?token=SECRET` }));
       expect(e.code).toBe('TLS');
-      expect(e.message).toMatch(
+      expect(e.hint).toBe('trust-ca');
+      expect(messageFor(e)).toMatch(
         new RegExp(
-          `^Cannot verify the TLS connection to the console proxy at wss://127\\.0\\.0\\.1:${port}: .*self.signed.*--insecure\\)\\.$`,
+          `^Cannot verify the TLS connection to the console proxy at wss://127\\.0\\.0\\.1:${port}: .*self.signed.*; trust its CA .*--insecure\\.$`,
         ),
       );
       expect(e.message).not.toContain('SECRET');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { consoleWebSocketUrl } from '../../../src/tunnel/ws-url.js';
-import { TunnelError, redactToken } from '../../../src/tunnel/errors.js';
+import { TunnelError } from '../../../src/tunnel/errors.js';
+import { redactUrl } from '../../../src/redact.js';
 
 const T = 'bbc51c7e-ae6a-4abe-bf88-227cf01ba06f';
 
@@ -78,11 +79,13 @@ describe('consoleWebSocketUrl (noVNC derivation)', () => {
   });
 });
 
-describe('redactToken', () => {
-  it('hides raw and encoded tokens', () => {
-    expect(redactToken(`ws://h:6080/?token=${T}`)).toBe('ws://h:6080/?token=***');
-    expect(redactToken(`http://h/vnc_auto.html?path=%3Ftoken%3D${T}&x=1`)).toBe(
-      'http://h/vnc_auto.html?path=%3Ftoken%3D***&x=1',
+describe('redactUrl on console URLs', () => {
+  it('hides raw, encoded and double-encoded console tokens', () => {
+    expect(redactUrl(`ws://h:6080/?token=${T}`)).toBe('ws://h:6080/?token=<redacted>');
+    expect(redactUrl(`http://h/vnc_auto.html?path=%3Ftoken%3D${T}&x=1`)).toBe(
+      'http://h/vnc_auto.html?path=%3Ftoken%3D<redacted>&x=1',
     );
+    expect(redactUrl(`u=http%3A%2F%2Fh%2Fvnc_auto.html%3Fpath%3D%253Ftoken%253D${T}`)).not.toContain(T);
+    expect(redactUrl(`dialing ws://h/?TOKEN=${T}#x`)).toBe('dialing ws://h/?TOKEN=<redacted>#x');
   });
 });

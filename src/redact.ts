@@ -1,7 +1,8 @@
 /**
- * Redaction of secrets for `--debug` output and error messages. Nothing ncli prints may carry a
- * token, password or application-credential secret (DEVELOPERS.md). Follows keystoneauth's
- * session logging (`_process_header` hashes token headers), but ncli drops the value entirely.
+ * Redaction of secrets for `--debug` output and error messages, for every layer (the HTTP
+ * transport, the console tunnel, the CLI): nothing ncli prints may carry a Keystone token, a
+ * console token, a password or an application-credential secret. Follows keystoneauth's session
+ * logging (`_process_header` hashes token headers), but ncli drops the value entirely. No imports.
  */
 
 const SECRET_HEADERS = new Set([
@@ -29,10 +30,14 @@ export function redactHeaders(headers: Record<string, string | string[] | undefi
   return out;
 }
 
-/** A URL with `token=` (also percent-encoded inside `path=`) and userinfo passwords removed. */
-export function redactUrl(url: string): string {
-  return url
-    .replace(/([?&;]|%3[Ff]|%26)(token|auth_token)(=|%3[Dd])[^&\s"']*/g, `$1$2$3${REDACTED}`)
+/**
+ * Text (a URL or a free line) with every `token=` value removed, raw or percent-encoded once or
+ * twice (`path=%3Ftoken%3D…` in noVNC page URLs, `%253D` when that URL is itself encoded), and
+ * userinfo passwords (`//user:pw@host`) removed.
+ */
+export function redactUrl(text: string): string {
+  return text
+    .replace(/(token)(=|%3D|%253D)[^&#\s"']*/gi, `$1$2${REDACTED}`)
     .replace(/\/\/([^/@\s:]+):[^/@\s]*@/g, `//$1:${REDACTED}@`);
 }
 
