@@ -9,40 +9,17 @@
  * novaconsole (`~.` escape, `--close-wait`). It knows nothing of Nova: the
  * caller passes a `resolveUrl(fresh)` callback.
  *
- * Proxy behaviour handled here (nova-novncproxy = websockify 0.10 + Nova's
- * token check, seen on a real deployment):
- * - A bad/expired token (or a bad Origin) is refused AFTER the 101 upgrade by
- *   dropping TCP with no close frame and no data: `ws` reports close 1006.
- *   A 1006 with no byte received within `rejectWindowMs` of opening is taken
- *   as a token rejection: the URL is re-resolved with `fresh=true` and the
- *   bytes the local side had sent are replayed on the new WebSocket, once.
- *   Plain websockify with a token plugin instead hangs up before the 101
- *   (`socket hang up`); that gets the same single refresh.
- * - websockify echoes a status-less close frame with the illegal code 1005,
- *   which `ws` turns into an error + close 1006; errors after we asked to
- *   close, or after the peer started closing, count as a normal close. We
- *   always close with an explicit 1000, which websockify echoes cleanly.
- * - websockify drops its queued client→target bytes as soon as it reads our
- *   close frame, so after the local side ends we wait until our frames left
- *   the socket and then `closeWaitMs` more before closing.
- * - Likewise websockify drops target→client bytes it has read but not yet
- *   sent when the TARGET closes (seen with a plain `ws` client too); nothing
- *   a client can do about that. What arrives is flushed before the local end.
- *
- * Backpressure, both directions, so memory stays bounded:
- * - proxy → local: when `write()` on the local side returns false, the
- *   WebSocket's socket is paused (`ws.pause()`) until 'drain'.
- * - local → proxy: bytes handed to `ws.send()` and not yet written to the
- *   socket are counted; above {@link WS_HIGH_WATER_MARK} the local stream is
- *   paused until the count drops.
+ * The proxy quirks (token refusals after the upgrade, websockify's close
+ * echo, its dropped queues) and the backpressure are handled per connection
+ * by {@link Bridge} (bridge.ts), next to their notes.
  */
 import net from 'node:net';
 import { createEscapeFilter } from './escape.js';
 import { TunnelError } from './errors.js';
 import { formatHostPort, isLoopbackHost } from './listen-spec.js';
-import { Session, type TunnelOptions } from './session.js';
+import { Bridge, type TunnelOptions } from './bridge.js';
 
-export type { TunnelOptions } from './session.js';
+export type { TunnelOptions } from './bridge.js';
 // ---------------------------------------------------------------------------
 // forwardLocal
 // ---------------------------------------------------------------------------
@@ -120,7 +97,7 @@ export function forwardLocal(
   done.catch(() => {});
 
   const host = listen.host || '127.0.0.1';
-  const sessions = new Set<Session>();
+  const sessions = new Set<Bridge>();
   let listening = false;
   let listenerClosed = false;
   let stopping = false;
@@ -171,7 +148,7 @@ export function forwardLocal(
       stopping = true;
       closeListener();
     }
-    const session = new Session(
+    const session = new Bridge(
       {
         readable: sock,
         writable: sock,
@@ -263,7 +240,7 @@ export async function forwardStdio(
 ): Promise<void> {
   if (opts.signal?.aborted) return;
   const useEscape = opts.escape === true;
-  const session = new Session(
+  const session = new Bridge(
     {
       readable: opts.stdin,
       writable: opts.stdout,

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { forwardLocal, forwardStdio } from '../../../src/tunnel/forwarder.js';
-import { REPLAY_LIMIT, type TunnelOptions } from '../../../src/tunnel/session.js';
+import { REPLAY_LIMIT, type TunnelOptions } from '../../../src/tunnel/bridge.js';
 import { TunnelError } from '../../../src/tunnel/errors.js';
 import { messageFor } from '../../../src/cli/errors.js';
 import {

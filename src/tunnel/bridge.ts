@@ -1,8 +1,8 @@
 /**
- * One tunnel session: a local byte stream (a TCP connection or stdin/stdout) bridged to one
- * WebSocket of a console proxy, with backpressure both ways, one token refresh on a refused token
- * (replaying what the local side had sent), pings, and a flushing close. Used by forwarder.ts;
- * the proxy behaviour it handles is described there.
+ * The bridge of one tunnel connection: a local byte stream (a TCP connection or stdin/stdout) and
+ * one WebSocket of a console proxy (websockify: nova-novncproxy, nova-serialproxy,
+ * nova-spicehtml5proxy), as an explicit state machine ({@link Link}, {@link Local}). The proxy
+ * quirks it handles are described next to the code that handles them. Used by forwarder.ts.
  */
 import type net from 'node:net';
 import type WebSocket from 'ws';
@@ -80,7 +80,7 @@ const ABORT_FLUSH_MS = 1_000;
 /** After our FIN: time the local peer gets to close before we destroy the socket, in milliseconds. */
 const LINGER_MS = 2_000;
 
-/** The local end of a session. */
+/** The local end of a bridge. */
 export interface LocalSide {
   readable: NodeJS.ReadableStream;
   writable: NodeJS.WritableStream;
@@ -88,13 +88,41 @@ export interface LocalSide {
   endWritable: boolean;
   filter?: (chunk: Uint8Array) => { data: Buffer; disconnect: boolean };
   onOpen?: () => void;
-  /** Called once with the session's error, before the local side is flushed and closed. */
+  /** Called once with the bridge's error, before the local side is flushed and closed. */
   onError?: (err: Error) => void;
 }
 
-interface SessionResult {
+/** How a bridge ended. */
+export interface BridgeResult {
   error?: Error;
 }
+
+/**
+ * The WebSocket's side of a bridge, one state at a time:
+ *
+ *     dialing ──attach──▶ open ──local input ends──▶ half-closed ──our bytes sent + closeWait──▶ closing ──▶ done
+ *        │                 │ └──────────────── abort / peer's close ────────────────────────────▶ closing
+ *        └─ refused / hung up: dialing again (once, fresh token)                                  any ──▶ done
+ *
+ * `closing.by` says who started the close: `us` (a close frame with 1000 was sent) or `peer`
+ * (websockify's close echo arrived with the illegal status 1005, which `ws` reports as an error).
+ */
+type Link =
+  | { kind: 'dialing'; attempt: number; abort: AbortController }
+  | { kind: 'open' | 'half-closed'; ws: WebSocket; url: URL }
+  | { kind: 'closing'; ws: WebSocket; url: URL; by: 'us' | 'peer' }
+  | { kind: 'done' };
+
+/** The local side: still read (`reading`), input ended (`ended`: FIN, EOF, `~.`), or gone both ways (`gone`). */
+type Local = 'reading' | 'ended' | 'gone';
+
+/**
+ * Until the proxy shows it accepted the token (its first byte, or no drop within the rejection
+ * window), what the local side sent is kept for one replay on a WebSocket with a fresh token;
+ * `overflowed` once more than {@link REPLAY_LIMIT} bytes went out (no replay possible then).
+ * `null` once accepted.
+ */
+type Probation = { chunks: Buffer[]; bytes: number; overflowed: boolean } | null;
 
 const WS_OPEN = 1;
 
@@ -106,44 +134,44 @@ function toBuffer(data: WebSocket.RawData | string | Uint8Array): Buffer {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-/** One local stream ↔ one WebSocket; see the module comment. */
-export class Session {
-  private ws: WebSocket | undefined;
+/**
+ * One local stream ↔ one WebSocket of a console proxy: backpressure both ways, one token refresh
+ * on a refused token (replaying what the local side had sent), pings, and a flushing close. The
+ * WebSocket's lifecycle is the {@link Link} state; the local side's is {@link Local}.
+ */
+export class Bridge {
+  private link: Link;
+  private local: Local = 'reading';
+  private probation: Probation = { chunks: [], bytes: 0, overflowed: false };
+  /** WebSockets dialled, and opened. */
+  private attempts = 0;
+  private opens = 0;
   private url: URL | undefined;
-  private attempt = 0;
-  private dialing = false;
-  private dialAbort: AbortController | undefined;
-  private accepted = false;
-  private replay: Buffer[] = [];
-  private replayBytes = 0;
-  private replayOverflow = false;
+  /** Bytes handed to `ws.send()` and not yet written to its socket. */
   private outstanding = 0;
+  /** Backpressure: the local readable is paused / the WebSocket is paused for a slow local writer. */
   private localPaused = false;
   private wsPausedForLocal = false;
-  private localEnded = false;
-  private localGone = false;
   private closeWaitMs: number;
-  private closeRequested = false;
-  private peerClosing = false;
+  /** Set by `abort()`: how long the local side may still be flushed at the end (else until done). */
+  private flushLimitMs: number | undefined;
   private lastWsError: Error | undefined;
-  private aborted = false;
-  private finished = false;
-  private openedOnce = false;
   private bytesIn = 0;
   private bytesOut = 0;
   private pingTimer: NodeJS.Timeout | undefined;
   private acceptTimer: NodeJS.Timeout | undefined;
   private closeWaitTimer: NodeJS.Timeout | undefined;
   private closeKillTimer: NodeJS.Timeout | undefined;
-  private resolveRun!: (r: SessionResult) => void;
-  private readonly result: Promise<SessionResult>;
+  private resolveRun!: (r: BridgeResult) => void;
+  private readonly result: Promise<BridgeResult>;
 
   constructor(
-    private readonly local: LocalSide,
+    private readonly localSide: LocalSide,
     private readonly opts: TunnelOptions,
     private readonly tag: string,
   ) {
     this.closeWaitMs = opts.closeWaitMs ?? DEFAULT_CLOSE_WAIT_MS;
+    this.link = { kind: 'dialing', attempt: 0, abort: new AbortController() };
     this.result = new Promise((resolve) => (this.resolveRun = resolve));
   }
 
@@ -151,8 +179,9 @@ export class Session {
     this.opts.debug?.(`tunnel[${this.tag}]: ${redactUrl(msg)}`);
   }
 
-  run(): Promise<SessionResult> {
-    const { readable, writable } = this.local;
+  /** Starts bridging; resolves when the bridge is done (never rejects: the error is in the result). */
+  run(): Promise<BridgeResult> {
+    const { readable, writable } = this.localSide;
     readable.on('data', this.onLocalData);
     readable.on('end', this.onLocalEnd);
     readable.on('error', this.onLocalError);
@@ -161,48 +190,54 @@ export class Session {
       writable.on('error', this.onLocalError);
       writable.on('close', this.onWritableClose);
     }
-    void this.connect(false);
+    void this.dial(false);
     return this.result;
   }
 
-  /** Close the session cleanly (flushing both ways as far as possible). */
+  /** Close the bridge cleanly (flushing both ways as far as possible, the local side for at most ABORT_FLUSH_MS). */
   abort(): void {
-    if (this.finished || this.aborted) return;
-    this.aborted = true;
+    if (this.link.kind === 'done' || this.flushLimitMs !== undefined) return;
+    this.flushLimitMs = ABORT_FLUSH_MS;
     this.debug('abort requested');
     this.stopReadingLocal();
-    if (this.dialing) {
-      // Still in resolveUrl() (not cancellable) or in the handshake: finish
-      // now; connect() drops whatever arrives later.
-      this.dialAbort?.abort();
+    if (this.link.kind === 'dialing') {
+      // Still in resolveUrl() (not cancellable) or in the handshake: finish now; dial() drops
+      // whatever arrives later.
+      this.link.abort.abort();
       this.finish();
       return;
     }
-    this.closeWs();
+    this.close();
   }
 
-  // -- dialling ------------------------------------------------------------
+  // -- dialing ------------------------------------------------------------------------------------
 
-  private async connect(fresh: boolean): Promise<void> {
-    this.attempt += 1;
-    this.dialing = true;
-    this.dialAbort = undefined;
+  /**
+   * `resolveUrl(fresh)`, then the WebSocket handshake. The proxies refuse a bad or expired token in
+   * two ways, both retried once with a fresh token (see {@link onWsClose} for the other):
+   * nova-novncproxy completes the upgrade and then drops TCP; plain websockify with a token plugin
+   * hangs up before answering the upgrade (`socket hang up`), handled here.
+   */
+  private async dial(fresh: boolean): Promise<void> {
+    this.attempts += 1;
+    const dialing: Link = { kind: 'dialing', attempt: this.attempts, abort: new AbortController() };
+    this.link = dialing;
     this.updateLocalFlow();
     let ws: WebSocket;
+    let url: URL;
     try {
       const raw = await this.opts.resolveUrl(fresh);
-      if (this.finished) return;
-      if (this.aborted || (this.localGone && this.replayBytes === 0)) {
+      if (this.link !== dialing) return; // aborted meanwhile
+      if (this.local === 'gone' && !this.probation?.bytes) {
         this.finish();
         return;
       }
-      const url = consoleWebSocketUrl(raw);
+      url = consoleWebSocketUrl(raw);
       this.url = url;
-      this.debug(`dialing ${url.href} (attempt ${this.attempt}${fresh ? ', fresh token' : ''})`);
-      this.dialAbort = new AbortController();
+      this.debug(`dialing ${url.href} (attempt ${dialing.attempt}${fresh ? ', fresh token' : ''})`);
       ws = await dialConsole({
         url,
-        signal: this.dialAbort.signal,
+        signal: dialing.abort.signal,
         ...(this.opts.origin !== undefined ? { origin: this.opts.origin } : {}),
         ...(this.opts.headers !== undefined ? { headers: this.opts.headers } : {}),
         ...(this.opts.ca !== undefined ? { ca: this.opts.ca } : {}),
@@ -210,32 +245,31 @@ export class Session {
         ...(this.opts.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: this.opts.handshakeTimeoutMs } : {}),
       });
     } catch (err) {
-      this.dialing = false;
-      if (this.finished) return;
-      if (this.aborted) {
-        this.finish();
-        return;
-      }
+      if (this.link !== dialing) return;
       this.debug(`dial failed: ${err instanceof Error ? err.message : String(err)}`);
-      if (this.attempt === 1 && isHandshakeHangup(err) && !this.localGone && !this.replayOverflow) {
+      if (dialing.attempt === 1 && isHandshakeHangup(err) && this.canRetry()) {
         this.debug('hang-up before the upgrade: the proxy may have refused the token; asking for a fresh one');
-        void this.connect(true);
+        void this.dial(true);
         return;
       }
       this.finish(err instanceof Error ? err : new Error(String(err)));
       return;
     }
-    this.dialing = false;
-    if (this.finished) {
+    if (this.link !== dialing) {
       ws.on('error', () => {});
       ws.terminate();
       return;
     }
-    this.attach(ws);
+    this.attach(ws, url);
   }
 
-  private attach(ws: WebSocket): void {
-    this.ws = ws;
+  /** One refresh-and-replay is possible: the local side is still there and not too much was sent. */
+  private canRetry(): boolean {
+    return this.local !== 'gone' && this.probation !== null && !this.probation.overflowed;
+  }
+
+  private attach(ws: WebSocket, url: URL): void {
+    this.link = { kind: this.local === 'reading' ? 'open' : 'half-closed', ws, url };
     this.debug(`open (subprotocol ${ws.protocol ? `"${ws.protocol}"` : 'none'})`);
     ws.binaryType = 'nodebuffer';
     ws.on('message', this.onWsMessage);
@@ -247,58 +281,50 @@ export class Session {
     const pingMs = this.opts.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
     if (pingMs > 0) {
       this.pingTimer = setInterval(() => {
-        if (ws.readyState === WS_OPEN && !this.closeRequested) {
+        if ((this.link.kind === 'open' || this.link.kind === 'half-closed') && ws.readyState === WS_OPEN) {
           ws.ping();
           this.debug('ping');
         }
       }, pingMs);
       this.pingTimer.unref();
     }
-    if (!this.accepted) {
+    if (this.probation) {
       this.acceptTimer = setTimeout(
         () => this.accept('no drop within the rejection window'),
         this.opts.rejectWindowMs ?? DEFAULT_REJECT_WINDOW_MS,
       );
       this.acceptTimer.unref();
     }
-    if (!this.openedOnce) {
-      this.openedOnce = true;
-      this.local.onOpen?.();
-    }
-    if (this.replay.length > 0) {
-      this.debug(`sending ${this.replayBytes} buffered byte(s)`);
-      for (const chunk of this.replay) this.send(chunk);
-    }
-    if (this.aborted) {
-      this.closeWs();
-      return;
+    if (this.opens++ === 0) this.localSide.onOpen?.();
+    if (this.probation?.chunks.length) {
+      this.debug(`sending ${this.probation.bytes} buffered byte(s)`);
+      for (const chunk of this.probation.chunks) this.send(chunk);
     }
     this.updateLocalFlow();
-    this.checkLocalEndFlushed();
+    this.closeWhenFlushed();
   }
 
   private readonly onPong = (): void => {
     this.debug('pong');
   };
 
-  // -- local -> WebSocket ----------------------------------------------------
+  // -- local -> WebSocket -------------------------------------------------------------------------
 
   private readonly onLocalData = (chunk: Buffer | string): void => {
-    if (this.localEnded || this.finished) return;
+    if (this.local !== 'reading' || this.link.kind === 'done') return;
     let data = toBuffer(chunk);
     let disconnect = false;
-    if (this.local.filter) ({ data, disconnect } = this.local.filter(data));
+    if (this.localSide.filter) ({ data, disconnect } = this.localSide.filter(data));
     if (data.length > 0) {
       const open = this.wsOpen();
-      if (!this.accepted && !this.replayOverflow) {
-        if (open && this.replayBytes + data.length > REPLAY_LIMIT) {
+      const p = this.probation;
+      if (p && !p.overflowed) {
+        if (open && p.bytes + data.length > REPLAY_LIMIT) {
           this.debug(`more than ${REPLAY_LIMIT} bytes sent before the proxy's first byte: no replay possible`);
-          this.replayOverflow = true;
-          this.replay = [];
-          this.replayBytes = 0;
+          this.probation = { chunks: [], bytes: 0, overflowed: true };
         } else {
-          this.replay.push(data);
-          this.replayBytes += data.length;
+          p.chunks.push(data);
+          p.bytes += data.length;
         }
       }
       if (open) this.send(data);
@@ -307,146 +333,164 @@ export class Session {
       this.debug('escape sequence ~. typed: disconnecting');
       this.closeWaitMs = 0;
       this.onLocalEnd();
-      if (this.dialing) this.abort();
+      if (this.link.kind === 'dialing') this.abort();
       return;
     }
     this.updateLocalFlow();
   };
 
   private wsOpen(): boolean {
-    return !this.dialing && this.ws !== undefined && this.ws.readyState === WS_OPEN;
+    return (this.link.kind === 'open' || this.link.kind === 'half-closed') && this.link.ws.readyState === WS_OPEN;
   }
 
   private send(data: Buffer): void {
-    const ws = this.ws!;
+    if (this.link.kind !== 'open' && this.link.kind !== 'half-closed') return;
     const n = data.length;
     this.outstanding += n;
-    ws.send(data, { binary: true }, (err) => {
+    this.link.ws.send(data, { binary: true }, (err) => {
       this.outstanding -= n;
       if (!err) this.bytesOut += n;
       this.updateLocalFlow();
-      this.checkLocalEndFlushed();
+      this.closeWhenFlushed();
     });
   }
 
+  /**
+   * Backpressure towards the proxy: the local readable is paused while more than
+   * {@link WS_HIGH_WATER_MARK} bytes wait in `ws.send()`, or while dialling with a full replay buffer.
+   */
   private updateLocalFlow(): void {
-    if (this.localEnded || this.finished) return;
-    const stall = this.outstanding >= WS_HIGH_WATER_MARK || (this.dialing && this.replayBytes >= REPLAY_LIMIT);
+    if (this.local !== 'reading' || this.link.kind === 'done') return;
+    const stall =
+      this.outstanding >= WS_HIGH_WATER_MARK ||
+      (this.link.kind === 'dialing' && (this.probation?.bytes ?? 0) >= REPLAY_LIMIT);
     if (stall && !this.localPaused) {
       this.localPaused = true;
-      this.local.readable.pause();
+      this.localSide.readable.pause();
     } else if (!stall && this.localPaused) {
       this.localPaused = false;
-      this.local.readable.resume();
+      this.localSide.readable.resume();
     }
   }
 
+  /** Local input ended (FIN, EOF, `~.`): `open` becomes `half-closed`. */
   private readonly onLocalEnd = (): void => {
-    if (this.localEnded) return;
-    this.localEnded = true;
+    if (this.local !== 'reading') return;
+    this.local = 'ended';
     this.debug(`local input ended after ${this.bytesOut + this.outstanding} byte(s)`);
     this.stopReadingLocal();
-    this.checkLocalEndFlushed();
+    if (this.link.kind === 'open') this.link = { ...this.link, kind: 'half-closed' };
+    this.closeWhenFlushed();
   };
 
   private readonly onLocalError = (err: Error): void => {
     this.debug(`local stream error: ${err.message}`);
-    this.localGoneNow();
+    this.localGone();
   };
 
   /** 'close' of the readable: for a socket (readable === writable) both directions are gone. */
   private readonly onLocalClose = (): void => {
-    if (this.finished) return;
-    if (this.sameStream()) {
-      if (!this.localGone) {
-        this.debug('local connection closed');
-        this.localGoneNow();
-      }
-    } else {
+    if (this.link.kind === 'done') return;
+    if (!this.sameStream()) {
       this.onLocalEnd();
+    } else if (this.local !== 'gone') {
+      this.debug('local connection closed');
+      this.localGone();
     }
   };
 
   /** 'close' of a separate writable (stdout): nothing more can be delivered. */
   private readonly onWritableClose = (): void => {
-    if (this.finished || this.localGone) return;
+    if (this.link.kind === 'done' || this.local === 'gone') return;
     this.debug('local output closed');
-    this.localGoneNow();
+    this.localGone();
   };
 
   private sameStream(): boolean {
-    return (this.local.writable as unknown) === this.local.readable;
+    return (this.localSide.writable as unknown) === this.localSide.readable;
   }
 
-  private localGoneNow(): void {
-    if (this.localGone) return;
-    this.localGone = true;
+  /** The local side is gone both ways: end the input, stop waiting for its writes, close soon. */
+  private localGone(): void {
+    if (this.local === 'gone') return;
     this.closeWaitMs = 0;
     if (this.wsPausedForLocal) {
       this.wsPausedForLocal = false;
-      this.local.writable.removeListener('drain', this.onLocalDrain);
-      this.ws?.resume();
+      this.localSide.writable.removeListener('drain', this.onLocalDrain);
+      if (this.link.kind !== 'dialing' && this.link.kind !== 'done') this.link.ws.resume();
     }
     this.onLocalEnd();
+    this.local = 'gone';
   }
 
   private stopReadingLocal(): void {
-    const { readable } = this.local;
+    const { readable } = this.localSide;
     readable.removeListener('data', this.onLocalData);
     readable.pause();
     this.localPaused = true;
   }
 
-  /** After the local side ended: once every byte left our socket, wait closeWaitMs, then close. */
-  private checkLocalEndFlushed(): void {
-    if (!this.localEnded || !this.wsOpen() || this.outstanding > 0) return;
-    if (this.closeWaitTimer || this.closeRequested) return;
+  /**
+   * `half-closed` → `closing` once every byte the local side sent has left our socket, plus
+   * `closeWaitMs`: websockify drops the client→target bytes it still queues as soon as it reads
+   * our close frame, and the remote may still answer what it just got (novaconsole's
+   * `--close-wait`).
+   */
+  private closeWhenFlushed(): void {
+    if (this.link.kind !== 'half-closed' || !this.wsOpen() || this.outstanding > 0 || this.closeWaitTimer) return;
     this.closeWaitTimer = setTimeout(() => {
       this.closeWaitTimer = undefined;
-      this.closeWs();
+      this.close();
     }, this.closeWaitMs);
   }
 
-  // -- WebSocket -> local ------------------------------------------------------
+  // -- WebSocket -> local -------------------------------------------------------------------------
 
+  /**
+   * Backpressure towards the local side: when its `write()` returns false the WebSocket's socket is
+   * paused until 'drain', so a stalled viewer slows the proxy down instead of filling memory.
+   */
   private readonly onWsMessage = (data: WebSocket.RawData): void => {
     const buf = toBuffer(data);
-    if (!this.accepted) this.accept('first byte from the proxy');
+    if (this.probation) this.accept('first byte from the proxy');
     this.bytesIn += buf.length;
-    if (this.localGone || this.finished) return;
-    const ok = this.local.writable.write(buf);
-    if (!ok && !this.wsPausedForLocal && this.ws) {
+    if (this.local === 'gone' || this.link.kind === 'done') return;
+    const ok = this.localSide.writable.write(buf);
+    if (!ok && !this.wsPausedForLocal && this.link.kind !== 'dialing') {
       this.wsPausedForLocal = true;
-      this.ws.pause();
-      this.local.writable.once('drain', this.onLocalDrain);
+      this.link.ws.pause();
+      this.localSide.writable.once('drain', this.onLocalDrain);
     }
   };
 
   private readonly onLocalDrain = (): void => {
     if (!this.wsPausedForLocal) return;
     this.wsPausedForLocal = false;
-    this.ws?.resume();
+    if (this.link.kind !== 'dialing' && this.link.kind !== 'done') this.link.ws.resume();
   };
 
+  /** The proxy accepted the token: the replay copies go, and the refresh-and-replay with them. */
   private accept(why: string): void {
-    if (this.accepted) return;
-    this.accepted = true;
+    if (!this.probation) return;
+    this.probation = null;
     this.debug(`session accepted (${why})`);
-    this.replay = [];
-    this.replayBytes = 0;
     if (this.acceptTimer) clearTimeout(this.acceptTimer);
     this.acceptTimer = undefined;
     this.updateLocalFlow();
   }
 
+  /**
+   * websockify answers a close frame without a status with the illegal status 1005, which `ws`
+   * turns into an error (`WS_ERR_INVALID_CLOSE_CODE`) and then a close 1006: the peer is closing,
+   * and errors once a close is under way count as part of a normal close.
+   */
   private readonly onWsError = (err: Error & { code?: string }): void => {
-    if (this.closeRequested || this.peerClosing) {
+    if (this.link.kind === 'closing') {
       this.debug(`ignored error while closing: ${err.message}`);
       return;
     }
-    if (err.code === 'WS_ERR_INVALID_CLOSE_CODE') {
-      // websockify's echo of a status-less close: the peer is closing.
-      this.peerClosing = true;
+    if (err.code === 'WS_ERR_INVALID_CLOSE_CODE' && this.link.kind !== 'dialing' && this.link.kind !== 'done') {
+      this.link = { kind: 'closing', ws: this.link.ws, url: this.link.url, by: 'peer' };
       this.debug(`peer close frame with illegal status (${err.message}); treated as a normal close`);
       return;
     }
@@ -454,6 +498,12 @@ export class Session {
     this.debug(`websocket error: ${err.message}`);
   };
 
+  /**
+   * The WebSocket closed. nova-novncproxy refuses a bad or expired token (or a bad Origin) AFTER the
+   * 101 upgrade, by dropping TCP with no close frame and no data (`ws`: 1006): a 1006 before the
+   * proxy's first byte and within the rejection window is taken as a refused token, retried once
+   * with a fresh one (replaying what the local side sent); after that it is a lost session.
+   */
   private readonly onWsClose = (code: number, reasonBuf: Buffer): void => {
     const reason = reasonBuf.toString('utf8');
     this.debug(
@@ -462,25 +512,25 @@ export class Session {
     this.clearWsTimers();
     if (this.wsPausedForLocal) {
       this.wsPausedForLocal = false;
-      this.local.writable.removeListener('drain', this.onLocalDrain);
+      this.localSide.writable.removeListener('drain', this.onLocalDrain);
     }
-    const ws = this.ws;
-    ws?.removeListener('message', this.onWsMessage);
-    ws?.removeListener('pong', this.onPong);
-    const where = this.url ? proxyOrigin(this.url) : 'the console proxy';
-
-    if (this.closeRequested || this.aborted) {
-      this.finish();
+    const link = this.link;
+    if (link.kind === 'dialing' || link.kind === 'done') return;
+    link.ws.removeListener('message', this.onWsMessage);
+    link.ws.removeListener('pong', this.onPong);
+    const where = proxyOrigin(link.url);
+    if (link.kind === 'closing') {
+      this.finish(); // we asked, or the peer closed with websockify's 1005 echo
       return;
     }
-    if (code === 1006 && !this.peerClosing) {
-      if (!this.accepted) {
-        if (this.attempt === 1 && !this.localGone && !this.replayOverflow) {
+    if (code === 1006) {
+      if (this.probation) {
+        if (this.attempts === 1 && this.canRetry()) {
           this.debug('dropped before any data: the proxy refused the token; asking for a fresh one');
-          void this.connect(true);
+          void this.dial(true);
           return;
         }
-        if (this.localGone) {
+        if (this.local === 'gone') {
           this.finish();
           return;
         }
@@ -493,7 +543,7 @@ export class Session {
         );
         return;
       }
-      if (this.localEnded) {
+      if (this.local !== 'reading') {
         this.finish();
         return;
       }
@@ -507,7 +557,7 @@ export class Session {
       );
       return;
     }
-    if (code === 1000 || code === 1001 || code === 1005 || this.peerClosing) {
+    if (code === 1000 || code === 1001 || code === 1005) {
       this.finish();
       return;
     }
@@ -526,38 +576,45 @@ export class Session {
     this.pingTimer = this.acceptTimer = this.closeWaitTimer = this.closeKillTimer = undefined;
   }
 
-  private closeWs(): void {
-    const ws = this.ws;
-    if (!ws || this.closeRequested) {
-      if (!ws && !this.dialing) this.finish();
-      return;
-    }
-    this.closeRequested = true;
+  /**
+   * → `closing` by us: a close frame with an explicit 1000 (websockify echoes it cleanly; a frame
+   * without a status would come back as the illegal 1005), and `terminate()` if the close
+   * handshake does not finish within CLOSE_HANDSHAKE_MS.
+   */
+  private close(): void {
+    const link = this.link;
+    if (link.kind !== 'open' && link.kind !== 'half-closed') return;
+    this.link = { kind: 'closing', ws: link.ws, url: link.url, by: 'us' };
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.pingTimer = undefined;
-    if (ws.readyState === WS_OPEN) {
+    if (link.ws.readyState === WS_OPEN) {
       this.debug('closing websocket (1000)');
-      ws.close(1000);
+      link.ws.close(1000);
       this.closeKillTimer = setTimeout(() => {
         this.debug('close handshake timed out: terminating');
-        ws.terminate();
+        link.ws.terminate();
       }, CLOSE_HANDSHAKE_MS);
     } else {
-      ws.terminate();
+      link.ws.terminate();
     }
   }
 
-  // -- the end -------------------------------------------------------------------
+  // -- done ---------------------------------------------------------------------------------------
 
+  /**
+   * → `done`: reports the error, then flushes the local side (what arrived from the proxy is
+   * delivered before the local end; websockify itself may drop target→client bytes it had not
+   * sent when the target closed, seen with a plain `ws` client too: nothing a client can recover).
+   */
   private finish(error?: Error): void {
-    if (this.finished) return;
-    this.finished = true;
+    if (this.link.kind === 'done') return;
+    this.link = { kind: 'done' };
     this.clearWsTimers();
-    if (error) this.local.onError?.(error);
-    const { readable, writable, endWritable } = this.local;
+    if (error) this.localSide.onError?.(error);
+    const { readable, writable, endWritable } = this.localSide;
     readable.removeListener('data', this.onLocalData);
     readable.removeListener('end', this.onLocalEnd);
-    if (!this.localEnded) readable.pause();
+    if (this.local === 'reading') readable.pause();
     const done = (): void => {
       readable.removeListener('error', this.onLocalError);
       readable.removeListener('close', this.onLocalClose);
@@ -573,7 +630,7 @@ export class Session {
   /** TCP: FIN after the last byte, wait until it left, give the peer LINGER_MS to close, then destroy. */
   private finishSocket(sock: net.Socket, done: () => void): void {
     sock.on('error', () => {});
-    if (sock.destroyed || this.localGone) {
+    if (sock.destroyed || this.local === 'gone') {
       sock.destroy();
       done();
       return;
@@ -598,8 +655,8 @@ export class Session {
       lingerTimer = setTimeout(settle, LINGER_MS);
       lingerTimer.unref();
     });
-    if (this.aborted) {
-      flushTimer = setTimeout(settle, ABORT_FLUSH_MS);
+    if (this.flushLimitMs !== undefined) {
+      flushTimer = setTimeout(settle, this.flushLimitMs);
       flushTimer.unref();
     }
   }
@@ -614,7 +671,7 @@ export class Session {
       if (timer) clearTimeout(timer);
       done();
     };
-    if (this.localGone) {
+    if (this.local === 'gone') {
       settle();
       return;
     }
@@ -624,8 +681,8 @@ export class Session {
       settle();
       return;
     }
-    if (this.aborted) {
-      timer = setTimeout(settle, ABORT_FLUSH_MS);
+    if (this.flushLimitMs !== undefined) {
+      timer = setTimeout(settle, this.flushLimitMs);
       timer.unref();
     }
   }
