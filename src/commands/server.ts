@@ -23,7 +23,7 @@ const LONG_COLUMNS = [
 ];
 
 /** Human name of `OS-EXT-STS:power_state` (nova/compute/power_state.py), as openstackclient shows it. */
-export function powerStateName(s: number | undefined): string {
+export function powerStateName(s: number | null | undefined): string {
   const names: Record<number, string> = {
     0: 'NOSTATE',
     1: 'Running',
@@ -32,7 +32,7 @@ export function powerStateName(s: number | undefined): string {
     6: 'Crashed',
     7: 'Suspended',
   };
-  return s === undefined ? '' : (names[s] ?? String(s));
+  return s === undefined || s === null ? '' : (names[s] ?? String(s));
 }
 
 /** `addresses` as openstackclient prints it: `net1=10.0.0.5, fd00::5; net2=…`. */

@@ -7,9 +7,10 @@
 import { ApiError } from '../http/errors.js';
 import type { HttpResponse } from '../http/transport.js';
 import type { Session } from '../http/session.js';
+import { checkShape, v } from '../http/shape.js';
 import { parseJson } from '../http/transport.js';
 import { microversionHeaders, negotiate, type VersionRange } from './microversion.js';
-import type { Link } from './types.js';
+import { LinkSchema, type Link } from './types.js';
 
 /** Where version documents are kept between runs (a day); see src/config/cache-files.ts `versionCache`. */
 export interface VersionCache {
@@ -29,10 +30,17 @@ export interface ComputeClientOptions {
 /** Query parameters; undefined values are left out. */
 export type Query = Record<string, string | number | boolean | undefined>;
 
-interface VersionDoc {
-  version?: { id?: string; version?: string; min_version?: string };
-  versions?: { id?: string; status?: string; version?: string; min_version?: string }[];
-}
+const VersionSchema = v.looseObject({
+  id: v.optional(v.string()),
+  status: v.optional(v.string()),
+  version: v.optional(v.string()),
+  min_version: v.optional(v.string()),
+});
+/** Nova's version document: `{"version": {…}}` at `/v2.1/`, `{"versions": […]}` at the root. */
+const VersionDocSchema = v.looseObject({
+  version: v.optional(VersionSchema),
+  versions: v.optional(v.array(VersionSchema)),
+});
 
 /** Options of one request. */
 export interface CallOptions {
@@ -78,7 +86,12 @@ export class ComputeClient {
     for (const url of candidates) {
       try {
         const res = await this.session.anonymous({ method: 'GET', url: url + '/', service: 'compute' });
-        const doc = parseJson<VersionDoc>(res, 'GET', url + '/', 'compute');
+        const doc = checkShape(VersionDocSchema, parseJson(res, 'GET', url + '/', 'compute'), {
+          method: 'GET',
+          url: url + '/',
+          service: 'compute',
+          expected: "Nova's version document",
+        });
         const v = doc.version ?? doc.versions?.find((x) => x.status === 'CURRENT') ?? doc.versions?.[0];
         if (v) return { min: v.min_version ?? '', max: v.version ?? '' };
       } catch (e) {
@@ -117,23 +130,21 @@ export class ComputeClient {
   }
 
   /**
-   * Sends a request and parses the JSON answer (undefined for an empty body).
-   * @throws ApiError, NetworkError, TimeoutError, NcliError `BAD_RESPONSE`
+   * Sends a request and checks its JSON answer against `schema`.
+   * @param expected what the answer is, for the message when it is not (`a server`)
+   * @throws ApiError, NetworkError, TimeoutError, NcliError `BAD_RESPONSE` (not JSON, empty, wrong shape)
    */
-  async call<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
+  async read<S extends v.GenericSchema>(
+    method: string,
+    path: string,
+    schema: S,
+    expected: string,
+    opts: CallOptions = {},
+  ): Promise<v.InferOutput<S>> {
     const res = await this.send(method, path, opts);
-    if (!res.text) return undefined as T;
-    return parseJson<T>(res, method, this.url(path, opts.query), 'compute');
-  }
-
-  /** `GET path` → parsed JSON. */
-  get<T>(path: string, query?: Query, microversion?: string | null): Promise<T> {
-    return this.call<T>('GET', path, { query, microversion });
-  }
-
-  /** `POST path` with a JSON body → parsed JSON (undefined for an empty answer). */
-  post<T>(path: string, body: unknown, microversion?: string | null): Promise<T> {
-    return this.call<T>('POST', path, { body, microversion });
+    const url = this.url(path, opts.query);
+    const body: unknown = res.text ? parseJson(res, method, url, 'compute') : undefined;
+    return checkShape(schema, body, { method, url, service: 'compute', expected });
   }
 
   /**
@@ -142,18 +153,28 @@ export class ComputeClient {
    * the `rel=next` link; its host and scheme are not used (behind a TLS terminator Nova writes
    * `http://` links): every page is asked of the catalog endpoint.
    * @param key the collection's key, e.g. `servers`
+   * @param item the schema of one item
+   * @param expected what a page is, for the message when it is not (`a list of servers`)
    * @param limit at most this many items; all when undefined or negative
-   * @throws ApiError, NetworkError, TimeoutError
+   * @throws ApiError, NetworkError, TimeoutError, NcliError `BAD_RESPONSE`
    */
-  async paginate<T extends { id: string }>(path: string, key: string, query: Query, limit?: number): Promise<T[]> {
-    const out: T[] = [];
+  async paginate<S extends v.GenericSchema<unknown, { id: string }>>(
+    path: string,
+    key: string,
+    item: S,
+    expected: string,
+    query: Query,
+    limit?: number,
+  ): Promise<v.InferOutput<S>[]> {
+    const page = v.looseObject({ [key]: v.array(item), [`${key}_links`]: v.optional(v.array(LinkSchema)) });
+    const out: v.InferOutput<S>[] = [];
     let marker = query.marker as string | undefined;
     const want = limit !== undefined && limit >= 0 ? limit : undefined;
-    for (let page = 0; page < 100_000; page++) {
+    for (let n = 0; n < 100_000; n++) {
       const q: Query = { ...query, marker };
       if (want !== undefined) q.limit = want - out.length;
-      const body = await this.get<Record<string, unknown>>(path, q);
-      const items = (body[key] as T[] | undefined) ?? [];
+      const body = (await this.read('GET', path, page, expected, { query: q })) as Record<string, unknown>;
+      const items = body[key] as v.InferOutput<S>[];
       out.push(...items);
       if (want !== undefined && out.length >= want) return out.slice(0, want);
       const m = nextMarker(body[`${key}_links`] as Link[] | undefined);

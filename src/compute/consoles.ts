@@ -20,6 +20,7 @@
  */
 import { article, NcliError, type NcliErrorOptions } from '../errors.js';
 import { ApiError } from '../http/errors.js';
+import { v } from '../http/shape.js';
 import type { ComputeClient } from './client.js';
 import { compareVersions } from './microversion.js';
 
@@ -264,35 +265,45 @@ export async function getConsoleUrl(
   const id = encodeURIComponent(serverId);
   try {
     if (route.kind === 'remote-consoles') {
-      const body = await client.call<{ remote_console?: Partial<ConsoleUrl> }>(
+      const body = await client.read(
         'POST',
         `/servers/${id}/remote-consoles`,
-        {
-          body: { remote_console: { protocol: info.protocol, type: t } },
-          microversion: route.microversion,
-        },
+        v.object({ remote_console: ConsoleSchema }),
+        'a remote console',
+        { body: { remote_console: { protocol: info.protocol, type: t } }, microversion: route.microversion },
       );
-      return shape(body?.remote_console, info.protocol, t);
+      return shape(body.remote_console, info.protocol, t);
     }
-    const body = await client.call<{ console?: Partial<ConsoleUrl> }>('POST', `/servers/${id}/action`, {
+    const body = await client.read('POST', `/servers/${id}/action`, v.object({ console: ConsoleSchema }), 'a console', {
       body: { [route.action]: { type: t } },
       microversion: null,
     });
-    return shape(body?.console, info.protocol, t);
+    return shape(body.console, info.protocol, t);
   } catch (e) {
     throw mapConsoleError(e, t, label);
   }
 }
 
-function shape(c: Partial<ConsoleUrl> | undefined, protocol: ConsoleProtocol, type: ConsoleType): ConsoleUrl {
-  if (!c || typeof c.url !== 'string' || !c.url) {
+/** `remote_console` (≥ 2.6) or the legacy `console`: the fields ncli reads. */
+const ConsoleSchema = v.looseObject({
+  protocol: v.optional(v.string()),
+  type: v.optional(v.string()),
+  url: v.optional(v.nullable(v.string())),
+});
+
+function shape(c: v.InferOutput<typeof ConsoleSchema>, protocol: ConsoleProtocol, type: ConsoleType): ConsoleUrl {
+  if (typeof c.url !== 'string' || !c.url) {
     throw new ConsoleError(`Nova answered the ${type} console request without a URL.`);
   }
   return {
-    protocol: c.protocol ?? protocol,
-    type: c.type ?? type,
+    protocol: isProtocol(c.protocol) ? c.protocol : protocol,
+    type: c.type && isConsoleType(c.type) ? c.type : type,
     url: c.url,
   };
+}
+
+function isProtocol(p: string | undefined): p is ConsoleProtocol {
+  return p === 'vnc' || p === 'spice' || p === 'serial' || p === 'rdp' || p === 'mks';
 }
 
 /**
@@ -315,14 +326,14 @@ export async function getConsoleLog(
 ): Promise<string> {
   const label = opts.serverLabel ?? serverId;
   try {
-    const body = await client.call<{ output?: string | null }>(
+    const body = await client.read(
       'POST',
       `/servers/${encodeURIComponent(serverId)}/action`,
-      {
-        body: { 'os-getConsoleOutput': lines === undefined ? {} : { length: lines } },
-      },
+      v.object({ output: v.nullish(v.string()) }),
+      'a console log',
+      { body: { 'os-getConsoleOutput': lines === undefined ? {} : { length: lines } } },
     );
-    return body?.output ?? '';
+    return body.output ?? '';
   } catch (e) {
     if (e instanceof ApiError) {
       const says = novaSays(e);

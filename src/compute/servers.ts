@@ -4,7 +4,8 @@
  * `paginated_collections.rst`).
  */
 import type { ComputeClient } from './client.js';
-import type { Server } from './types.js';
+import { v } from '../http/shape.js';
+import { ServerSchema, type Server } from './types.js';
 
 export interface ServerFilters {
   /** Nova treats it as a regular expression (unanchored). */
@@ -19,9 +20,11 @@ export interface ServerFilters {
 
 /** Lists servers with details. @throws ApiError, NetworkError */
 export function listServers(client: ComputeClient, f: ServerFilters = {}): Promise<Server[]> {
-  return client.paginate<Server>(
+  return client.paginate(
     '/servers/detail',
     'servers',
+    ServerSchema,
+    'a list of servers',
     { name: f.name, status: f.status?.toUpperCase(), all_tenants: f.allProjects ? 1 : undefined, marker: f.marker },
     f.limit,
   );
@@ -29,5 +32,6 @@ export function listServers(client: ComputeClient, f: ServerFilters = {}): Promi
 
 /** One server by ID. @throws ApiError (404 when absent) */
 export async function getServer(client: ComputeClient, id: string): Promise<Server> {
-  return (await client.get<{ server: Server }>(`/servers/${encodeURIComponent(id)}`)).server;
+  const path = `/servers/${encodeURIComponent(id)}`;
+  return (await client.read('GET', path, v.object({ server: ServerSchema }), 'a server')).server;
 }

@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from '../errors.js';
 
 /** One cloud's entry, as written in clouds.yaml (snake_case keys, `auth:` nested). */
 export interface CloudEntry {
@@ -55,6 +56,10 @@ function findFile(
   return { searched };
 }
 
+function isMap(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
@@ -69,7 +74,8 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
 
 /**
  * Reads clouds.yaml (+ secure.yaml). Missing files give an empty result.
- * @throws Error naming the file when YAML does not parse
+ * @throws ConfigError `CLOUDS_YAML` naming the file (and the line) when it cannot be read, does not
+ *   parse, or its `clouds` (or a cloud, or a cloud's `auth`) is not a map
  */
 export async function loadClouds(env: NodeJS.ProcessEnv, cwd?: string): Promise<CloudsFile> {
   const main = findFile(env, env.OS_CLIENT_CONFIG_FILE, 'clouds', cwd);
@@ -80,15 +86,42 @@ export async function loadClouds(env: NodeJS.ProcessEnv, cwd?: string): Promise<
   if (paths.length === 0) return { clouds: {}, files, searched: main.searched };
   const { parse } = await import('yaml');
   for (const path of paths) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`Cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, {
+        code: 'CLOUDS_YAML',
+        cause: e,
+      });
+    }
     let doc: unknown;
     try {
-      doc = parse(readFileSync(path, 'utf8'));
+      doc = parse(text);
     } catch (e) {
-      throw new Error(`Cannot read ${path}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+      const pos = (e as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+      const what = (e as Error).message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      throw new ConfigError(
+        `${path} is not valid YAML${pos ? ` (line ${pos.line}, column ${pos.col})` : ''}: ${what.replace(/\.$/, '')}.`,
+        { code: 'CLOUDS_YAML', cause: e },
+      );
     }
     files.push(path);
-    const c = (doc as { clouds?: Record<string, unknown> } | null)?.clouds;
-    if (c && typeof c === 'object') clouds = deepMerge(clouds, c);
+    if (doc === null || doc === undefined) continue;
+    const c = isMap(doc) ? doc.clouds : undefined;
+    if (!isMap(doc) || (c !== undefined && c !== null && !isMap(c))) {
+      throw new ConfigError(`${path} should hold a map with a 'clouds:' map of clouds; it does not.`, {
+        code: 'CLOUDS_YAML',
+      });
+    }
+    for (const [name, entry] of Object.entries(c ?? {})) {
+      if (!isMap(entry) || (entry.auth !== undefined && entry.auth !== null && !isMap(entry.auth))) {
+        throw new ConfigError(`Cloud '${name}' in ${path} should be a map of settings (with 'auth:' a map too).`, {
+          code: 'CLOUDS_YAML',
+        });
+      }
+    }
+    if (c) clouds = deepMerge(clouds, c);
   }
   return { clouds: clouds as Record<string, CloudEntry>, files, searched: main.searched };
 }

@@ -143,6 +143,51 @@ function statusText(status: number): string {
   return texts[status] ?? `HTTP ${status}`;
 }
 
+/** Redirect statuses with a `Location` (RFC 9110 §15.4). */
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** Redirects followed for one request, at most. */
+export const MAX_REDIRECTS = 5;
+
+/**
+ * Where a redirect may be followed: only for GET/HEAD, only to the same origin (scheme, host and
+ * port: the request carries a token, which must never reach another host), at most
+ * {@link MAX_REDIRECTS} times.
+ * @returns the absolute URL to ask next
+ * @throws NcliError `REDIRECT` naming the request and, for a refusal, the other origin
+ */
+function redirectTarget(req: HttpRequest, res: HttpResponse, count: number): string {
+  const from = new URL(req.url);
+  let to: URL;
+  try {
+    to = new URL(res.headers.location!, from);
+  } catch {
+    throw new NcliError(
+      'REDIRECT',
+      `${req.method} ${redactUrl(req.url)} was redirected (HTTP ${res.status}) to an address that is not a URL.`,
+    );
+  }
+  const at = `${req.method} ${redactUrl(req.url)} was redirected (HTTP ${res.status}) to ${to.origin}`;
+  if (to.origin !== from.origin) {
+    throw new NcliError(
+      'REDIRECT',
+      `${at}; ncli does not follow a redirect to another host, which would receive the token: use the service's own URL.`,
+    );
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    throw new NcliError(
+      'REDIRECT',
+      `${at}; ncli does not send a ${req.method} again to another address: use the service's own URL.`,
+    );
+  }
+  if (count > MAX_REDIRECTS)
+    throw new NcliError(
+      'REDIRECT',
+      `${req.method} ${redactUrl(req.url)} was redirected more than ${MAX_REDIRECTS} times.`,
+    );
+  return to.toString();
+}
+
 /** HTTP client for one process: keep-alive pool, timeout, retries, debug, timings. */
 export class Transport {
   private readonly dispatcher: Dispatcher;
@@ -176,14 +221,17 @@ export class Transport {
   }
 
   /**
-   * Sends a request; retries idempotent ones on connection errors and 503/429.
+   * Sends a request; retries idempotent ones on connection errors and 503/429; follows a GET's
+   * redirect to the same origin (see `redirectTarget`).
    * @returns the response when its status is < 400
-   * @throws ApiError (status ≥ 400), NetworkError, TimeoutError
+   * @throws ApiError (status ≥ 400), NetworkError, TimeoutError, NcliError `REDIRECT`
    */
-  async request(req: HttpRequest): Promise<HttpResponse> {
+  async request(original: HttpRequest): Promise<HttpResponse> {
     const started = performance.now();
     const policy = this.opts.retry ?? DEFAULT_RETRY;
     let status: number | string | undefined;
+    let req = original;
+    let redirects = 0;
     try {
       for (let attempt = 1; ; attempt++) {
         let res: HttpResponse;
@@ -203,6 +251,13 @@ export class Transport {
           continue;
         }
         status = res.status;
+        if (REDIRECT_STATUSES.has(res.status) && res.headers.location) {
+          const next = redirectTarget(req, res, ++redirects);
+          this.opts.debug?.(`following HTTP ${res.status} to ${redactUrl(next)}`);
+          req = { ...req, url: next };
+          attempt = 0;
+          continue;
+        }
         if (res.status < 400) return res;
         const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
         const delay = retryDelay(
@@ -231,8 +286,8 @@ export class Transport {
       }
     } finally {
       this.opts.timings?.push({
-        method: req.method,
-        url: redactUrl(req.url),
+        method: original.method,
+        url: redactUrl(original.url),
         status: status ?? 'error',
         seconds: (performance.now() - started) / 1000,
       });

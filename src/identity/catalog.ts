@@ -5,14 +5,24 @@
  */
 import type { Interface } from '../config/options.js';
 import { NcliError } from '../errors.js';
+import { v } from '../http/shape.js';
 
-/** One catalog entry as Keystone v3 returns it in `token.catalog`. */
-export interface CatalogService {
-  type: string;
-  name?: string;
-  id?: string;
-  endpoints: { id?: string; interface: string; region_id?: string | null; region?: string | null; url: string }[];
-}
+/** One catalog entry as Keystone v3 returns it in `token.catalog` (api-ref identity "Password authentication"). */
+export const CatalogServiceSchema = v.looseObject({
+  type: v.string(),
+  name: v.optional(v.string()),
+  id: v.optional(v.string()),
+  endpoints: v.array(
+    v.looseObject({
+      id: v.optional(v.string()),
+      interface: v.string(),
+      region_id: v.optional(v.nullable(v.string())),
+      region: v.optional(v.nullable(v.string())),
+      url: v.string(),
+    }),
+  ),
+});
+export type CatalogService = v.InferOutput<typeof CatalogServiceSchema>;
 
 /**
  * The URL of the `type` service's endpoint for `iface` in `region` (any region when not given,

@@ -10,7 +10,8 @@ import { NcliError, type NcliErrorOptions } from '../errors.js';
 import { ApiError, NetworkError } from '../http/errors.js';
 import type { TokenProvider } from '../http/session.js';
 import { parseJson, type Transport } from '../http/transport.js';
-import { selectEndpoint, type CatalogService } from './catalog.js';
+import { checkShape, v } from '../http/shape.js';
+import { CatalogServiceSchema, selectEndpoint } from './catalog.js';
 import { cacheKey, type CachedToken, type TokenStore } from './token-cache.js';
 
 /** A token whose expiry is closer than this is renewed first (keystoneauth: MIN_TOKEN_LIFE_SECONDS = 120). */
@@ -60,14 +61,15 @@ export function authRequestBody(auth: AuthOptions): unknown {
   return { auth: { identity, scope } };
 }
 
-interface TokenBody {
-  token: {
-    expires_at: string;
-    user?: { id?: string; name?: string };
-    project?: { id?: string; name?: string };
-    catalog?: CatalogService[];
-  };
-}
+/** The parts of Keystone's token body ncli reads (`POST /v3/auth/tokens` → 201 `{"token": {…}}`). */
+const TokenBodySchema = v.object({
+  token: v.looseObject({
+    expires_at: v.string(),
+    user: v.optional(v.looseObject({ id: v.optional(v.string()), name: v.optional(v.string()) })),
+    project: v.optional(v.looseObject({ id: v.optional(v.string()), name: v.optional(v.string()) })),
+    catalog: v.optional(v.array(CatalogServiceSchema)),
+  }),
+});
 
 function describeUser(auth: AuthOptions): string {
   const m = auth.method;
@@ -129,8 +131,13 @@ export async function authenticate(transport: Transport, auth: AuthOptions): Pro
     throw new AuthError(
       `Keystone at ${auth.authUrl} answered without an X-Subject-Token header; is this really Keystone v3?`,
     );
-  const body = parseJson<TokenBody>(res, 'POST', url, 'identity');
-  const expiresAt = Date.parse(body?.token?.expires_at ?? '');
+  const body = checkShape(TokenBodySchema, parseJson(res, 'POST', url, 'identity'), {
+    method: 'POST',
+    url,
+    service: 'identity',
+    expected: 'a Keystone v3 token',
+  });
+  const expiresAt = Date.parse(body.token.expires_at);
   if (Number.isNaN(expiresAt))
     throw new AuthError(`Keystone at ${auth.authUrl} sent a token without a valid expires_at.`);
   return {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { formatNetworks, powerStateName } from '../../src/commands/server.js';
 import { nextMarker } from '../../src/compute/client.js';
 import { escapeRegex, findFlavor, findServer } from '../../src/compute/find.js';
+import { getFlavor } from '../../src/compute/flavors.js';
 import { compareVersions, microversionHeaders, negotiate } from '../../src/compute/microversion.js';
 import { listServers } from '../../src/compute/servers.js';
 import { versionCache } from '../../src/config/cache-files.js';
@@ -68,15 +69,17 @@ describe('server listing', () => {
   it('caches the version document', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ncli-disc-'));
     const first = setup('2.90', dir);
-    first.pool.intercept({ path: '/v2.1/flavors/1', method: 'GET' }).reply(200, { flavor: { id: '1' } });
-    await first.client.get('/flavors/1');
+    first.pool
+      .intercept({ path: '/v2.1/flavors/1', method: 'GET' })
+      .reply(200, { flavor: { id: '1', name: 'm1', ram: 1, disk: 1, vcpus: 1 } });
+    await getFlavor(first.client, '1');
     expect(readdirSync(dir)).toHaveLength(1);
     // no version document this time: the request would fail if the range were not cached
     const second = mockNova({ versionDoc: false, versions: versionCache(dir) });
     second.pool
       .intercept({ path: '/v2.1/flavors/1', method: 'GET', headers: { 'x-openstack-nova-api-version': '2.90' } })
-      .reply(200, { flavor: { id: '1' } });
-    await second.client.get('/flavors/1');
+      .reply(200, { flavor: { id: '1', name: 'm1', ram: 1, disk: 1, vcpus: 1 } });
+    await getFlavor(second.client, '1');
   });
   it('formats networks and power states like openstackclient', () => {
     expect(formatNetworks({ priv: [{ addr: '10.0.0.5' }, { addr: 'fd00::5' }], pub: [{ addr: '203.0.113.9' }] })).toBe(
@@ -131,8 +134,8 @@ describe('name resolution', () => {
       .reply(404, { itemNotFound: { code: 404, message: 'Flavor m1.small could not be found.' } });
     pool.intercept({ path: '/v2.1/flavors/detail?is_public=None', method: 'GET' }).reply(200, {
       flavors: [
-        { id: '2', name: 'm1.small' },
-        { id: '3', name: 'm1.smaller' },
+        { id: '2', name: 'm1.small', ram: 2048, disk: 20, vcpus: 1 },
+        { id: '3', name: 'm1.smaller', ram: 1024, disk: 10, vcpus: 1 },
       ],
     });
     expect((await findFlavor(client, 'm1.small')).id).toBe('2');
