@@ -84,11 +84,23 @@ export class Context {
     return this.settingsP;
   }
 
-  /** Connection settings (flags > env > clouds.yaml). @throws ConfigError */
+  /**
+   * Connection settings (flags > env > clouds.yaml). A password login without its password asks
+   * for it on a terminal (no echo), as openstackclient does. @throws ConfigError
+   */
   config(): Promise<ResolvedConfig> {
-    this.cfg ??= Promise.all([this.settings(), import('../config/options.js')]).then(([s, m]) =>
-      m.configFromSettings(s),
-    );
+    this.cfg ??= (async () => {
+      const [resolved, m] = await Promise.all([this.settings(), import('../config/options.js')]);
+      const missing = m.missingPassword(resolved);
+      if (missing) {
+        const { askSecret, canPrompt } = await import('./prompt.js');
+        if (canPrompt(this.io)) {
+          const password = await askSecret(this.io, `Password for user '${missing.user}': `);
+          return m.configFromSettings({ ...resolved, settings: { ...resolved.settings, osPassword: password } });
+        }
+      }
+      return m.configFromSettings(resolved);
+    })();
     return this.cfg;
   }
 
@@ -138,13 +150,15 @@ export class Context {
   /** The identity client of this run. */
   authenticator(): Promise<Authenticator> {
     this.authP ??= (async () => {
-      const [cfg, transport, store, { Authenticator }] = await Promise.all([
+      const [cfg, transport, store, { Authenticator }, { askSecret, canPrompt }] = await Promise.all([
         this.config(),
         this.transport(),
         this.tokenStore(),
         import('../identity/keystone.js'),
+        import('./prompt.js'),
       ]);
-      return new Authenticator(cfg, transport, store);
+      const ask = canPrompt(this.io) ? (question: string) => askSecret(this.io, question) : undefined;
+      return new Authenticator(cfg, transport, store, Date.now, ask);
     })();
     return this.authP;
   }

@@ -100,7 +100,7 @@ export async function loadClouds(env: NodeJS.ProcessEnv, cwd?: string): Promise<
       doc = parse(text);
     } catch (e) {
       const pos = (e as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-      const what = (e as Error).message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      const what = (e as Error).message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
       throw new ConfigError(
         `${path} is not valid YAML${pos ? ` (line ${pos.line}, column ${pos.col})` : ''}: ${what.replace(/\.$/, '')}.`,
         { code: 'CLOUDS_YAML', cause: e },

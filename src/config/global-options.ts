@@ -42,10 +42,18 @@ export const GLOBAL_OPTIONS = [
     env: ['OS_AUTH_URL'],
     cloud: 'auth.auth_url',
   }),
-  opt('--os-auth-type <type>', 'password, v3applicationcredential or token (default: inferred)', {
-    env: ['OS_AUTH_TYPE'],
-    cloud: 'auth_type',
-    choices: ['password', 'v3password', 'v3applicationcredential', 'token', 'v3token'],
+  opt(
+    '--os-auth-type <type>',
+    'password, v3applicationcredential, token, v3totp or v3multifactor (default: inferred)',
+    {
+      env: ['OS_AUTH_TYPE'],
+      cloud: 'auth_type',
+      choices: ['password', 'v3password', 'v3applicationcredential', 'token', 'v3token', 'v3totp', 'v3multifactor'],
+    },
+  ),
+  opt('--os-auth-methods <methods>', 'With v3multifactor: the methods, e.g. v3password,v3totp', {
+    env: ['OS_AUTH_METHODS'],
+    cloud: 'auth.auth_methods',
   }),
   opt('--os-username <name>', 'User name', { env: ['OS_USERNAME'], cloud: 'auth.username' }),
   opt('--os-user-id <id>', 'User ID', { env: ['OS_USER_ID'], cloud: 'auth.user_id' }),
@@ -91,6 +99,11 @@ export const GLOBAL_OPTIONS = [
   opt('--os-application-credential-secret <secret>', 'Application credential secret', {
     env: ['OS_APPLICATION_CREDENTIAL_SECRET'],
     cloud: 'auth.application_credential_secret',
+    secret: true,
+  }),
+  opt('--os-passcode <passcode>', 'TOTP passcode (asked for on a terminal when Keystone wants one)', {
+    env: ['OS_PASSCODE'],
+    cloud: 'auth.passcode',
     secret: true,
   }),
   opt('--os-token <token>', 'An existing Keystone token', { env: ['OS_TOKEN'], cloud: 'auth.token', secret: true }),
@@ -224,7 +237,9 @@ export function readSettings(
       continue;
     }
     if (o.cloud) {
-      const v = o.cloud.startsWith('auth.') ? auth[o.cloud.slice(5)] : cloud[o.cloud];
+      const raw = o.cloud.startsWith('auth.') ? auth[o.cloud.slice(5)] : cloud[o.cloud];
+      // a YAML list of words (clouds.yaml `auth_methods: [v3password, v3totp]`) reads as "a,b"
+      const v = Array.isArray(raw) && raw.every((x) => typeof x === 'string') ? raw.join(',') : raw;
       if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
         if (v === '') continue;
         const value = valueOf(o, typeof v === 'boolean' ? v : String(v), 'cloud', `clouds.yaml ${o.cloud}`);

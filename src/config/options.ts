@@ -35,7 +35,20 @@ export interface TokenMethod {
   type: 'token';
   token: string;
 }
-export type AuthMethod = PasswordMethod | ApplicationCredentialMethod | TokenMethod;
+/**
+ * Keystone's `totp` method (keystone/auth/plugins/totp.py; keystoneauth `v3totp`): the user and a
+ * time-based passcode (RFC 6238). `passcode` is undefined when it was not given: it is asked for at
+ * login time, on a terminal, only when Keystone wants one (a cached token needs none).
+ */
+export interface TotpMethod {
+  type: 'totp';
+  username?: string;
+  userId?: string;
+  passcode?: string;
+  userDomainName?: string;
+  userDomainId?: string;
+}
+export type AuthMethod = PasswordMethod | ApplicationCredentialMethod | TokenMethod | TotpMethod;
 
 export type Scope =
   | { project: { id?: string; name?: string; domainId?: string; domainName?: string } }
@@ -46,6 +59,11 @@ export interface AuthOptions {
   /** Keystone v3 base, always ending in `/v3` (no trailing slash). */
   authUrl: string;
   method: AuthMethod;
+  /**
+   * A second factor sent with `method` (keystoneauth `v3multifactor` with `v3password,v3totp`, or a
+   * passcode given with a password); also what answers Keystone's auth receipt.
+   */
+  secondFactor?: TotpMethod;
   /** Absent for application credentials (their scope is fixed) and unscoped requests. */
   scope?: Scope;
 }
@@ -175,6 +193,7 @@ export function configFromSettings(resolved: ResolvedSettings): ResolvedConfig {
   const domainName = s.osDomainName;
   const domainId = s.osDomainId;
   const authType = s.osAuthType;
+  const passcode = s.osPasscode;
 
   if (!authUrlRaw) {
     throw new ConfigError(
@@ -185,10 +204,20 @@ export function configFromSettings(resolved: ResolvedSettings): ResolvedConfig {
   }
   const authUrl = normalizeAuthUrl(authUrlRaw);
 
-  const kind = inferAuthType(authType, { token, acId, acName, acSecret });
+  const kind = inferAuthType(authType, s.osAuthMethods, { token, acId, acName, acSecret });
   let method: AuthMethod;
+  let secondFactor: TotpMethod | undefined;
   let scope: Scope | undefined;
-  if (kind === 'token') {
+  if (kind === 'totp') {
+    if (!username && !userId) {
+      throw new ConfigError('TOTP auth needs the user: set OS_USERNAME (or OS_USER_ID) or pass --os-username.');
+    }
+    method = {
+      type: 'totp',
+      ...userRef(username, userId, userDomainName, userDomainId),
+      ...(passcode ? { passcode } : {}),
+    };
+  } else if (kind === 'token') {
     if (!token) throw new ConfigError('Token auth needs a token: set OS_TOKEN or pass --os-token.');
     method = { type: 'token', token };
   } else if (kind === 'application_credential') {
@@ -219,6 +248,14 @@ export function configFromSettings(resolved: ResolvedSettings): ResolvedConfig {
       );
     }
     method = { type: 'password', password, ...userRef(username, userId, userDomainName, userDomainId) };
+    // v3multifactor (password + totp), or a passcode given with a password: send both at once
+    if (kind === 'multifactor' || passcode) {
+      secondFactor = {
+        type: 'totp',
+        ...userRef(username, userId, userDomainName, userDomainId),
+        ...(passcode ? { passcode } : {}),
+      };
+    }
   }
 
   if (kind !== 'application_credential') {
@@ -246,7 +283,7 @@ export function configFromSettings(resolved: ResolvedSettings): ResolvedConfig {
 
   return {
     cloudName,
-    auth: { authUrl, method, scope },
+    auth: { authUrl, method, ...(secondFactor ? { secondFactor } : {}), scope },
     regionName: s.osRegionName,
     interface: normalizeInterface(s.osInterface),
     cacert: s.osCacert,
@@ -269,23 +306,67 @@ function userRef(username?: string, userId?: string, domainName?: string, domain
   };
 }
 
+type AuthKind = 'password' | 'token' | 'application_credential' | 'totp' | 'multifactor';
+
+/**
+ * The auth method from `--os-auth-type` (keystoneauth's plugin names), else inferred from what is
+ * set (a token, an application credential, else a password).
+ * @param methods `--os-auth-methods` for v3multifactor: `v3password,v3totp` (or `password,totp`)
+ * @throws ConfigError for an auth type or a v3multifactor combination ncli does not speak
+ */
 function inferAuthType(
   authType: string | undefined,
+  methods: string | undefined,
   have: { token?: string; acId?: string; acName?: string; acSecret?: string },
-): 'password' | 'token' | 'application_credential' {
+): AuthKind {
   if (authType) {
     const t = authType.toLowerCase();
     if (t === 'password' || t === 'v3password') return 'password';
     if (t === 'token' || t === 'v3token' || t === 'admin_token') return 'token';
     if (t === 'v3applicationcredential' || t === 'applicationcredential' || t === 'application_credential')
       return 'application_credential';
+    if (t === 'v3totp' || t === 'totp') return 'totp';
+    if (t === 'v3multifactor' || t === 'multifactor') {
+      const list = (methods ?? '')
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map((m) => m.toLowerCase().replace(/^v3/, ''))
+        .sort();
+      if (list.join(',') === 'password,totp') return 'multifactor';
+      throw new ConfigError(
+        list.length === 0
+          ? 'v3multifactor needs its methods: pass --os-auth-methods v3password,v3totp (or set OS_AUTH_METHODS, clouds.yaml auth_methods).'
+          : `v3multifactor with ${list.join(' and ')} is not supported by ncli; use --os-auth-methods v3password,v3totp.`,
+      );
+    }
     throw new ConfigError(
-      `Auth type '${authType}' is not supported by ncli; use password, v3applicationcredential or token.`,
+      `Auth type '${authType}' is not supported by ncli; use password, v3applicationcredential, token, v3totp or v3multifactor.`,
     );
   }
   if (have.token) return 'token';
   if ((have.acId || have.acName) && have.acSecret) return 'application_credential';
   return 'password';
+}
+
+/**
+ * Whether these settings are a password login that lacks only its password (what a terminal may
+ * ask for, as openstackclient does).
+ */
+export function missingPassword(resolved: ResolvedSettings): { user: string } | undefined {
+  const s = resolved.settings;
+  if (s.osPassword !== undefined || !s.osAuthUrl || !(s.osUsername || s.osUserId)) return undefined;
+  let kind: AuthKind;
+  try {
+    kind = inferAuthType(s.osAuthType, s.osAuthMethods, {
+      token: s.osToken,
+      acId: s.osApplicationCredentialId,
+      acName: s.osApplicationCredentialName,
+      acSecret: s.osApplicationCredentialSecret,
+    });
+  } catch {
+    return undefined;
+  }
+  return kind === 'password' || kind === 'multifactor' ? { user: (s.osUsername ?? s.osUserId)! } : undefined;
 }
 
 /**

@@ -25,7 +25,10 @@ export function scopeKey(auth: AuthOptions, region: string | undefined, namespac
             m.userDomainId ?? '',
             m.userDomainName ?? '',
           ]
-        : ['token', createHash('sha256').update(m.token).digest('hex')];
+        : m.type === 'totp'
+          ? // the passcode changes every 30 s: not part of who (keystoneauth's TOTPMethod.get_cache_id_elements)
+            ['totp', m.userId ?? '', m.username ?? '', m.userDomainId ?? '', m.userDomainName ?? '']
+          : ['token', createHash('sha256').update(m.token).digest('hex')];
   const parts = [namespace, auth.authUrl, region ?? '', ...who, JSON.stringify(auth.scope ?? null)];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }

@@ -160,7 +160,7 @@ function redirectTarget(req: HttpRequest, res: HttpResponse, count: number): str
   const from = new URL(req.url);
   let to: URL;
   try {
-    to = new URL(res.headers.location!, from);
+    to = new URL(res.headers.location, from);
   } catch {
     throw new NcliError(
       'REDIRECT',

@@ -5,7 +5,7 @@
  * the catalog from the body. {@link Authenticator} adds the cache, the safety margin and
  * single-flight re-authentication; it implements the session's {@link TokenProvider}.
  */
-import type { AuthOptions, ResolvedConfig } from '../config/options.js';
+import type { AuthMethod, AuthOptions, ResolvedConfig, TotpMethod } from '../config/options.js';
 import { NcliError, type NcliErrorOptions } from '../errors.js';
 import { ApiError, NetworkError } from '../http/errors.js';
 import type { TokenProvider } from '../http/session.js';
@@ -28,26 +28,44 @@ export class AuthError extends NcliError {
   }
 }
 
-/** The JSON body of `POST /v3/auth/tokens` for these options (see the api-ref samples). */
-export function authRequestBody(auth: AuthOptions): unknown {
-  const m = auth.method;
-  const user = (u: { userId?: string; username?: string; userDomainId?: string; userDomainName?: string }) =>
-    u.userId
-      ? { id: u.userId }
-      : { name: u.username, domain: u.userDomainId ? { id: u.userDomainId } : { name: u.userDomainName } };
-  let identity: unknown;
-  if (m.type === 'password') {
-    identity = { methods: ['password'], password: { user: { ...user(m), password: m.password } } };
-  } else if (m.type === 'application_credential') {
-    identity = {
-      methods: ['application_credential'],
-      application_credential: m.id ? { id: m.id, secret: m.secret } : { name: m.name, secret: m.secret, user: user(m) },
-    };
-  } else {
-    identity = { methods: ['token'], token: { id: m.token } };
+type UserRef = { userId?: string; username?: string; userDomainId?: string; userDomainName?: string };
+
+function userOf(u: UserRef): unknown {
+  return u.userId
+    ? { id: u.userId }
+    : { name: u.username, domain: u.userDomainId ? { id: u.userDomainId } : { name: u.userDomainName } };
+}
+
+/** One identity method's entry in the body: its name and its object (api-ref identity "Authentication"). */
+function methodEntry(m: AuthMethod): [string, unknown] {
+  switch (m.type) {
+    case 'password':
+      return ['password', { user: { ...(userOf(m) as object), password: m.password } }];
+    case 'application_credential':
+      return [
+        'application_credential',
+        m.id ? { id: m.id, secret: m.secret } : { name: m.name, secret: m.secret, user: userOf(m) },
+      ];
+    case 'totp':
+      // keystone/auth/plugins/totp.py: {"user": {"id"|"name"+"domain", "passcode"}}
+      return ['totp', { user: { ...(userOf(m) as object), passcode: m.passcode } }];
+    case 'token':
+      return ['token', { id: m.token }];
   }
+}
+
+/**
+ * The JSON body of `POST /v3/auth/tokens` (see the api-ref samples): every method given (the
+ * primary one, and a second factor when it has its passcode), or, answering an auth receipt, only
+ * the methods the receipt still lacks; and the scope.
+ * @param methods the methods to send; by default the primary method and a second factor with a passcode
+ */
+export function authRequestBody(auth: AuthOptions, methods?: AuthMethod[]): unknown {
+  const list = methods ?? [auth.method, ...(auth.secondFactor?.passcode ? [auth.secondFactor] : [])];
+  const entries = list.map(methodEntry);
+  const identity = { methods: entries.map(([name]) => name), ...Object.fromEntries(entries) };
   // Application credentials carry their own scope; Keystone refuses a scope in the request.
-  if (m.type === 'application_credential' || !auth.scope) return { auth: { identity } };
+  if (auth.method.type === 'application_credential' || !auth.scope) return { auth: { identity } };
   let scope: unknown;
   if ('project' in auth.scope) {
     const p = auth.scope.project;
@@ -61,6 +79,19 @@ export function authRequestBody(auth: AuthOptions): unknown {
   return { auth: { identity, scope } };
 }
 
+/**
+ * Keystone's answer when rules for multi-factor auth are not met yet (keystone/auth/core.py
+ * `AuthInfo`; keystoneauth1/exceptions/auth.py `MissingAuthMethods`): 401 with an
+ * `Openstack-Auth-Receipt` header and this body.
+ */
+const ReceiptBodySchema = v.looseObject({
+  receipt: v.looseObject({ methods: v.array(v.string()), expires_at: v.optional(v.string()) }),
+  required_auth_methods: v.array(v.array(v.string())),
+});
+
+/** Asks the person at the terminal for a secret, without echo; undefined when there is nobody to ask. */
+export type AskSecret = (question: string) => Promise<string>;
+
 /** The parts of Keystone's token body ncli reads (`POST /v3/auth/tokens` → 201 `{"token": {…}}`). */
 const TokenBodySchema = v.object({
   token: v.looseObject({
@@ -73,7 +104,7 @@ const TokenBodySchema = v.object({
 
 function describeUser(auth: AuthOptions): string {
   const m = auth.method;
-  if (m.type === 'password') {
+  if (m.type === 'password' || m.type === 'totp') {
     const dom = m.userDomainName ?? m.userDomainId;
     return `user '${m.username ?? m.userId}'${dom && !m.userId ? ` (domain ${dom})` : ''}`;
   }
@@ -81,38 +112,91 @@ function describeUser(auth: AuthOptions): string {
   return 'the given token';
 }
 
+/** The one line for Keystone refusing the credentials (401/403). */
+function refused(auth: AuthOptions, e: ApiError, passcodeSent: boolean): AuthError {
+  const m = auth.method;
+  const hint =
+    m.type === 'password'
+      ? passcodeSent
+        ? 'check the user name, password and TOTP passcode (it changes every 30 s), the user domain and project'
+        : 'check the user name, password, user domain and project'
+      : m.type === 'application_credential'
+        ? 'check the application credential ID and secret (it may be expired or deleted)'
+        : m.type === 'totp'
+          ? 'check the user name and the TOTP passcode (it changes every 30 s)'
+          : 'the token is invalid or expired; get a new one';
+  return new AuthError(
+    `Keystone at ${auth.authUrl} refused ${describeUser(auth)}: ${e.serverMessage} (HTTP ${e.status}${e.requestId ? `, request ${e.requestId}` : ''}); ${hint}.`,
+  );
+}
+
 /**
- * Authenticates once against Keystone.
- * @returns the token and what to cache with it
- * @throws AuthError (401/403/404 from Keystone, with the cause and fix), NetworkError, TimeoutError
+ * The methods a receipt still lacks: of Keystone's rules (`required_auth_methods`), the one needing
+ * the fewest methods beyond those already satisfied (`receipt.methods`).
  */
-export async function authenticate(transport: Transport, auth: AuthOptions): Promise<CachedToken> {
+function missingMethods(body: v.InferOutput<typeof ReceiptBodySchema>): string[] {
+  const have = new Set(body.receipt.methods);
+  const options = body.required_auth_methods.map((rule) => rule.filter((m) => !have.has(m)));
+  options.sort((a, b) => a.length - b.length);
+  return options[0] ?? [];
+}
+
+/**
+ * Authenticates once against Keystone (`POST {auth_url}/auth/tokens`). A user under multi-factor
+ * rules first gets an auth receipt (401 with `Openstack-Auth-Receipt`, keystone/auth/core.py);
+ * when what is missing is a TOTP passcode, it is the one given, or asked for with `ask` (a
+ * terminal), and the login is completed with the receipt, as keystoneauth's `ReceiptMethod` does.
+ * @param ask asks for the passcode (no echo); without it a missing passcode is an error
+ * @returns the token and what to cache with it
+ * @throws AuthError (refused, with the cause and fix; `MFA_REQUIRED` when a passcode is needed and
+ *   none can be had), NetworkError, TimeoutError, NcliError `BAD_RESPONSE`
+ */
+export async function authenticate(transport: Transport, auth: AuthOptions, ask?: AskSecret): Promise<CachedToken> {
   const url = `${auth.authUrl}/auth/tokens`;
+  const post = (json: unknown, headers: Record<string, string>) =>
+    // Creating a token twice is harmless: a Keystone answering 503 or dropping the connection is retried.
+    transport.request({ method: 'POST', url, json, headers, service: 'identity', idempotent: true });
   const headers: Record<string, string> = {};
   if (auth.method.type === 'token') headers['X-Auth-Token'] = auth.method.token;
+  let passcodeSent = Boolean(auth.secondFactor?.passcode) || auth.method.type === 'totp';
   let res;
   try {
-    // Creating a token twice is harmless: a Keystone answering 503 or dropping the connection is retried.
-    res = await transport.request({
-      method: 'POST',
-      url,
-      json: authRequestBody(auth),
-      headers,
-      service: 'identity',
-      idempotent: true,
-    });
-  } catch (e) {
-    if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
-      const hint =
-        auth.method.type === 'password'
-          ? 'check the user name, password, user domain and project'
-          : auth.method.type === 'application_credential'
-            ? 'check the application credential ID and secret (it may be expired or deleted)'
-            : 'the token is invalid or expired; get a new one';
-      throw new AuthError(
-        `Keystone at ${auth.authUrl} refused ${describeUser(auth)}: ${e.serverMessage} (HTTP ${e.status}${e.requestId ? `, request ${e.requestId}` : ''}); ${hint}.`,
+    try {
+      if (auth.method.type === 'totp' && !auth.method.passcode) {
+        if (!ask) throw mfaRequired(auth, ['totp']);
+        res = await post(
+          authRequestBody(auth, [{ ...auth.method, passcode: await ask(passcodeQuestion(auth)) }]),
+          headers,
+        );
+      } else {
+        res = await post(authRequestBody(auth), headers);
+      }
+    } catch (e) {
+      const receipt = e instanceof ApiError && e.status === 401 ? e.headers?.['openstack-auth-receipt'] : undefined;
+      if (!receipt || !(e instanceof ApiError)) throw e;
+      const body = checkShape(
+        ReceiptBodySchema,
+        parseJson({ status: e.status, headers: e.headers ?? {}, text: e.body ?? '' }, 'POST', url, 'identity'),
+        {
+          method: 'POST',
+          url,
+          service: 'identity',
+          expected: 'an auth receipt',
+        },
       );
+      const missing = missingMethods(body);
+      if (missing.length !== 1 || missing[0] !== 'totp') throw mfaRequired(auth, missing);
+      const user =
+        auth.method.type === 'application_credential' || auth.method.type === 'token' ? undefined : auth.method;
+      if (!user) throw mfaRequired(auth, missing);
+      const passcode = auth.secondFactor?.passcode ?? (ask ? await ask(passcodeQuestion(auth)) : undefined);
+      if (!passcode) throw mfaRequired(auth, missing);
+      passcodeSent = true;
+      const totp: TotpMethod = { type: 'totp', ...pickUser(user), passcode };
+      res = await post(authRequestBody(auth, [totp]), { ...headers, 'Openstack-Auth-Receipt': receipt });
     }
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 401 || e.status === 403)) throw refused(auth, e, passcodeSent);
     if (e instanceof ApiError && e.status === 404) {
       throw new AuthError(
         `Keystone at ${auth.authUrl} answered 404 for /auth/tokens (${e.serverMessage}); check the auth URL (it should be Keystone's v3 URL).`,
@@ -150,6 +234,27 @@ export async function authenticate(transport: Transport, auth: AuthOptions): Pro
   };
 }
 
+function pickUser(u: UserRef): UserRef {
+  return u.userId
+    ? { userId: u.userId }
+    : { username: u.username, userDomainId: u.userDomainId, userDomainName: u.userDomainName };
+}
+
+function passcodeQuestion(auth: AuthOptions): string {
+  return `TOTP passcode for ${describeUser(auth)} at ${auth.authUrl}: `;
+}
+
+/** `MFA_REQUIRED`: Keystone wants methods this login cannot give (a passcode nobody can type here). */
+function mfaRequired(auth: AuthOptions, missing: string[]): AuthError {
+  const totpOnly = missing.length === 1 && missing[0] === 'totp';
+  return new AuthError(
+    totpOnly
+      ? `Keystone at ${auth.authUrl} wants a TOTP passcode for ${describeUser(auth)} (multi-factor auth) and there is no terminal to ask for it.`
+      : `Keystone at ${auth.authUrl} wants the auth method(s) ${missing.join(' and ') || '(none named)'} for ${describeUser(auth)}, which ncli cannot provide.`,
+    { code: 'MFA_REQUIRED', ...(totpOnly ? { hint: 'passcode' as const } : {}) },
+  );
+}
+
 /**
  * The token source of one ncli run: the cache when it holds a token valid for more than
  * {@link TOKEN_MARGIN_MS}, else Keystone. Concurrent callers share one authentication.
@@ -163,11 +268,16 @@ export class Authenticator implements TokenProvider {
   /** Whether the current token came from the cache rather than from Keystone in this process. */
   private fromCache = false;
 
+  /**
+   * @param ask asks the person at the terminal for a TOTP passcode when Keystone wants one (none
+   *   without a terminal)
+   */
   constructor(
     private readonly cfg: ResolvedConfig,
     private readonly transport: Transport,
     private readonly store: TokenStore | null,
     private readonly now: () => number = Date.now,
+    private readonly ask?: AskSecret,
   ) {
     this.key = cacheKey(cfg.auth, cfg.regionName);
   }
@@ -191,7 +301,7 @@ export class Authenticator implements TokenProvider {
       }
     }
     this.authCount++;
-    const fresh = await authenticate(this.transport, this.cfg.auth);
+    const fresh = await authenticate(this.transport, this.cfg.auth, this.ask);
     this.current = fresh;
     this.fromCache = false;
     if (this.store) await this.store.set(this.key, fresh).catch(() => undefined);

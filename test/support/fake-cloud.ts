@@ -37,7 +37,7 @@ export async function startFakeCloud(): Promise<FakeCloud> {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      const path = (req.url ?? '/').split('?')[0]!;
+      const path = (req.url ?? '/').split('?')[0];
       requests.push(`${req.method} ${req.url}`);
       const route = routes.get(`${req.method} ${path}`);
       const a: FakeAnswer = route

@@ -4,7 +4,10 @@
  * an HTML page, or a redirect (followed for a GET to the same origin; refused, without sending the
  * token, to another host). Against a node:http fake (test/support/fake-cloud.ts), in-process.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runNcli } from '../support/io.js';
@@ -195,9 +198,6 @@ describe('redirects', () => {
 
 describe('clouds.yaml that does not parse', () => {
   it('names the file and the line', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'ncli-bad-yaml-'));
     const file = join(dir, 'clouds.yaml');
     writeFileSync(file, 'clouds:\n  prod:\n    auth: {auth_url: [x}\n');

@@ -93,7 +93,7 @@ describe('the option table', () => {
 
 describe('typed arguments', () => {
   it('computes each handler argument type from its spec', () => {
-    const args = [
+    const _args = [
       arg('<server>', ''),
       arg('[image]', ''),
       arg('<more...>', ''),
@@ -103,7 +103,7 @@ describe('typed arguments', () => {
       arg('--property <k=v>', '', { repeatable: true }),
       arg('--no-wait', ''),
     ] as const;
-    type A = ArgsOf<{ help: ''; args: typeof args }>;
+    type A = ArgsOf<{ help: ''; args: typeof _args }>;
     expectTypeOf<A>().toEqualTypeOf<{
       server: string;
       more: string[];
