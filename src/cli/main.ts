@@ -64,7 +64,14 @@ export function buildProgram(
   }
   program.addHelpText('after', '\nRun `ncli help GROUP [COMMAND]` for more, e.g. `ncli help server list`.');
   for (const group of manifest.groups) {
-    const gcmd = program.command(group.name).description(group.help).helpCommand(false);
+    // a nested group (`server event`) hangs under its parent group, listed before it
+    const words = group.name.split(' ');
+    let parent = program;
+    for (const w of words.slice(0, -1)) parent = parent.commands.find((c) => c.name() === w) ?? parent.command(w);
+    const gcmd = parent
+      .command(words[words.length - 1]!)
+      .description(group.help)
+      .helpCommand(false);
     for (const c of group.commands) {
       const cmd = gcmd.command(c.name).description(c.spec.help);
       if (c.spec.description) cmd.addHelpText('after', '\n' + c.spec.description);

@@ -146,6 +146,7 @@ export function arg<const F extends string, const E extends Omit<ArgSpec, 'flags
 export interface Manifest {
   version: string;
   groups: {
+    /** `server`, or for a nested group its path: `server event` (parents are listed first). */
     name: string;
     help: string;
     /** Module path relative to dist/, e.g. `commands/server.js`. */

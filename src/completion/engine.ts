@@ -238,8 +238,11 @@ export function analyze(model: CompletionModel, words: readonly string[]): Analy
       group = model.groups.find((g) => g.name === w);
       if (!group) dead = true;
     } else if (!command) {
-      command = group.commands.find((c) => c.name === w);
-      if (!command) dead = true;
+      // a nested group (`server event`) or a command of this one
+      const sub = model.groups.find((g) => g.name === `${group!.name} ${w}`);
+      if (sub) group = sub;
+      else command = group.commands.find((c) => c.name === w);
+      if (!sub && !command) dead = true;
     } else positionals++;
     if (dead) break;
   }
@@ -270,10 +273,15 @@ export function analyze(model: CompletionModel, words: readonly string[]): Analy
   }
 
   if (!group) {
-    const names = model.groups.map((g) => g.name);
+    const names = model.groups.filter((g) => !g.name.includes(' ')).map((g) => g.name);
     return { ...base, want: { prefix: '', current, words: helpMode ? names : [...names, 'help'] } };
   }
-  if (!command) return { ...base, want: { prefix: '', current, words: group.commands.map((c) => c.name) } };
+  if (!command) {
+    const prefix = `${group.name} `;
+    const subs = model.groups.filter((g) => g.name.startsWith(prefix) && !g.name.slice(prefix.length).includes(' '));
+    const words = [...group.commands.map((c) => c.name), ...subs.map((g) => g.name.slice(prefix.length))];
+    return { ...base, want: { prefix: '', current, words } };
+  }
   if (helpMode) return { ...base, want: NOTHING('', current) };
   const last = command.positionals[command.positionals.length - 1];
   const p = command.positionals[positionals] ?? (last?.variadic ? last : undefined);

@@ -78,6 +78,12 @@ const MANIFEST: Manifest = {
         ]),
       ],
     },
+    {
+      name: 'server event',
+      help: '',
+      module: 'commands/server/event.js',
+      commands: [cmd('list', [{ flags: '<server>', complete: 'server' }], 'list')],
+    },
     { name: 'token', help: '', module: 'commands/token.js', commands: [cmd('issue', [], 'show')] },
   ],
 };
@@ -113,10 +119,17 @@ describe('completion engine', () => {
   });
 
   it('offers the commands of a group, also after global options', () => {
-    expect(complete(['server', ''])).toEqual(['list', 'show', 'copy']);
+    expect(complete(['server', ''])).toEqual(['list', 'show', 'copy', 'event']);
     expect(complete(['console', 'g'])).toEqual(['get-vnc']);
     expect(complete(['--os-cloud', 'prod', '--debug', 'server', 's'])).toEqual(['show']);
     expect(complete(['--os-cloud=prod', 'flavor', ''])).toEqual(['list', 'show']);
+  });
+
+  it('walks into a nested group: server event list SERVER', () => {
+    expect(complete(['server', 'ev'])).toEqual(['event']);
+    expect(complete(['server', 'event', ''])).toEqual(['list']);
+    expect(analyze(model, ['server', 'event', 'list', '']).want.source).toBe('server');
+    expect(analyze(model, ['server', 'event', 'list', '']).group).toBe('server event');
   });
 
   it('follows ncli help GROUP COMMAND', () => {

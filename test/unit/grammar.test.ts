@@ -30,6 +30,12 @@ function fromCommander(o: Option) {
 function fromModel(o: OptionModel) {
   return { long: o.long, short: o.short, value: o.value, choices: o.choices ? [...o.choices].sort() : undefined };
 }
+/** The commander command at a path of words (`server event list`). */
+function commandAt(program: Command, path: string): Command {
+  let cmd = program;
+  for (const w of path.split(' ')) cmd = cmd.commands.find((c) => c.name() === w)!;
+  return cmd;
+}
 const byName = (a: { long?: string }, b: { long?: string }) => (a.long ?? '').localeCompare(b.long ?? '');
 
 describe('completion and commander agree', () => {
@@ -44,17 +50,23 @@ describe('completion and commander agree', () => {
     expect(ours).toEqual(theirs.sort(byName));
   });
 
-  it('on the groups and commands', () => {
-    expect(model.groups.map((g) => g.name)).toEqual(program.commands.map((c) => c.name()));
+  it('on the groups (nested ones too) and commands', () => {
+    const top = model.groups.filter((g) => !g.name.includes(' ')).map((g) => g.name);
+    expect(top).toEqual(program.commands.map((c) => c.name()));
     for (const g of model.groups) {
-      const gcmd = program.commands.find((c) => c.name() === g.name)!;
-      expect(g.commands.map((c) => c.name)).toEqual(gcmd.commands.map((c) => c.name()));
+      const gcmd = commandAt(program, g.name);
+      const subs = model.groups.filter(
+        (s) => s.name.startsWith(`${g.name} `) && s.name.split(' ').length === g.name.split(' ').length + 1,
+      );
+      expect([...g.commands.map((c) => c.name), ...subs.map((s) => s.name.split(' ').pop())].sort()).toEqual(
+        gcmd.commands.map((c) => c.name()).sort(),
+      );
     }
   });
 
   const cases = manifest.groups.flatMap((g) => g.commands.map((c) => [g.name, c.name] as const));
   it.each(cases)('on every option and positional of %s %s', (group, name) => {
-    const cmd = program.commands.find((c) => c.name() === group)!.commands.find((c) => c.name() === name)!;
+    const cmd = commandAt(program, `${group} ${name}`);
     const m = model.groups.find((g) => g.name === group)!.commands.find((c) => c.name === name)!;
     const theirs = cmd.options.map(fromCommander);
     theirs.push({ long: '--help', short: '-h', value: 'none', choices: undefined });
