@@ -14,7 +14,15 @@ import type { Context } from '../cli/context.js';
 import { messageFor } from '../cli/errors.js';
 import { openExternal } from '../cli/open.js';
 import { enterRawMode, interrupts, type RawMode } from '../cli/process.js';
-import { CONSOLE_TYPES, getConsoleLog, getConsoleUrl, type ConsoleType, type ConsoleUrl } from '../compute/consoles.js';
+import { openSessionLog } from '../cli/session-log.js';
+import {
+  CONSOLE_TYPES,
+  followConsoleLog,
+  getConsoleLog,
+  getConsoleUrl,
+  type ConsoleType,
+  type ConsoleUrl,
+} from '../compute/consoles.js';
 import { article, UsageError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 
@@ -118,23 +126,51 @@ export const do_get_mks = urlCommand(
 // ---------------------------------------------------------------------------
 
 /**
- * `ncli console log SERVER [--lines N]`: prints the console output as Nova returns it
- * (openstackclient `console log show`), with a final newline. Exit 2 for `--lines` < 1.
+ * `ncli console log SERVER [--lines N] [--follow [--interval S]]`: prints the console output as
+ * Nova returns it (openstackclient `console log show`), with a final newline; with `--follow`,
+ * keeps printing what is new until Ctrl-C. Exit 2 for `--lines` < 1 or a bad `--interval`.
  */
 export const do_log = command(
   {
     help: "Print a server's console log",
     description:
-      'The serial console output the hypervisor kept (os-getConsoleOutput).\nExamples:\n  ncli console log vm1\n  ncli console log vm1 --lines 20',
-    args: [SERVER, arg('--lines <n>', 'Only the last N lines', { integer: true }), ALL_PROJECTS],
+      'The serial console output the hypervisor kept (os-getConsoleOutput). With --follow, asks again every\n' +
+      '--interval seconds for the last --lines lines (default 200) and prints only what is new, until Ctrl-C.\n' +
+      'Examples:\n  ncli console log vm1\n  ncli console log vm1 --lines 20\n  ncli console log vm1 --follow',
+    args: [
+      SERVER,
+      arg('--lines <n>', 'Only the last N lines', { integer: true }),
+      arg('--follow', 'Keep printing new lines as they arrive, until Ctrl-C'),
+      arg('--interval <seconds>', 'With --follow: seconds between two polls (default 2)'),
+      ALL_PROJECTS,
+    ],
   },
   async (ctx, a) => {
     const lines = a.lines;
     if (lines !== undefined && lines < 1)
       throw new UsageError(`--lines takes a positive whole number, not '${lines}'.`);
+    const interval = a.interval === undefined ? 2 : Number(a.interval);
+    if (!(interval > 0) || !Number.isFinite(interval)) {
+      throw new UsageError(`--interval takes a positive number of seconds, not '${a.interval}'.`);
+    }
+    if (a.interval !== undefined && !a.follow) throw new UsageError('--interval goes with --follow.');
     const server = await ctx.server(a.server, { allProjects: a.allProjects });
-    const text = await getConsoleLog(await ctx.compute(), server.id, lines, { serverLabel: server.name });
-    if (text) ctx.write(text.endsWith('\n') ? text : text + '\n');
+    const compute = await ctx.compute();
+    if (!a.follow) {
+      const text = await getConsoleLog(compute, server.id, lines, { serverLabel: server.name });
+      if (text) ctx.write(text.endsWith('\n') ? text : text + '\n');
+      return;
+    }
+    const stop = interrupts(ctx.debug);
+    try {
+      const opts = { serverLabel: server.name, lines: lines ?? 200, intervalMs: interval * 1000, signal: stop.signal };
+      for await (const { text, gap } of followConsoleLog(compute, server.id, opts)) {
+        if (gap) ctx.warn(`--- more than ${opts.lines} lines came in since the last poll: some are missing ---`);
+        ctx.write(text);
+      }
+    } finally {
+      stop.dispose();
+    }
   },
 );
 
@@ -155,6 +191,8 @@ const TUNNEL_SPEC = {
     '  ncli console tunnel vm1 --local 0 --viewer      # a free port, and open the VNC viewer',
     '  ncli console tunnel vm1 --local 127.0.0.1:5901 --once',
     '  ncli console tunnel vm1 --type serial --stdio   # the serial console in this terminal',
+    '  ncli console tunnel vm1 --type serial --stdio --log vm1.log   # and keep what it prints',
+    '  ncli console tunnel vm1 --type spice-html5 --local 0 --viewer # remote-viewer spice://127.0.0.1:PORT',
     '  ncli console tunnel --url "$(ncli console get-vnc vm1 -f value -c url)" --local 5901',
   ].join('\n'),
   args: [
@@ -163,9 +201,13 @@ const TUNNEL_SPEC = {
     arg('--local <spec>', 'Listen on [ADDR:]PORT: 5901, 0 (any free port), 127.0.0.1:5901, [::1]:5901'),
     arg('--stdio', 'Carry one session over stdin/stdout instead'),
     arg('--once', 'With --local: stop after the first connection ends'),
-    arg('--viewer', 'With --local and VNC: open vnc://127.0.0.1:PORT in the default VNC viewer once listening'),
+    arg('--viewer', "With --local: open vnc:// (or spice://) 127.0.0.1:PORT in the desktop's viewer once listening"),
     arg('--origin <url>', 'Origin header to send (none by default; some proxies want one)'),
     arg('--url <url>', 'A console URL from Nova (get-vnc, get-serial, …) instead of a SERVER'),
+    arg('--log <file>', 'With --stdio: also append everything the console prints to FILE (0600), with times', {
+      complete: 'file',
+    }),
+    arg('--no-reconnect', 'With --stdio and a SERVER: end when the console drops instead of reconnecting'),
     ALL_PROJECTS,
   ],
 } as const;
@@ -189,8 +231,9 @@ function checkTunnelArgs(a: TunnelArgs): void {
   }
   if (a.once && a.stdio) throw new UsageError('--once goes with --local (--stdio carries one session anyway).');
   if (a.viewer && a.stdio) throw new UsageError('--viewer goes with --local.');
-  if (a.viewer && a.type !== 'novnc') {
-    throw new UsageError(`--viewer opens a VNC viewer; it does not fit --type ${a.type}.`);
+  if (a.log !== undefined && !a.stdio) throw new UsageError('--log goes with --stdio.');
+  if (a.viewer && a.type === 'serial') {
+    throw new UsageError('--viewer opens a VNC or SPICE viewer; a serial console goes with --stdio.');
   }
 }
 
@@ -248,27 +291,34 @@ export const do_tunnel = command(TUNNEL_SPEC, async (ctx, a) => {
       });
       if (bound && a.viewer) {
         const at = tunnel.formatHostPort(tunnel.dialHost(bound.host), bound.port);
-        await openExternal(ctx, `vnc://${at}`, 'a VNC viewer', `point a VNC viewer at ${at} yourself`);
+        const [scheme, kind] = a.type === 'spice-html5' ? ['spice', 'SPICE'] : ['vnc', 'VNC'];
+        await openExternal(ctx, `${scheme}://${at}`, `a ${kind} viewer`, `point a ${kind} viewer at ${at} yourself`);
       }
       await done;
     } else {
       const stdin = ctx.io.stdin ?? process.stdin;
       const escape = a.type === 'serial' && stdin.isTTY === true;
+      const log = a.log === undefined ? undefined : await openSessionLog(a.log);
       let raw: RawMode | undefined;
       try {
         await tunnel.forwardStdio({
           ...common,
           out: ctx.io.err,
           stdin,
-          stdout: ctx.io.out,
+          stdout: log ? log.tee(ctx.io.out) : ctx.io.out,
           escape,
+          // a console URL of Nova's can be renewed: carry on when the console drops
+          ...(a.url === undefined && a.reconnect ? { reconnect: { attempts: 5 } } : {}),
           onOpen: () => {
-            if (escape) raw = enterRawMode(stdin);
+            if (escape) raw ??= enterRawMode(stdin);
+            log?.mark(`connected to ${label}`);
           },
+          onSessionEnd: (why) => log?.mark(`disconnected (${why})`),
         });
       } finally {
         raw?.restore();
         stdin.pause();
+        await log?.close();
       }
     }
   } finally {

@@ -356,3 +356,51 @@ export async function getConsoleLog(
     throw e;
   }
 }
+
+/**
+ * What `next` adds to `prev`, for two console-log windows taken one after the other (each the last
+ * N lines, so `next` starts at a line start of the log): the longest suffix of `prev` that starts
+ * at a line start and is a prefix of `next` is what both saw; the rest of `next` is new. A `prev`
+ * that ends mid-line (a login prompt) is handled: the line's end comes as new text.
+ * @returns the new text, and `gap: true` when nothing of `prev` is left in `next` although both
+ *   are non-empty (more than a window of lines came in between, or the log was reset)
+ */
+export function appendedText(prev: string, next: string): { text: string; gap: boolean } {
+  if (!prev) return { text: next, gap: false };
+  for (let i = 0; i < prev.length; i = prev.indexOf('\n', i) + 1 || prev.length) {
+    const tail = prev.slice(i);
+    if (next.startsWith(tail)) return { text: next.slice(tail.length), gap: false };
+  }
+  return { text: next, gap: next.length > 0 };
+}
+
+/**
+ * Follows a server's console log (`console log --follow`): polls os-getConsoleOutput for the last
+ * `lines` lines every `intervalMs` and yields only what is new since the previous poll, until
+ * `signal` aborts.
+ * @param lines the window asked for at each poll (more new lines than this between two polls are
+ *   lost: `gap` says so)
+ * @throws like {@link getConsoleLog}
+ */
+export async function* followConsoleLog(
+  client: ComputeClient,
+  serverId: string,
+  opts: ConsoleRequestOptions & { lines: number; intervalMs: number; signal: AbortSignal },
+): AsyncGenerator<{ text: string; gap: boolean }> {
+  let prev = '';
+  while (!opts.signal.aborted) {
+    const next = await getConsoleLog(client, serverId, opts.lines, opts);
+    const added = appendedText(prev, next);
+    prev = next;
+    if (added.text || added.gap) yield added;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, opts.intervalMs);
+      opts.signal.addEventListener('abort', done, { once: true });
+      function done(): void {
+        clearTimeout(t);
+        opts.signal.removeEventListener('abort', done);
+        resolve();
+      }
+    });
+  }
+}

@@ -95,6 +95,13 @@ export interface LocalSide {
 /** How a bridge ended. */
 export interface BridgeResult {
   error?: Error;
+  /**
+   * Who ended it: `local` (the local input ended, `~.`, or an abort) or `remote` (the proxy or
+   * the console closed, or the connection was lost).
+   */
+  endedBy: 'local' | 'remote';
+  /** Bytes received from the proxy. */
+  bytesIn: number;
 }
 
 /**
@@ -608,6 +615,7 @@ export class Bridge {
    */
   private finish(error?: Error): void {
     if (this.link.kind === 'done') return;
+    const endedBy = this.flushLimitMs !== undefined || this.local !== 'reading' ? 'local' : 'remote';
     this.link = { kind: 'done' };
     this.clearWsTimers();
     if (error) this.localSide.onError?.(error);
@@ -621,7 +629,7 @@ export class Bridge {
       writable.removeListener('error', this.onLocalError);
       writable.removeListener('close', this.onWritableClose);
       this.debug(`session ended${error ? ` (${error.message})` : ''}`);
-      this.resolveRun(error ? { error } : {});
+      this.resolveRun({ ...(error ? { error } : {}), endedBy, bytesIn: this.bytesIn });
     };
     if (endWritable) this.finishSocket(writable as unknown as net.Socket, done);
     else this.flushWritable(writable, done);

@@ -207,15 +207,48 @@ export function forwardLocal(
   return { ready, done };
 }
 
+/** Reconnecting a `--stdio` session the remote side dropped (serial consoles). */
+export interface StdioReconnect {
+  /** Attempts in a row before giving up; reset once a session got data again. */
+  attempts: number;
+  /** First wait before reconnecting, milliseconds; doubled each attempt. Default 500. */
+  baseDelayMs?: number;
+  /** Longest wait, milliseconds. Default 8000. */
+  maxDelayMs?: number;
+}
+
+/** Options of {@link forwardStdio}. */
+export interface StdioOptions extends TunnelOptions {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  /** The `~.` escape (and the "Connected to console" line). */
+  escape?: boolean;
+  /** Called each time a WebSocket opens (the CLI puts the terminal in raw mode on the first). */
+  onOpen?: () => void;
+  /** Called when a session ends, before any reconnect: why, in a few words (`closed`, or the error's message). */
+  onSessionEnd?: (why: string) => void;
+  /**
+   * Reconnect when the remote side ends a session that had opened (proxy restart, token expiry,
+   * compute host hiccup), with a fresh console URL, printing a one-line marker on `err`; the
+   * session ends for good when the local side ends (`~.`, EOF) or on abort.
+   */
+  reconnect?: StdioReconnect;
+}
+
+/** Errors after which reconnecting cannot help: the URL or the TLS set-up is wrong. */
+const FINAL_CODES = new Set(['BAD_URL', 'TLS']);
+
 /**
- * Runs one console session between `stdin`/`stdout` and the proxy (serial
+ * Runs a console session between `stdin`/`stdout` and the proxy (serial
  * consoles, `ProxyCommand`), with the same dial/refresh/replay logic and the
  * same backpressure as {@link forwardLocal}.
  *
  * Ends when the WebSocket closes (after stdout was flushed; stdout is never
  * ended) or when stdin ends (after every byte read was sent, plus
  * `closeWaitMs`, default 500 ms, for the remote's last output, like
- * novaconsole's `--close-wait`).
+ * novaconsole's `--close-wait`). With `reconnect`, a session the remote side
+ * ended after it had opened is started again with a fresh URL (bounded, with
+ * backoff; `--- … ---` marker lines on `err`).
  *
  * With `escape: true`, once the WebSocket is open `onOpen` is called (the
  * CLI puts the terminal in raw mode there: src/cli/process.ts),
@@ -225,41 +258,87 @@ export function forwardLocal(
  * is passed through untouched. Signals and the terminal are the caller's
  * business: abort through `signal`.
  *
- * @param opts {@link TunnelOptions} plus `stdin`, `stdout`, `escape`, `onOpen`
  * @returns resolves when the session ended normally (or was aborted)
  * @throws TunnelError `TOKEN_REJECTED` (refused twice), `UNREACHABLE`, `TLS`,
  *   `HANDSHAKE`, `LOST`, `BAD_URL`; or whatever `resolveUrl` threw
  */
-export async function forwardStdio(
-  opts: TunnelOptions & {
-    stdin: NodeJS.ReadableStream;
-    stdout: NodeJS.WritableStream;
-    escape?: boolean;
-    onOpen?: () => void;
-  },
-): Promise<void> {
-  if (opts.signal?.aborted) return;
+export async function forwardStdio(opts: StdioOptions): Promise<void> {
   const useEscape = opts.escape === true;
-  const session = new Bridge(
-    {
-      readable: opts.stdin,
-      writable: opts.stdout,
-      endWritable: false,
-      ...(useEscape ? { filter: createEscapeFilter() } : {}),
-      onOpen: () => {
-        opts.onOpen?.();
-        if (useEscape) opts.err.write('Connected to console (type "~." to disconnect)\n');
+  let sessions = 0;
+  let failures = 0;
+  let fresh = false;
+  for (;;) {
+    if (opts.signal?.aborted) return;
+    const first = sessions === 0;
+    let opened = false;
+    const useFresh = fresh;
+    const resolveUrl = (f: boolean): Promise<string> => opts.resolveUrl(f || (useFresh && !opened));
+    const bridge = new Bridge(
+      {
+        readable: opts.stdin,
+        writable: opts.stdout,
+        endWritable: false,
+        ...(useEscape ? { filter: createEscapeFilter() } : {}),
+        onOpen: () => {
+          opened = true;
+          opts.onOpen?.();
+          if (!first) opts.err.write('--- reconnected to the console ---\n');
+          else if (useEscape) opts.err.write('Connected to console (type "~." to disconnect)\n');
+        },
       },
-    },
-    opts,
-    'stdio',
-  );
-  const onAbort = (): void => session.abort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const { error } = await session.run();
-    if (error) throw error;
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
+      { ...opts, resolveUrl },
+      `stdio#${sessions + 1}`,
+    );
+    sessions += 1;
+    const onAbort = (): void => bridge.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let result;
+    try {
+      const running = bridge.run();
+      opts.stdin.resume(); // a previous session paused it
+      result = await running;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    const { error, endedBy, bytesIn } = result;
+    opts.onSessionEnd?.(error ? error.message.replace(/\.$/, '') : 'closed');
+    const everOpened = opened || sessions > 1;
+    const retryable = !error || (error instanceof TunnelError && !FINAL_CODES.has(error.code));
+    if (endedBy === 'local' || !opts.reconnect || !everOpened || !retryable || opts.signal?.aborted) {
+      if (error) throw error;
+      return;
+    }
+    failures = bytesIn > 0 ? 1 : failures + 1;
+    if (failures > opts.reconnect.attempts) {
+      throw (
+        error ??
+        new TunnelError('LOST', `The console kept closing: gave up after ${opts.reconnect.attempts} reconnects.`)
+      );
+    }
+    const delay = Math.min(
+      opts.reconnect.maxDelayMs ?? 8000,
+      (opts.reconnect.baseDelayMs ?? 500) * 2 ** (failures - 1),
+    );
+    opts.err.write(
+      `--- console ${error ? `lost (${error.message.replace(/\.$/, '')})` : 'closed by the remote side'}; reconnecting in ${(delay / 1000).toFixed(1)} s (attempt ${failures} of ${opts.reconnect.attempts}) ---\n`,
+    );
+    if (!(await sleep(delay, opts.signal))) return;
+    fresh = true;
   }
+}
+
+/** Waits `ms` milliseconds; false when `signal` aborted first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      resolve(false);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

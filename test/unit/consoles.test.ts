@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  appendedText,
+  followConsoleLog,
   CONSOLE_TYPES,
   ConsoleError,
   consoleRoute,
@@ -328,5 +330,30 @@ describe('the tunnel URL resolver', () => {
     });
     await expect(resolve(false)).rejects.toThrow('Nova down');
     expect(await resolve(false)).toBe('ok');
+  });
+});
+
+describe('console log --follow', () => {
+  it('prints only what each window adds, including the end of a prompt line', () => {
+    expect(appendedText('', 'a\nb\n')).toEqual({ text: 'a\nb\n', gap: false });
+    expect(appendedText('a\nb\n', 'a\nb\nc\n')).toEqual({ text: 'c\n', gap: false });
+    expect(appendedText('a\nb\nc\n', 'b\nc\nd\n')).toEqual({ text: 'd\n', gap: false }); // the window slid
+    expect(appendedText('a\nlogin: ', 'a\nlogin: root\n')).toEqual({ text: 'root\n', gap: false });
+    expect(appendedText('a\nb\n', 'a\nb\n')).toEqual({ text: '', gap: false });
+    expect(appendedText('a\nb\n', 'x\ny\n')).toEqual({ text: 'x\ny\n', gap: true });
+  });
+
+  it('polls with the window and yields new text until aborted', async () => {
+    const nova = mockNova();
+    const outputs = ['boot 1\n', 'boot 1\nboot 2\n', 'boot 2\nlogin: '];
+    for (const output of outputs) nova.answer('POST', actionPath, 200, { output });
+    const ac = new AbortController();
+    const got: string[] = [];
+    for await (const { text } of followConsoleLog(nova.client, ID, { lines: 2, intervalMs: 5, signal: ac.signal })) {
+      got.push(text);
+      if (got.length === 3) ac.abort();
+    }
+    expect(got).toEqual(['boot 1\n', 'boot 2\n', 'login: ']);
+    expect(nova.seen.map((s) => s.body)).toEqual(outputs.map(() => ({ 'os-getConsoleOutput': { length: 2 } })));
   });
 });
