@@ -5,14 +5,25 @@
  * over `--stdio`, `--url` without credentials, token renewal after `[consoleauth] token_ttl`
  * (30 s here), Ctrl-C, and the failure lines.
  */
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { NCLI, cloudEnv, cloudFacts, describeCloud, freshCache, ncli, openstack, run } from '../support/cloud.js';
+import {
+  CLOUD_DIR,
+  NCLI,
+  ROOT,
+  cloudEnv,
+  cloudFacts,
+  describeCloud,
+  freshCache,
+  ncli,
+  openstack,
+  run,
+} from '../support/cloud.js';
 import { selfSignedCert } from '../support/tls.js';
 import {
   freeVncPort,
@@ -464,7 +475,10 @@ describeCloud('consoles against the real cloud', () => {
       [['vm1', '--local', '0', '--stdio'], /one of --local \[ADDR:\]PORT and --stdio, not both/],
       [['vm1'], /--local \[ADDR:\]PORT .* or --stdio/],
       [['vm1', '--stdio', '--once'], /--once goes with --local/],
-      [['vm1', '--local', '0', '--type', 'serial', '--viewer'], /--viewer opens a VNC viewer/],
+      [
+        ['vm1', '--local', '0', '--type', 'serial', '--viewer'],
+        /--viewer opens a VNC or SPICE viewer; a serial console goes with --stdio/,
+      ],
       [
         ['--url', 'ftp://x/?token=secret-token', '--stdio'],
         /^ncli: --url: Cannot use console URL "ftp:\/\/x\/\?token=(\*\*\*|<redacted>)"/,
@@ -573,5 +587,72 @@ describe('console tunnel --url over wss://: --os-cacert, OS_CACERT and --insecur
     expect(oneLine(r.stderr)).toBe(
       `ncli: Cannot read the CA bundle ${join(dir, 'missing.pem')} (--os-cacert / OS_CACERT / clouds.yaml cacert): ENOENT.`,
     );
+  });
+});
+
+describeCloud('serial consoles that keep their output', () => {
+  const env = cloudEnv({}, freshCache());
+  const work = mkdtempSync(join(tmpdir(), 'ncli-serial-log-'));
+  const children: NcliChild[] = [];
+  afterEach(() => {
+    for (const c of children.splice(0)) c.kill();
+  });
+
+  it(
+    '--log keeps both sessions when nova-serialproxy restarts, and --stdio reconnects by itself',
+    { timeout: 120_000 },
+    async () => {
+      const log = join(work, 'vm1.log');
+      const tun = startNcli(['console', 'tunnel', 'vm1', '--type', 'serial', '--stdio', '--log', log], env);
+      children.push(tun);
+      await tun.waitFor(/devcloud-vm1 login: $/);
+      // restart the real proxy: stop it, then let the harness start it again (it restarts what died)
+      const t0 = performance.now();
+      await run(
+        'bash',
+        ['-c', `kill -TERM -- -"$(cat ${CLOUD_DIR}/run/nova-serialproxy.pid)"`],
+        process.env as Record<string, string>,
+      );
+      await tun.waitFor(/^--- console lost .*; reconnecting in .* ---$/m, { stream: 'stderr', ms: 15_000 });
+      const up = await run('bash', [join(ROOT, 'scripts/cloud/up.sh')], process.env as Record<string, string>, {
+        timeoutMs: 110_000,
+      });
+      expect(up.code, up.stderr).toBe(0);
+      await tun.waitFor(/^--- reconnected to the console ---$/m, { stream: 'stderr', ms: 60_000 });
+      console.log(
+        `serial reconnect: ${since(t0)} ms from the proxy's stop to the new session (harness restart included)`,
+      );
+      await tun.waitFor(/login: [\s\S]*login: $/);
+      tun.child.stdin.write('after-restart\n');
+      await tun.waitFor(/after-restart\n$/);
+      tun.child.stdin.end();
+      expect((await tun.exited).code).toBe(0);
+      const text = readFileSync(log, 'utf8');
+      expect(text.match(/^--- \d{4}-\d\d-\d\dT[\d:.]+Z connected to vm1 \(serial\) ---$/gm)).toHaveLength(2);
+      expect(text.match(/^--- [\dT:.Z-]+ disconnected \(.+\) ---$/gm)!.length).toBeGreaterThanOrEqual(2);
+      expect(text).toContain('devcloud-vm1 login: ');
+      expect(text).toContain('after-restart');
+      expect(statSync(log).mode & 0o777).toBe(0o600);
+    },
+  );
+
+  it('console log --follow prints the log once, then only what is new, until Ctrl-C (exit 0)', async () => {
+    const once = await ncli(['console', 'log', 'vm1'], env);
+    expect(once.code).toBe(0);
+    const tun = startNcli(['console', 'log', 'vm1', '--follow', '--interval', '0.5'], env);
+    children.push(tun);
+    await tun.waitFor(
+      new RegExp(
+        once.stdout
+          .trim()
+          .split('\n')
+          .pop()!
+          .replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 1500)); // three more polls: the fake driver's log does not change
+    tun.child.kill('SIGINT');
+    expect((await tun.exited).code).toBe(0);
+    expect(tun.stdout().trim()).toBe(once.stdout.trim());
   });
 });
