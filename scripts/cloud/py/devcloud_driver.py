@@ -28,6 +28,8 @@ Fault injection, for tests that need a failed action. A server whose NAME starts
     fail-resize    migrate_disk_and_power_off (resize, migrate)
     fail-rebuild   spawn during a rebuild  fail-shelve    snapshot during shelve
     fail-unshelve  spawn during unshelve
+    fail-console   every console (vnc, spice, serial) -> ConsoleTypeUnavailable: HTTP 400
+                   "Unavailable console type <type>." as for a type turned off in nova.conf
 
 Only the named action fails: `fail-start-1` boots, stops and is deleted normally. What Nova
 makes of each failure (status, fault, instance action events) is in scripts/cloud/README.md.
@@ -72,17 +74,25 @@ def _inject(instance, action):
 class DevcloudFakeDriver(fake.FakeDriver):
 
     # ------------------------------------------------------------------ consoles
+    @staticmethod
+    def _refuse_console(instance, console_type):
+        if (instance.display_name or '').startswith(FAIL_PREFIX + 'console'):
+            raise exception.ConsoleTypeUnavailable(console_type=console_type)
+
     def get_vnc_console(self, context, instance):
+        self._refuse_console(instance, 'novnc')
         return ctype.ConsoleVNC(host=CONSOLE_HOST,
                                 port=int(os.environ.get('DEVCLOUD_VNC_PORT', '5901')),
                                 internal_access_path=None)
 
     def get_spice_console(self, context, instance):
+        self._refuse_console(instance, 'spice-html5')
         return ctype.ConsoleSpice(host=CONSOLE_HOST,
                                   port=int(os.environ.get('DEVCLOUD_SPICE_PORT', '5930')),
                                   tlsPort=None, internal_access_path=None)
 
     def get_serial_console(self, context, instance):
+        self._refuse_console(instance, 'serial')
         return ctype.ConsoleSerial(host=CONSOLE_HOST,
                                    port=int(os.environ.get('DEVCLOUD_SERIAL_PORT', '10001')))
 
@@ -132,8 +142,15 @@ class DevcloudFakeDriver(fake.FakeDriver):
 
     def reboot(self, context, instance, network_info, reboot_type, block_device_info=None,
                bad_volumes_callback=None, accel_info=None):
-        _inject(instance, 'reboot')
         self._adopt(instance)
+        try:
+            _inject(instance, 'reboot')
+        except InjectedFault:
+            # a reboot that fails with the guest still running is only logged by Nova (fault
+            # recorded, server stays ACTIVE, event "Success"); leave it off, as a real failed
+            # reboot does, so that Nova sets ERROR with the fault
+            self._set_state(instance, power_state.SHUTDOWN)
+            raise
         super().reboot(context, instance, network_info, reboot_type, block_device_info=block_device_info,
                        bad_volumes_callback=bad_volumes_callback, accel_info=accel_info)
 
@@ -152,6 +169,10 @@ class DevcloudFakeDriver(fake.FakeDriver):
 
     def resume(self, context, instance, network_info, block_device_info=None):
         _inject(instance, 'resume')
+        self._set_state(instance, power_state.RUNNING)
+
+    # rescue powers the server off first (compute manager), then boots the rescue image
+    def rescue(self, context, instance, network_info, image_meta, rescue_password, block_device_info):
         self._set_state(instance, power_state.RUNNING)
 
     def migrate_disk_and_power_off(self, context, instance, dest, flavor, network_info,
