@@ -4,7 +4,10 @@
 //     nova-serialproxy; expects the login banner, then checks that bytes echo back, with two
 //     clients at once;
 //   * vnc: the noVNC URL's token through nova-novncproxy -> "RFB 003.008\n" from Xvnc;
-//   * spice: records Nova's refusal ([spice] enabled = false).
+//   * vnc over TLS: the same through nginx, wss://127.0.0.1:$NOVNC_TLS_PORT (harness CA);
+//   * spice: the spice-html5 URL's token through nova-spicehtml5proxy -> a SPICE link reply
+//     ("REDQ", protocol 2.2, error 0) from QEMU's SPICE server, for a main-channel link message;
+//   * rdp: records Nova's refusal ([rdp] enabled = false).
 // Usage: node scripts/cloud/check-consoles.mjs [--ttl]   (--ttl also checks that a console
 // token is refused after [consoleauth] token_ttl = 30 s; adds ~35 s)
 // Reads $NCLI_CLOUD_DIR/cloud.env (default /tmp/ncli-cloud). Exit code 0 = all good.
@@ -63,7 +66,7 @@ async function remoteConsole(tok, protocol, type) {
 // Open a WebSocket, collect incoming bytes; resolves helpers once open.
 function open(url) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, { ca: url.startsWith('wss:') ? readFileSync(env.CLOUD_CA) : undefined });
     let buf = Buffer.alloc(0);
     const waiters = [];
     ws.on('message', (d) => {
@@ -151,17 +154,43 @@ async function main() {
     const u = new URL(vnc.body.remote_console.url);
     const inner = new URLSearchParams(u.searchParams.get('path').replace(/^\?/, ''));
     const wsUrl = `ws://${u.host}/?token=${inner.get('token')}`;
+    for (const url of [wsUrl, `wss://127.0.0.1:${env.NOVNC_TLS_PORT}/?token=${inner.get('token')}`]) {
+      const c = await open(url);
+      if (await c.waitFor('RFB 003.008\n')) ok(`vnc ${url.replace(/token=.*/, 'token=…')}: "RFB 003.008"`);
+      else bad(`vnc: got ${JSON.stringify(c.received().toString())}`);
+      c.ws.terminate();
+    }
+  }
+
+  // ---- SPICE through nova-spicehtml5proxy to QEMU
+  const spice = await remoteConsole(tok, 'spice', 'spice-html5');
+  if (spice.status !== 200) {
+    bad(`spice remote-console: ${spice.status} ${JSON.stringify(spice.body)}`);
+  } else {
+    const u = new URL(spice.body.remote_console.url);
+    const wsUrl = `ws://${u.host}/?token=${u.searchParams.get('token')}`;
+    // SpiceLinkHeader ("REDQ", 2, 2, size 18) + SpiceLinkMess (main channel, no caps, caps offset 18)
+    const link = Buffer.alloc(34);
+    link.write('REDQ', 0, 'ascii');
+    link.writeUInt32LE(2, 4);
+    link.writeUInt32LE(2, 8);
+    link.writeUInt32LE(18, 12);
+    link.writeUInt8(1, 20);
+    link.writeUInt32LE(18, 30);
     const c = await open(wsUrl);
-    if (await c.waitFor('RFB 003.008\n')) ok(`vnc ${wsUrl}: "RFB 003.008"`);
-    else bad(`vnc: got ${JSON.stringify(c.received().toString())}`);
+    c.ws.send(link);
+    const got = (await c.waitFor('REDQ')) && c.received();
+    if (got && got.length >= 20 && got.readUInt32LE(4) === 2 && got.readUInt32LE(16) === 0)
+      ok(`spice ${wsUrl.replace(/token=.*/, 'token=…')}: link reply "REDQ" 2.${got.readUInt32LE(8)}, error 0`);
+    else bad(`spice: got ${c.received().toString('hex').slice(0, 80)}`);
     c.ws.terminate();
   }
 
-  // ---- spice: disabled on purpose
-  const spice = await remoteConsole(tok, 'spice', 'spice-html5');
-  console.log(`info  spice-html5 request: HTTP ${spice.status} ${JSON.stringify(spice.body)}`);
-  if (spice.status === 400) ok('spice refused with 400');
-  else bad(`spice: expected 400, got ${spice.status}`);
+  // ---- rdp: off on purpose
+  const rdp = await remoteConsole(tok, 'rdp', 'rdp-html5');
+  console.log(`info  rdp-html5 request: HTTP ${rdp.status} ${JSON.stringify(rdp.body)}`);
+  if (rdp.status === 400) ok('rdp refused with 400');
+  else bad(`rdp: expected 400, got ${rdp.status}`);
 
   console.log(failures ? `${failures} check(s) failed` : 'all console checks passed');
   process.exit(failures ? 1 : 0);

@@ -31,19 +31,33 @@ NEUTRON_PORT=9696
 NOVA_PORT=8774
 NOVNC_PORT=6080
 SERIAL_PROXY_PORT=6083
+SPICE_PROXY_PORT=6082        # nova-spicehtml5proxy
+SPICE_PORT=5930              # the QEMU whose SPICE server is every server's spice console
 VNC_DISPLAY=1
 VNC_PORT=$((5900 + VNC_DISPLAY))
 SERIAL_SERVICE_PORT=10001
 RABBIT_PORT=5672
 RABBIT_DIST_PORT=25672
 EPMD_PORT=4369
+# nginx, the TLS front (https / wss) of keystone, nova-api and the three console proxies
+KEYSTONE_TLS_PORT=15000
+NOVA_TLS_PORT=18774
+NOVNC_TLS_PORT=16080
+SERIAL_TLS_PORT=16083
+SPICE_TLS_PORT=16082
+TLS_REGION=RegionTLS         # catalog region whose identity and (public) compute endpoints are https
+TLS_DIR=$ETC_DIR/tls         # ca.pem, server.pem; private/ (0700) holds the keys (0600)
+NGINX_DIR=$DATA_DIR/nginx    # nginx's prefix: its temp folders
 
 KEYSTONE_URL=http://127.0.0.1:$KEYSTONE_PORT
+KEYSTONE_TLS_URL=https://127.0.0.1:$KEYSTONE_TLS_PORT
+NOVA_TLS_URL=https://127.0.0.1:$NOVA_TLS_PORT
 MYSQL_SOCKET=$RUN_DIR/mysqld.sock
 
 # Stop order for down.sh (reverse dependency order); up.sh starts them the other way round.
-SERVICES="nova-serialproxy nova-novncproxy nova-compute nova-scheduler nova-conductor nova-api
- serial-console xvnc neutron-server glance-api placement keystone mariadb rabbitmq epmd"
+SERVICES="nginx nova-spicehtml5proxy nova-serialproxy nova-novncproxy nova-compute nova-scheduler
+ nova-conductor nova-api serial-console qemu-spice xvnc neutron-server glance-api placement keystone
+ mariadb rabbitmq epmd"
 
 # ------------------------------------------------------------------ output
 T0=${T0:-$(date +%s)}
@@ -108,17 +122,19 @@ stop() {
       echo "stopped $name (pid $pid, $((SECONDS - t))s)"
     fi
   fi
-  rm -f "$RUN_DIR/$name.pid"
+  rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.inputs"
 }
 
 # ------------------------------------------------------------------ health checks (each one try, quick)
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 http_ok()   { curl -s -o /dev/null -m 3 "$1"; }   # any HTTP answer counts
 mysql_ok()  { mariadb --no-defaults -S "$MYSQL_SOCKET" -uroot -e 'select 1' >/dev/null 2>&1; }
+https_ok()  { curl -s -o /dev/null -m 3 --cacert "$TLS_DIR/ca.pem" "$1"; }   # verified against our CA
 
 # wait_until NAME TIMEOUT_S CHECK...: poll CHECK until it succeeds; fail early if NAME died.
 wait_until() {
   local name=$1 timeout=$2; shift 2
+  [ "$ENSURE_PLAN" = 1 ] && return 0
   local deadline=$(( $(date +%s) + timeout ))
   while :; do
     "$@" && return 0
@@ -128,28 +144,64 @@ wait_until() {
   done
 }
 
+# inputs_hash NAME CMD...: a hash of CMD and of the files SERVICE_INPUTS[NAME] lists (its config
+# files and code), so that a service whose configuration or code changed gets restarted.
+declare -A SERVICE_INPUTS=()
+inputs_hash() {
+  local name=$1 f; shift
+  {
+    printf '%s\n' "$*"
+    for f in ${SERVICE_INPUTS[$name]:-}; do printf '== %s\n' "$f"; cat "$f" 2>/dev/null; done
+  } | sha256sum | cut -c1-16
+}
+
 # ensure NAME TIMEOUT_S PORT_OR_0 CHECK... -- CMD...
 #   Starts CMD as service NAME unless it is already running and passes CHECK; a running
-#   instance that fails CHECK 3 times in a row (at most ~10 s) is restarted. PORT (if not 0) must be
-#   free before a fresh start: a foreign listener there is reported instead of fighting over it.
-#   Appends NAME to STARTED_SERVICES when it was (re)started.
+#   instance that fails CHECK 3 times in a row (at most ~10 s) is restarted, and so is one whose
+#   inputs (CMD, the files in SERVICE_INPUTS[NAME]) changed since it started (run/NAME.inputs; a
+#   service started without that record is restarted if it has SERVICE_INPUTS). PORT (if not 0)
+#   must be free before a fresh start: a foreign listener there is reported instead of fighting
+#   over it. Appends NAME to STARTED_SERVICES when it was (re)started.
+#
+#   With ENSURE_PLAN=1, ensure only stops (in the background, pids in PLAN_PIDS) the running
+#   services whose inputs changed, and wait_until returns at once: a first pass over the start
+#   sequence that stops them all in parallel (see stop_changed_services in up.sh).
 STARTED_SERVICES=()
+ENSURE_PLAN=0
+PLAN_PIDS=()
 ensure() {
   local name=$1 timeout=$2 port=$3; shift 3
   local check=()
   while [ "$1" != "--" ]; do check+=("$1"); shift; done; shift
+  local hash; hash=$(inputs_hash "$name" "$@")
   if alive "$name"; then
-    local i
-    for i in 1 2 3; do "${check[@]}" && { ts "$name running (pid $(pid_of "$name"))"; return 0; }; sleep 0.5; done
-    ts "$name is running but does not answer: restarting it"
+    local i was; was=$(cat "$RUN_DIR/$name.inputs" 2>/dev/null || true)
+    if [ -z "$was" ] && [ -z "${SERVICE_INPUTS[$name]:-}" ]; then
+      was=$hash; echo "$hash" > "$RUN_DIR/$name.inputs"   # no config of its own: keep it
+    fi
+    if [ "$ENSURE_PLAN" = 1 ]; then
+      if [ "$was" != "$hash" ]; then
+        ts "$name: its configuration or code changed: stopping it to restart it"
+        stop "$name" >/dev/null & PLAN_PIDS+=($!)
+      fi
+      return 0
+    fi
+    if [ "$was" = "$hash" ]; then
+      for i in 1 2 3; do "${check[@]}" && { ts "$name running (pid $(pid_of "$name"))"; return 0; }; sleep 0.5; done
+      ts "$name is running but does not answer: restarting it"
+    else
+      ts "$name: its configuration or code changed: restarting it"
+    fi
     stop "$name" >/dev/null
   fi
+  [ "$ENSURE_PLAN" = 1 ] && return 0
   if [ "$port" != 0 ] && port_open "$port"; then
     local i; for i in $(seq 1 10); do sleep 0.5; port_open "$port" || break; done  # just-stopped?
     port_open "$port" &&
       die_service "$name" "port 127.0.0.1:$port is already in use by a process this harness did not start"
   fi
   start "$name" "$@"
+  echo "$hash" > "$RUN_DIR/$name.inputs"
   STARTED_SERVICES+=("$name")
   [ "$timeout" -gt 0 ] && wait_until "$name" "$timeout" "${check[@]}"
   return 0

@@ -1,10 +1,11 @@
 #!/bin/bash
-# Bring up the ncli test cloud: a real OpenStack (Keystone, Placement, Glance, Neutron server,
-# Nova with a fake hypervisor, noVNC and serial console proxies) from Debian 12 packages, on
-# 127.0.0.1 only, state in ${NCLI_CLOUD_DIR:-/tmp/ncli-cloud}. See scripts/cloud/README.md.
+# Bring up the ncli test cloud: a real OpenStack (Keystone with TOTP, Placement, Glance, Neutron
+# server, Nova with a fake hypervisor, noVNC, serial and SPICE console proxies, an nginx TLS front)
+# from Debian 12 packages, on 127.0.0.1 only, state in ${NCLI_CLOUD_DIR:-/tmp/ncli-cloud}.
+# See scripts/cloud/README.md.
 #
-# Idempotent: on a running cloud it only checks that every service answers, restarts what died,
-# skips finished bootstrap steps and repairs the fixtures.
+# Idempotent: on a running cloud it only checks that every service answers, restarts what died
+# or what runs with an older configuration, skips finished bootstrap steps and repairs the fixtures.
 set -euo pipefail
 T0=$(date +%s)
 # shellcheck source=scripts/cloud/lib.sh
@@ -15,7 +16,7 @@ PACKAGES="mariadb-server python3-pymysql rabbitmq-server
  python3-keystone python3-placement python3-glance python3-neutron python3-nova
  python3-keystoneclient python3-glanceclient python3-novaclient python3-openstackclient
  uwsgi-core uwsgi-plugin-python3 tigervnc-standalone-server websockify novnc python3-websocket
- curl procps"
+ curl procps openssl nginx qemu-system-x86 spice-html5"
 
 install_packages() {
   local missing="" p
@@ -45,8 +46,9 @@ install_packages() {
 
 # ================================================================== configuration
 write_configs() {
-  mkdir -p "$LOG_DIR" "$RUN_DIR" "$ETC_DIR"/{keystone,placement,glance,neutron,nova} \
-    "$DATA_DIR"/{rabbitmq,nova/lock,nova/instances,glance/images,glance/staging,glance/tasks,neutron}
+  mkdir -p "$LOG_DIR" "$RUN_DIR" "$ETC_DIR"/{keystone,placement,glance,neutron,nova,nginx} \
+    "$DATA_DIR"/{rabbitmq,nova/lock,nova/instances,glance/images,glance/staging,glance/tasks,neutron} \
+    "$NGINX_DIR"/{client_body,proxy,fastcgi,uwsgi,scgi}
   KEYSTONE_DB=$(db_url keystone)  PLACEMENT_DB=$(db_url placement)  GLANCE_DB=$(db_url glance)
   NEUTRON_DB=$(db_url neutron)    NOVA_API_DB=$(db_url nova_api)    NOVA_DB=$(db_url nova)
   NOVA_CELL0_DB=$(db_url nova_cell0)
@@ -59,6 +61,61 @@ write_configs() {
   render neutron-api-paste.ini  "$ETC_DIR/neutron/api-paste.ini"
   render nova.conf              "$ETC_DIR/nova/nova.conf"
   render nova-api-paste.ini     "$ETC_DIR/nova/api-paste.ini"   # name fixed by nova's wsgi app
+  render nginx.conf             "$ETC_DIR/nginx/nginx.conf"
+  make_tls
+}
+
+# What each service reads: a change restarts it (ensure, in lib.sh).
+NOVA_FILES="$ETC_DIR/nova/nova.conf $ETC_DIR/nova/api-paste.ini"
+SERVICE_INPUTS=(
+  [keystone]="$ETC_DIR/keystone/keystone.conf"
+  [placement]="$ETC_DIR/placement/placement.conf"
+  [glance-api]="$ETC_DIR/glance/glance-api.conf $ETC_DIR/glance/glance-api-paste.ini"
+  [neutron-server]="$ETC_DIR/neutron/neutron.conf $ETC_DIR/neutron/api-paste.ini $PY_DIR/devcloud_ml2.py
+                    $PY_DIR/devcloud_ml2-1.0.dist-info/entry_points.txt"
+  [nova-api]="$NOVA_FILES $PY_DIR/nova_api_wsgi.py"
+  [nova-conductor]="$NOVA_FILES"
+  [nova-scheduler]="$NOVA_FILES"
+  [nova-compute]="$NOVA_FILES $PY_DIR/nova_compute.py $PY_DIR/devcloud_driver.py"
+  [nova-novncproxy]="$NOVA_FILES"
+  [nova-serialproxy]="$NOVA_FILES"
+  [nova-spicehtml5proxy]="$NOVA_FILES"
+  [serial-console]="$PY_DIR/serial_console.py"
+  [nginx]="$ETC_DIR/nginx/nginx.conf $TLS_DIR/server.pem"
+)
+
+# ================================================================== TLS: the harness's own CA and a server certificate
+# $TLS_DIR/ca.pem (CA, 10 years) and server.pem (127.0.0.1 + localhost, 2 years, signed by the
+# CA); their keys in $TLS_DIR/private (0700), 0600. Made once; the server certificate is made
+# again when it is missing, expires within 30 days or is not signed by ca.pem.
+make_tls() {
+  local priv=$TLS_DIR/private
+  mkdir -p "$priv"; chmod 755 "$TLS_DIR"; chmod 700 "$priv"
+  if [ ! -s "$TLS_DIR/ca.pem" ] || [ ! -s "$priv/ca.key" ]; then
+    ts "TLS: making the harness CA ($TLS_DIR/ca.pem)"
+    (umask 077; step openssl openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$priv/ca.key")
+    step openssl openssl req -x509 -new -key "$priv/ca.key" -sha256 -days 3650 \
+      -subj "/O=ncli test cloud/CN=ncli test cloud CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -out "$TLS_DIR/ca.pem"
+    rm -f "$TLS_DIR/server.pem"
+  fi
+  if [ -s "$TLS_DIR/server.pem" ] && [ -s "$priv/server.key" ] &&
+     openssl x509 -checkend $((30 * 86400)) -noout -in "$TLS_DIR/server.pem" >/dev/null 2>&1 &&
+     openssl verify -CAfile "$TLS_DIR/ca.pem" "$TLS_DIR/server.pem" >/dev/null 2>&1; then
+    return 0
+  fi
+  ts "TLS: making the server certificate ($TLS_DIR/server.pem: 127.0.0.1, localhost)"
+  (umask 077; step openssl openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$priv/server.key")
+  step openssl openssl req -new -key "$priv/server.key" -subj "/O=ncli test cloud/CN=127.0.0.1" \
+    -out "$TLS_DIR/server.csr"
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost" > "$TLS_DIR/server.ext"
+  step openssl openssl x509 -req -in "$TLS_DIR/server.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$priv/ca.key" \
+    -CAcreateserial -CAserial "$priv/ca.srl" -sha256 -days 730 -extfile "$TLS_DIR/server.ext" \
+    -out "$TLS_DIR/server.pem"
+  rm -f "$TLS_DIR/server.csr" "$TLS_DIR/server.ext"
+  chmod 600 "$priv"/*; chmod 644 "$TLS_DIR/ca.pem" "$TLS_DIR/server.pem"
 }
 
 # uwsgi in front of keystone, placement and nova-api. --http-socket has no keep-alive, so tell
@@ -180,10 +237,12 @@ setup_keystone() {
     env OS_KEYSTONE_CONFIG_DIR="$ETC_DIR/keystone" "${UWSGI[@]}" --http-socket "127.0.0.1:$KEYSTONE_PORT" \
       --processes 1 --threads 4 --enable-threads --wsgi-file /usr/bin/keystone-wsgi-public \
       --procname-prefix keystone-   # one process: see [cache] in templates/keystone.conf
-  if ! done_mark keystone-setup; then
+  # (run again whenever cloud_keystone.py changed: the marker holds the hash of the script)
+  local setup_version; setup_version=$(sha256sum "$PY_DIR/cloud_keystone.py" | cut -c1-16)
+  if [ "$(cat "$DATA_DIR/keystone-setup.done" 2>/dev/null)" != "$setup_version" ]; then
     ts "keystone: users, projects, catalog"
     step keystone-setup "$PY" "$PY_DIR/cloud_keystone.py"
-    mark_done keystone-setup
+    echo "$setup_version" > "$DATA_DIR/keystone-setup.done"
   fi
 }
 
@@ -208,6 +267,11 @@ start_services() {
   #  would otherwise get 127.0.0.1 blacklisted after 5 tries)
   ensure serial-console 0 "$SERIAL_SERVICE_PORT" port_open "$SERIAL_SERVICE_PORT" -- \
     "$PY" "$PY_DIR/serial_console.py" --port "$SERIAL_SERVICE_PORT" --name devcloud-vm1
+  # every server's SPICE console: one real QEMU (TCG) whose screen is SeaBIOS's "No bootable
+  # device"; once the BIOS halts it costs ~1% of a core
+  ensure qemu-spice 0 "$SPICE_PORT" port_open "$SPICE_PORT" -- \
+    qemu-system-x86_64 -name devcloud-spice -machine pc,accel=tcg -smp 1 -m 64 -nodefaults \
+      -vga qxl -nic none -display none -spice "port=$SPICE_PORT,addr=127.0.0.1,disable-ticketing=on"
 
   ensure nova-api 0 "$NOVA_PORT" http_ok "http://127.0.0.1:$NOVA_PORT/" -- \
     env OS_NOVA_CONFIG_DIR="$ETC_DIR/nova" "${UWSGI[@]}" --http-socket "127.0.0.1:$NOVA_PORT" \
@@ -220,12 +284,18 @@ start_services() {
     "$PY" "$PY_DIR/run_entry.py" nova-novncproxy nova.cmd.novncproxy --config-file "$NOVA_CONF"
   ensure nova-serialproxy 0 "$SERIAL_PROXY_PORT" port_open "$SERIAL_PROXY_PORT" -- \
     "$PY" "$PY_DIR/run_entry.py" nova-serialproxy nova.cmd.serialproxy --config-file "$NOVA_CONF"
+  ensure nova-spicehtml5proxy 0 "$SPICE_PROXY_PORT" port_open "$SPICE_PROXY_PORT" -- \
+    "$PY" "$PY_DIR/run_entry.py" nova-spicehtml5proxy nova.cmd.spicehtml5proxy --config-file "$NOVA_CONF"
+  # (web root: nova's default [DEFAULT] web = /usr/share/spice-html5, Debian's spice-html5)
 
   # nova-compute reports its resources to placement right at start-up: placement must answer
   wait_until placement 60 http_ok "http://127.0.0.1:$PLACEMENT_PORT/"
   ensure nova-compute 0 0 alive nova-compute -- \
-    env DEVCLOUD_VNC_PORT="$VNC_PORT" DEVCLOUD_SERIAL_PORT="$SERIAL_SERVICE_PORT" \
+    env DEVCLOUD_VNC_PORT="$VNC_PORT" DEVCLOUD_SERIAL_PORT="$SERIAL_SERVICE_PORT" DEVCLOUD_SPICE_PORT="$SPICE_PORT" \
       "$PY" "$PY_DIR/nova_compute.py" --config-file "$NOVA_CONF"
+  # the TLS front (its upstreams need not be up yet: nginx connects per request)
+  ensure nginx 0 "$KEYSTONE_TLS_PORT" https_ok "$KEYSTONE_TLS_URL/v3" -- \
+    nginx -p "$NGINX_DIR/" -c "$ETC_DIR/nginx/nginx.conf" -e "$LOG_DIR/nginx.log"
 
   # everything that was started above must answer now
   wait_until glance-api 90 http_ok "http://127.0.0.1:$GLANCE_PORT/"
@@ -235,10 +305,23 @@ start_services() {
   wait_until serial-console 30 port_open "$SERIAL_SERVICE_PORT"
   wait_until nova-novncproxy 60 port_open "$NOVNC_PORT"
   wait_until nova-serialproxy 60 port_open "$SERIAL_PROXY_PORT"
+  wait_until nova-spicehtml5proxy 60 port_open "$SPICE_PROXY_PORT"
+  wait_until qemu-spice 30 port_open "$SPICE_PORT"
+  wait_until nginx 30 https_ok "$KEYSTONE_TLS_URL/v3"
+  [ "$ENSURE_PLAN" = 1 ] && return 0
   local s; for s in nova-conductor nova-scheduler nova-compute; do
     alive "$s" || die_service "$s" "exited right after start"
   done
   ts "all services answer"
+}
+
+# Stop, all at once, the running services whose configuration or code changed (start_services
+# then starts them again): one pass of start_services in plan mode (ensure in lib.sh).
+stop_changed_services() {
+  ENSURE_PLAN=1 PLAN_PIDS=()
+  start_services
+  ENSURE_PLAN=0
+  [ ${#PLAN_PIDS[@]} = 0 ] || { wait "${PLAN_PIDS[@]}"; ts "stopped ${#PLAN_PIDS[@]} services to restart them"; }
 }
 
 # Xvnc leaves /tmp/.X<n>-lock behind when it is killed; a stale one blocks the next start.
@@ -254,7 +337,7 @@ clear_stale_x_lock() {
 }
 
 # ================================================================== fixtures
-export KEYSTONE_URL PASSWORD CLOUD_DIR
+export KEYSTONE_URL PASSWORD CLOUD_DIR KEYSTONE_TLS_URL NOVA_TLS_URL TLS_REGION
 
 # Map the compute host into cell1, once: wait for nova-compute's compute node record (SQL is
 # much quicker than nova-manage, which takes ~3 s per call), then discover_hosts.
@@ -280,10 +363,10 @@ discover_hosts() {
 setup_fixtures() {
   in_background discover-hosts discover_hosts
   step fixtures "$PY" "$PY_DIR/cloud_fixtures.py" prepare
-  ts "image, flavors, quota, application credential ready"
+  ts "images, flavors, quota, application credential, network ready"
   wait_background
   ts "fixture servers (log: $LOG_DIR/fixtures.log)"
-  step fixtures "$PY" "$PY_DIR/cloud_fixtures.py" servers --compute-pid "$(pid_of nova-compute)"
+  step fixtures "$PY" "$PY_DIR/cloud_fixtures.py" servers
   ts "fixture servers ACTIVE"
 }
 
@@ -325,6 +408,19 @@ clouds:
       application_credential_id: $APPCRED_ID
       application_credential_secret: $APPCRED_SECRET
     $common
+  devcloud-tls:
+    auth_type: password
+    auth:
+      auth_url: $KEYSTONE_TLS_URL/v3
+      username: admin
+      password: $PASSWORD
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: $TLS_REGION
+    interface: public
+    identity_api_version: 3
+    cacert: $TLS_DIR/ca.pem
 EOF
   local user project file
   for user in admin demo; do
@@ -354,6 +450,15 @@ EOF
     echo "SERIAL_PROXY_PORT=$SERIAL_PROXY_PORT"
     echo "SERIAL_SERVICE_PORT=$SERIAL_SERVICE_PORT"
     echo "VNC_PORT=$VNC_PORT"
+    echo "SPICE_PROXY_PORT=$SPICE_PROXY_PORT"
+    echo "SPICE_PORT=$SPICE_PORT"
+    echo "TLS_REGION=$TLS_REGION"
+    echo "KEYSTONE_TLS_URL=$KEYSTONE_TLS_URL/v3"
+    echo "NOVA_TLS_URL=$NOVA_TLS_URL/v2.1"
+    echo "NOVNC_TLS_PORT=$NOVNC_TLS_PORT"
+    echo "SERIAL_TLS_PORT=$SERIAL_TLS_PORT"
+    echo "SPICE_TLS_PORT=$SPICE_TLS_PORT"
+    echo "CLOUD_CA=$TLS_DIR/ca.pem"
     echo "CONSOLE_TOKEN_TTL=30"
     echo "NOVA_MAX_LIMIT=20"
     echo "ADMIN_FIXTURE_SERVERS=25"
@@ -386,6 +491,7 @@ main() {
   wait_background
   ts "databases ready"
 
+  stop_changed_services
   start_services
   ts "(re)started this run: ${STARTED_SERVICES[*]:-nothing}"
   setup_fixtures
@@ -394,7 +500,7 @@ main() {
   local total=$(( $(date +%s) - T0 ))
   ts "cloud is up in ${total}s$( [ "$t_apt" -gt 1 ] && echo " (${t_apt}s of it apt-get)")"
   echo "  facts:       $CLOUD_DIR/cloud.env"
-  echo "  clouds.yaml: $CLOUD_DIR/clouds.yaml (clouds devcloud, devcloud-demo, devcloud-appcred)"
+  echo "  clouds.yaml: $CLOUD_DIR/clouds.yaml (clouds devcloud, devcloud-demo, devcloud-appcred, devcloud-tls)"
   echo "  logs:        $LOG_DIR/"
   echo "source $CLOUD_DIR/openrc"
 }

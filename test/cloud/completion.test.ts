@@ -117,7 +117,7 @@ describeCloud('shell completion against the real cloud', () => {
   });
 
   it('offers the harness clouds on ncli --os-cloud dev, in bash and zsh', async () => {
-    const want = ['devcloud', 'devcloud-demo', 'devcloud-appcred'];
+    const want = ['devcloud', 'devcloud-demo', 'devcloud-appcred', 'devcloud-tls'];
     expect(await tab(['--os-cloud', 'dev'], env)).toEqual(want);
     expect(await bashTab('ncli --os-cloud dev', env)).toEqual(want);
     await zshTab('ncli --os-cloud dev', /devcloud\s.*devcloud-appcred|devcloud-appcred\s.*devcloud-demo/s, env);

@@ -24,6 +24,7 @@ import {
   openstack,
   run,
 } from '../support/cloud.js';
+import { bootServer, deleteServer } from '../support/cloud-api.js';
 import { selfSignedCert } from '../support/tls.js';
 import {
   freeVncPort,
@@ -113,15 +114,15 @@ describeCloud('consoles against the real cloud', () => {
     });
   });
 
-  it("get-spice: Nova's refusal as one line, exit 1", async () => {
-    const r = await ncli(['console', 'get-spice', 'vm1'], env);
+  it("get-mks (a console type this cloud keeps off): Nova's refusal as one line, exit 1", async () => {
+    const r = await ncli(['console', 'get-mks', 'vm1'], env);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     const line = oneLine(r.stderr);
     expect(line).toMatch(
-      /^ncli: Cannot get a spice-html5 console for server vm1: this cloud has the spice console type turned off/,
+      /^ncli: Cannot get a webmks console for server vm1: this cloud has the mks console type turned off/,
     );
-    expect(line).toContain('Nova: "Unavailable console type spice-html5."');
+    expect(line).toContain('Nova: "Unavailable console type webmks."');
     expect(line).toMatch(/HTTP 400, request req-[0-9a-f-]+\)\.$/);
   });
 
@@ -508,14 +509,25 @@ describeCloud('consoles against the real cloud', () => {
     expect(since(t0)).toBeLessThan(10_000);
   });
 
-  it('a tunnel to a console type the cloud has turned off fails before listening', async () => {
-    const port = await freeVncPort();
-    const r = await ncli(['console', 'tunnel', 'vm1', '--type', 'spice-html5', '--local', String(port)], env);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
-    expect(oneLine(r.stderr)).toMatch(
-      /^ncli: Cannot get a spice-html5 console for server vm1: this cloud has the spice console type turned off/,
-    );
+  it('a tunnel to a console Nova refuses (type unavailable) fails before listening', async () => {
+    // every tunnel type is on in this cloud; the fake driver refuses all consoles of servers named
+    // fail-console* with the same 400 "Unavailable console type ..." (scripts/cloud/py/devcloud_driver.py)
+    const name = `fail-console-tunnel-${process.pid}`;
+    const server = await bootServer(name);
+    try {
+      const port = await freeVncPort();
+      const r = await ncli(['console', 'tunnel', name, '--type', 'spice-html5', '--local', String(port)], env);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(oneLine(r.stderr)).toMatch(
+        new RegExp(
+          `^ncli: Cannot get a spice-html5 console for server ${name}: this cloud has the spice console type turned off`,
+        ),
+      );
+      expect(await portIsFree(port)).toBe(true);
+    } finally {
+      await deleteServer(server.id);
+    }
   });
 });
 

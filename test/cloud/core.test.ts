@@ -237,6 +237,7 @@ describeCloud('core against the real cloud', () => {
         OS_TOKEN: token,
         OS_PROJECT_NAME: 'admin',
         OS_PROJECT_DOMAIN_NAME: 'Default',
+        OS_REGION_NAME: vars.OS_REGION_NAME, // the catalog has two regions (RegionOne, RegionTLS)
       }),
     );
     expect(viaToken.stderr).toBe('');

@@ -1,14 +1,14 @@
 """Fixtures of the ncli test cloud (idempotent). Two phases, run by up.sh:
 
   cloud_fixtures.py prepare
-      image `devcloud-image`, flavors, admin quota, application credential `ncli-test`,
-      then waits for nova-compute to report `up`.
-  cloud_fixtures.py servers --compute-pid PID
+      images `devcloud-image` and `devcloud-image-2`, flavors, admin quota, application
+      credential `ncli-test`, network `private` (shared) with subnet `private-subnet`, then waits
+      for nova-compute to report `up`.
+  cloud_fixtures.py servers
       the fixture servers (see ADMIN_SERVERS / DEMO_SERVERS), then writes data/facts.env.
 
-FakeDriver instances live only in nova-compute's memory (a restarted nova-compute no longer
-knows any server). data/fixtures-compute.pid remembers which nova-compute process booted the
-servers; if PID differs, every server (all projects, bench-* too) is deleted and re-booted.
+The fake driver (devcloud_driver.py) adopts the servers Nova knows on its host when
+nova-compute restarts, so servers survive restarts; broken ones are replaced (ensure_servers).
 """
 import argparse
 import collections
@@ -36,24 +36,52 @@ DEMO_SERVERS = ['demo-vm']
 ADMIN_QUOTA = dict(instances=400, cores=800, ram=819200)
 APPCRED_NAME = 'ncli-test'
 APPCRED_FILE = os.path.join(cl.DATA_DIR, 'appcred.json')
-COMPUTE_PID_FILE = os.path.join(cl.DATA_DIR, 'fixtures-compute.pid')
+COMPUTE_PID_FILE = os.path.join(cl.DATA_DIR, 'fixtures-compute.pid')   # written by older harnesses
+IMAGES = (cl.IMAGE_NAME, cl.IMAGE2_NAME)   # 1 KiB raw each, public; the second for rebuild tests
+NETWORK, SUBNET, SUBNET_CIDR = 'private', 'private-subnet', '10.10.0.0/24'
 FACTS_FILE = os.path.join(cl.DATA_DIR, 'facts.env')
 
 
 # ------------------------------------------------------------------ prepare
-def ensure_image(g):
-    img = cl.first(i for i in g.images.list(filters={'name': cl.IMAGE_NAME}))
+def ensure_image(g, name):
+    img = cl.first(i for i in g.images.list(filters={'name': name}))
     if img and img['status'] != 'active':
         log('image %s is %s: replacing it' % (img['id'], img['status']))
         g.images.delete(img['id'])
         img = None
     if not img:
-        img = g.images.create(name=cl.IMAGE_NAME, disk_format='raw', container_format='bare',
+        img = g.images.create(name=name, disk_format='raw', container_format='bare',
                               visibility='public')
         g.images.upload(img['id'], io.BytesIO(b'\0' * 1024))   # 1 KiB raw image
         img = g.images.get(img['id'])
-        log('image %s uploaded (%s)' % (img['id'], img['status']))
+        log('image %s %s uploaded (%s)' % (name, img['id'], img['status']))
     return img['id']
+
+
+def ensure_network(sess):
+    """Network `private` (shared, type local: no wiring) with subnet 10.10.0.0/24, no DHCP.
+
+    Ports on it are bound by the devcloud ML2 mechanism driver (devcloud_ml2.py), so servers
+    booted with --network get an address from Neutron's IPAM (no DHCP agent answers anyway).
+    """
+    net_api = dict(service_type='network', interface='public', region_name=cl.REGION)
+
+    def get(path):
+        return sess.get(path, endpoint_filter=net_api).json()
+
+    def post(path, body):
+        return sess.post(path, json=body, endpoint_filter=net_api).json()
+    net = cl.first(get('/v2.0/networks?name=' + NETWORK)['networks'])
+    if not net:
+        net = post('/v2.0/networks', {'network': {'name': NETWORK, 'shared': True}})['network']
+        log('network %s %s created' % (NETWORK, net['id']))
+    subnet = cl.first(get('/v2.0/subnets?name=%s&network_id=%s' % (SUBNET, net['id']))['subnets'])
+    if not subnet:
+        subnet = post('/v2.0/subnets', {'subnet': {
+            'name': SUBNET, 'network_id': net['id'], 'ip_version': 4, 'cidr': SUBNET_CIDR,
+            'enable_dhcp': False}})['subnet']
+        log('subnet %s %s created' % (SUBNET, subnet['id']))
+    return net['id'], subnet['id']
 
 
 def ensure_flavors(n, admin_project_id):
@@ -104,11 +132,12 @@ def prepare():
     sess = cl.session()
     admin_project_id = sess.get_project_id()
     n, g, k = cl.nova(sess), cl.glance(sess), cl.keystone(sess)
-    image = ensure_image(g)
+    images = [ensure_image(g, name) for name in IMAGES]
     ensure_flavors(n, admin_project_id)
     n.quotas.update(admin_project_id, **ADMIN_QUOTA)
     ensure_appcred(k, sess.get_user_id())
-    log('image %s, flavors, quota, appcred ok' % image)
+    ensure_network(sess)
+    log('images %s, flavors, quota, appcred, network ok' % ', '.join(images))
     cl.wait_for('nova-compute to report up (see logs/nova-compute.log)',
                 lambda: [s for s in n.services.list(binary='nova-compute') if s.state == 'up'],
                 timeout=120)
@@ -180,20 +209,14 @@ def write_facts(facts):
     os.replace(tmp, FACTS_FILE)
 
 
-def servers(compute_pid):
+def servers():
     admin_sess, demo_sess = cl.session(), cl.session('demo', 'demo')
     n_admin, n_demo = cl.nova(admin_sess), cl.nova(demo_sess)
-    image = cl.image_id(cl.glance(admin_sess))
-
-    previous = open(COMPUTE_PID_FILE).read().strip() if os.path.exists(COMPUTE_PID_FILE) else None
-    if previous and previous != str(compute_pid):
-        stale = cl.list_servers(n_admin, all_projects=True)
-        log('nova-compute was restarted (pid %s -> %s): its fake driver forgot all %d servers; '
-            'deleting them to re-boot the fixtures (re-run seed-servers.sh for bench-* servers)'
-            % (previous, compute_pid, len(stale)))
-        cl.delete_and_wait(n_admin, stale, all_projects=True, timeout=600)
-    with open(COMPUTE_PID_FILE, 'w') as fh:
-        fh.write(str(compute_pid))
+    g = cl.glance(admin_sess)
+    image, image2 = cl.image_id(g), cl.image_id(g, cl.IMAGE2_NAME)
+    net_id, subnet_id = ensure_network(admin_sess)
+    if os.path.exists(COMPUTE_PID_FILE):
+        os.unlink(COMPUTE_PID_FILE)
 
     admin = ensure_servers(n_admin, image, ADMIN_SERVERS, 'admin')
     demo = ensure_servers(n_demo, image, DEMO_SERVERS, 'demo')
@@ -204,6 +227,9 @@ def servers(compute_pid):
         ('ADMIN_PROJECT_ID', admin_sess.get_project_id()),
         ('DEMO_PROJECT_ID', demo_sess.get_project_id()),
         ('IMAGE_ID', image),
+        ('IMAGE2_ID', image2),
+        ('PRIVATE_NET_ID', net_id),
+        ('PRIVATE_SUBNET_ID', subnet_id),
         ('VM1_ID', admin['vm1'][0]),
         ('WEB1_ID', admin['web.1'][0]),
         ('DUP_IDS', ','.join(admin['dup'])),
@@ -217,13 +243,12 @@ def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest='phase', required=True)
     sub.add_parser('prepare')
-    s = sub.add_parser('servers')
-    s.add_argument('--compute-pid', required=True)
+    sub.add_parser('servers')
     a = p.parse_args()
     if a.phase == 'prepare':
         prepare()
     else:
-        servers(a.compute_pid)
+        servers()
 
 
 if __name__ == '__main__':

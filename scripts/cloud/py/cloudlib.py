@@ -19,7 +19,11 @@ LOG_DIR = os.path.join(CLOUD_DIR, 'logs')
 
 # Nova microversion for everything here: >= 2.37 is needed for networks="none".
 NOVA_MICROVERSION = '2.37'
+# The catalog has two regions (RegionTLS: the https front); a client without a region may get
+# either one's endpoint, so every client here names RegionOne (plain http).
+REGION = 'RegionOne'
 IMAGE_NAME = 'devcloud-image'
+IMAGE2_NAME = 'devcloud-image-2'
 T0 = time.time()
 
 
@@ -41,17 +45,17 @@ def session(user='admin', project='admin'):
 
 def nova(sess):
     from novaclient import client
-    return client.Client(NOVA_MICROVERSION, session=sess)
+    return client.Client(NOVA_MICROVERSION, session=sess, region_name=REGION)
 
 
 def glance(sess):
     from glanceclient import Client
-    return Client('2', session=sess)
+    return Client('2', session=sess, region_name=REGION)
 
 
 def keystone(sess):
     from keystoneclient.v3 import client
-    return client.Client(session=sess)
+    return client.Client(session=sess, region_name=REGION)
 
 
 def first(items):
@@ -72,10 +76,10 @@ def wait_for(what, check, timeout=120, interval=1.0):
 
 
 # ------------------------------------------------------------------ servers
-def image_id(g):
-    img = first(i for i in g.images.list(filters={'name': IMAGE_NAME}) if i['status'] == 'active')
+def image_id(g, name=IMAGE_NAME):
+    img = first(i for i in g.images.list(filters={'name': name}) if i['status'] == 'active')
     if not img:
-        fail('image %s missing: run scripts/cloud/up.sh' % IMAGE_NAME)
+        fail('image %s missing: run scripts/cloud/up.sh' % name)
     return img['id']
 
 
