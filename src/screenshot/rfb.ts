@@ -590,9 +590,8 @@ export class RfbScreenReader {
       const want = 'RFB 000.000\n'[i];
       const ok = want === '0' ? c >= 0x30 && c <= 0x39 : c === want.charCodeAt(0);
       if (!ok) {
-        const seen = JSON.stringify(
-          oneLine(Buffer.from(s.got).toString('latin1')) || Buffer.from(s.got).toString('hex'),
-        );
+        // JSON escapes control characters (a serial console's "\r"), so the message stays one line
+        const seen = JSON.stringify(Buffer.from(s.got).toString('latin1'));
         throw new ScreenshotError(
           'NOT_VNC',
           `The console did not answer like a VNC server: it sent ${seen} instead of an RFB ProtocolVersion.`,

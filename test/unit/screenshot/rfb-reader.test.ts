@@ -124,6 +124,13 @@ describe('RfbScreenReader', () => {
     );
   });
 
+  it('shows control characters of a wrong first byte escaped, on one line', () => {
+    const reader = new RfbScreenReader({ send: () => {} });
+    expect(() => reader.push(Buffer.from('\r\n'))).toThrow(
+      'The console did not answer like a VNC server: it sent "\\r" instead of an RFB ProtocolVersion.',
+    );
+  });
+
   it('treats versions above 3.8 as 3.8 and answers 3.7 with 3.7', () => {
     const sent: string[] = [];
     const r1 = new RfbScreenReader({ send: (b) => sent.push(b.toString('latin1')) });
