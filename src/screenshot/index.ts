@@ -19,7 +19,7 @@ import { proxyOrigin } from '../tunnel/errors.js';
 import { dialConsole } from '../tunnel/websocket.js';
 import { consoleWebSocketUrl } from '../tunnel/ws-url.js';
 import { encodePng } from './png.js';
-import { RfbScreenReader, ScreenshotError, type ScreenshotErrorCode } from './rfb.js';
+import { RfbScreenReader, ScreenshotError, printable, type ScreenshotErrorCode } from './rfb.js';
 
 export { ScreenshotError, type ScreenshotErrorCode } from './rfb.js';
 
@@ -154,7 +154,7 @@ export async function captureScreen(opts: CaptureOptions): Promise<Screenshot> {
         },
         debug: (m) => debug(m),
       });
-      const settle = (err?: ScreenshotError): void => {
+      const settle = (err?: Error): void => {
         if (settled) return;
         settled = true;
         ws.off('message', onMessage);
@@ -169,7 +169,7 @@ export async function captureScreen(opts: CaptureOptions): Promise<Screenshot> {
         try {
           reader.push(toBuffer(data));
         } catch (err) {
-          settle(err instanceof ScreenshotError ? err : new ScreenshotError('PROTOCOL', String(err), { cause: err }));
+          settle(err instanceof Error ? err : new Error(String(err))); // not a ScreenshotError: a bug
           return;
         }
         if (reader.done) {
@@ -185,7 +185,7 @@ export async function captureScreen(opts: CaptureOptions): Promise<Screenshot> {
       });
       ws.on('close', (code, reasonBuf) => {
         if (settled) return;
-        const reason = reasonBuf.toString('utf8');
+        const reason = printable(reasonBuf.toString('utf8'));
         debug(`websocket closed: ${code}${reason ? ` ${reason}` : ''} after ${reader.bytesReceived} byte(s)`);
         if (reader.bytesReceived === 0 && code === 1006) {
           const originHint = opts.origin !== undefined ? ` (or refused the Origin ${opts.origin})` : '';

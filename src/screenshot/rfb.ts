@@ -189,8 +189,11 @@ function encodingLabel(e: number): string {
   return name ? `${e} (${name})` : String(e);
 }
 
-/** A string from the server made safe for one line: control characters become spaces, at most 200 characters. */
-function oneLine(text: string): string {
+/**
+ * A string from the server (a reason, a desktop name, a close reason) made safe for one line:
+ * control characters become spaces, at most 200 characters.
+ */
+export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
   const s = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
@@ -477,7 +480,7 @@ export class RfbScreenReader {
       case 'reason': {
         const b = this.q.take(s.length);
         if (!b) return false;
-        const reason = oneLine(b.toString('utf8'));
+        const reason = printable(b.toString('utf8'));
         throw new ScreenshotError(
           'VNC_REFUSED',
           `The VNC server refused the connection${s.context ? ` ${s.context}` : ''}: ${reason || 'no reason given'}.`,
@@ -506,7 +509,7 @@ export class RfbScreenReader {
       case 'server-name': {
         const b = this.q.take(s.length);
         if (!b) return false;
-        this.desktopName = oneLine(b.toString('utf8'));
+        this.desktopName = printable(b.toString('utf8'));
         this.startScreen(this.width, this.height);
         this.hasScreen = true;
         this.debug(`desktop name "${this.desktopName}"`);
@@ -630,7 +633,7 @@ export class RfbScreenReader {
     if (!head || head.length < 8 || head.readUInt32BE(0) !== 0) return undefined;
     const length = head.readUInt32BE(4);
     if (length > MAX_STRING || this.q.length < length) return undefined;
-    return oneLine(this.q.take(length)!.toString('utf8')) || undefined;
+    return printable(this.q.take(length)!.toString('utf8')) || undefined;
   }
 
   /** Security types (§7.1.2): choose None (1), or say what was offered. */

@@ -192,6 +192,23 @@ describe('captureScreen failures', () => {
     );
   });
 
+  it('TOKEN_REJECTED names the Origin when one was sent', async () => {
+    const s = await serve({ dropOnConnect: true });
+    const e = await failure({ url: s.pageUrl, origin: 'http://elsewhere.example' });
+    expect(e.message).toBe(
+      `The console proxy at ws://127.0.0.1:${s.port} refused the console token (invalid or expired) (or refused the Origin http://elsewhere.example).`,
+    );
+  });
+
+  it('CLOSED_EARLY: the proxy closes the WebSocket with a status before any byte', async () => {
+    const s = await serve({ closeOnConnect: 1011 });
+    const e = await failure({ url: s.pageUrl });
+    expect(e.code).toBe('CLOSED_EARLY');
+    expect(e.message).toBe(
+      `The console proxy at ws://127.0.0.1:${s.port} closed the WebSocket (code 1011, going away now) before the VNC server sent anything.`,
+    );
+  });
+
   it('UNSUPPORTED_SECURITY: only VNC Authentication offered', async () => {
     const s = await serve({ securityTypes: [2] });
     const e = await failure({ url: s.pageUrl });

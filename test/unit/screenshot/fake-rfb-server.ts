@@ -73,6 +73,8 @@ export interface FakeRfbOptions {
   silent?: boolean;
   /** Drop the TCP connection right after the 101 upgrade, without a byte (a refused token). */
   dropOnConnect?: boolean;
+  /** Close the WebSocket with this code (and reason "going away now") right after the upgrade. */
+  closeOnConnect?: number;
   /** Answer the client's close frame with the illegal status 1005, as websockify does for a status-less close. */
   answerCloseWith1005?: boolean;
   /** How to split the output into WebSocket frames: all at once per step, 1 byte each, or random sizes. */
@@ -493,6 +495,10 @@ export class FakeRfbServer {
     const socket = (ws as unknown as { _socket: net.Socket })._socket;
     if (o.dropOnConnect) {
       socket.destroy();
+      return;
+    }
+    if (o.closeOnConnect !== undefined) {
+      ws.close(o.closeOnConnect, 'going away now');
       return;
     }
     if (o.answerCloseWith1005) {
