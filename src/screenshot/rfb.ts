@@ -313,7 +313,7 @@ type State =
   | { kind: 'copyrect'; x: number; y: number; w: number; h: number }
   | { kind: 'colour-map-header' }
   | { kind: 'cut-text-header' }
-  | { kind: 'skip'; left: number; what: string }
+  | { kind: 'skip'; left: number }
   | { kind: 'done' };
 
 /** Human words for what a state waits for, in "closed … (waiting for X)" messages. */
@@ -554,7 +554,7 @@ export class RfbScreenReader {
         if (!b) return false;
         const count = b.readUInt16BE(3);
         this.debug(`SetColourMapEntries (${count} colours) skipped`);
-        this.state = { kind: 'skip', left: count * 6, what: 'colour map' };
+        this.state = { kind: 'skip', left: count * 6 };
         return true;
       }
       case 'cut-text-header': {
@@ -562,7 +562,7 @@ export class RfbScreenReader {
         if (!b) return false;
         const length = b.readUInt32BE(3);
         this.debug(`ServerCutText (${length} bytes) skipped`);
-        this.state = { kind: 'skip', left: length, what: 'cut text' };
+        this.state = { kind: 'skip', left: length };
         return true;
       }
       case 'skip': {

@@ -65,6 +65,16 @@ describe('RfbScreenReader', () => {
     expect(row5.equals(row3)).toBe(true);
   });
 
+  it('decodes a whole 640x480 screen (1.2 MB) fed one byte at a time, in linear time', () => {
+    const t0 = performance.now();
+    const { reader, session } = converse({ width: 640, height: 480 }, () => 1);
+    const ms = performance.now() - t0;
+    expect(reader.done).toBe(true);
+    expect(reader.result().rgba.equals(session.expected().rgba)).toBe(true);
+    // about 0.35 s here; a parser that re-concatenated its buffer on every byte would take minutes
+    expect(ms).toBeLessThan(20_000);
+  });
+
   it('gives the same pixels for random chunk sizes (10 seeds)', () => {
     for (let seed = 1; seed <= 10; seed++) {
       const rand = prng(seed);
