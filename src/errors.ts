@@ -25,6 +25,8 @@
  * - `CONSOLE`: Nova would not hand out a console (or ncli knows it cannot be used);
  * - console tunnel: `BAD_URL`, `BAD_LISTEN`, `EADDRINUSE`, `EACCES`, `EADDRNOTAVAIL`, `LISTEN`,
  *   `UNREACHABLE`, `HANDSHAKE`, `TOKEN_REJECTED`, `LOST`, `ABORTED` (see src/tunnel/errors.ts);
+ * - console screenshot (RFB): `NOT_VNC`, `PROTOCOL`, `UNSUPPORTED_SECURITY`, `VNC_REFUSED`, `CLOSED_EARLY`
+ *   (see src/screenshot/rfb.ts);
  * - `OUTPUT`: the output stream was closed early (EPIPE).
  */
 export type ErrorCode =
@@ -56,6 +58,11 @@ export type ErrorCode =
   | 'TOKEN_REJECTED'
   | 'LOST'
   | 'ABORTED'
+  | 'NOT_VNC'
+  | 'PROTOCOL'
+  | 'UNSUPPORTED_SECURITY'
+  | 'VNC_REFUSED'
+  | 'CLOSED_EARLY'
   | 'OUTPUT';
 
 /**
