@@ -63,8 +63,8 @@ export class Context {
     private readonly deps: ContextDeps = {},
   ) {}
 
-  /** Writes to standard output. */
-  write(text: string): void {
+  /** Writes text (or bytes: a PNG) to standard output. */
+  write(text: string | Uint8Array): void {
     this.io.out.write(text);
   }
 

@@ -23,7 +23,7 @@ import {
   type ConsoleType,
   type ConsoleUrl,
 } from '../compute/consoles.js';
-import { article, UsageError } from '../errors.js';
+import { article, NcliError, UsageError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 
 /** The group's one-line help (`ncli console --help`). */
@@ -167,6 +167,84 @@ export const do_log = command(
       for await (const { text, gap } of followConsoleLog(compute, server.id, opts)) {
         if (gap) ctx.warn(`--- more than ${opts.lines} lines came in since the last poll: some are missing ---`);
         ctx.write(text);
+      }
+    } finally {
+      stop.dispose();
+    }
+  },
+);
+
+// ---------------------------------------------------------------------------
+// screenshot
+// ---------------------------------------------------------------------------
+
+/**
+ * `ncli console screenshot SERVER -o FILE.png`: the server's VNC console screen as a PNG, with no
+ * viewer and no display (src/screenshot: RFB 3.8 through nova-novncproxy). `-o -` writes the PNG
+ * to standard output (not to a terminal). The global `--timeout` bounds the whole capture. A
+ * console token the proxy refuses is asked for again once.
+ */
+export const do_screenshot = command(
+  {
+    help: "Save a server's console screen as a PNG",
+    description: [
+      'Asks Nova for a noVNC console, speaks just enough VNC (RFB 3.8) through the console proxy to read',
+      'the whole screen once, and writes a PNG: a stuck boot, a kernel panic or a login prompt, from a',
+      'script or CI, without a viewer or a display. --timeout (seconds, default 30) bounds it.',
+      'Examples:',
+      '  ncli console screenshot vm1 -o vm1.png',
+      '  ncli console screenshot vm1 -o - | display   # or > file, or base64',
+    ].join('\n'),
+    args: [
+      SERVER,
+      arg('-o, --output <file>', 'The PNG file to write, or - for standard output', { complete: 'file' }),
+      ALL_PROJECTS,
+    ],
+  },
+  async (ctx, a) => {
+    if (a.output === undefined)
+      throw new UsageError('Say where the PNG goes: -o FILE.png (or -o - for standard output).');
+    if (a.output === '-' && ctx.io.out.isTTY) {
+      throw new UsageError('Not writing a PNG to a terminal: give -o FILE.png, or redirect standard output.');
+    }
+    const server = await ctx.server(a.server, { allProjects: a.allProjects });
+    const [compute, tls, { settings }, { captureScreen, ScreenshotError }] = await Promise.all([
+      ctx.compute(),
+      ctx.tls(),
+      ctx.settings(),
+      import('../screenshot/index.js'),
+    ]);
+    const stop = interrupts(ctx.debug);
+    try {
+      const capture = async () =>
+        captureScreen({
+          url: (await getConsoleUrl(compute, server.id, 'novnc', { serverLabel: server.name })).url,
+          ...(tls.ca ? { ca: tls.ca } : {}),
+          ...(tls.insecure ? { insecure: true } : {}),
+          timeoutMs: (settings.timeout ?? 30) * 1000,
+          signal: stop.signal,
+          debug: ctx.debug,
+        });
+      let shot;
+      try {
+        shot = await capture();
+      } catch (e) {
+        // a token can expire between Nova handing it out and the proxy reading it: once more, fresh
+        if (!(e instanceof ScreenshotError && e.code === 'TOKEN_REJECTED')) throw e;
+        ctx.debug('console: the proxy refused the console token; asking Nova for a fresh console URL');
+        shot = await capture();
+      }
+      if (a.output === '-') {
+        ctx.write(shot.png);
+      } else {
+        const { writeFileSync } = await import('node:fs');
+        try {
+          writeFileSync(a.output, shot.png);
+        } catch (e) {
+          const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+          throw new NcliError('OUTPUT', `Cannot write the screenshot to ${a.output}: ${why}.`, { cause: e });
+        }
+        ctx.warn(`Saved the ${shot.width}x${shot.height} console screen of ${server.name} to ${a.output}.`);
       }
     } finally {
       stop.dispose();

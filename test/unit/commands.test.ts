@@ -218,3 +218,64 @@ describe('console', () => {
     );
   });
 });
+
+describe('console screenshot', () => {
+  it('asks Nova for a noVNC console, reads the screen, writes a PNG', async () => {
+    const { FakeRfbServer } = await import('./screenshot/fake-rfb-server.js');
+    const { PNG } = await import('pngjs');
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const rfb = await FakeRfbServer.start({ width: 8, height: 4, name: 'vm1' });
+    cleanups.push(() => rfb.close());
+    const c = cloud();
+    c.pool
+      .intercept({ path: `/v2.1/servers/detail?name=${encodeURIComponent('^vm1$')}`, method: 'GET' })
+      .reply(200, { servers: [VM1] });
+    c.answer('POST', `/v2.1/servers/${VM1.id}/remote-consoles`, 200, {
+      remote_console: { protocol: 'vnc', type: 'novnc', url: rfb.pageUrl },
+    });
+    const file = join(mkdtempSync(join(tmpdir(), 'ncli-shot-')), 'vm1.png');
+    const r = await c.run(['console', 'screenshot', 'vm1', '-o', file]);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: `Saved the 8x4 console screen of vm1 to ${file}.\n` });
+    const png = PNG.sync.read(readFileSync(file));
+    expect([png.width, png.height]).toEqual([8, 4]);
+  });
+
+  it('asks Nova for a fresh console URL once when the proxy refuses the token, and writes to stdout with -o -', async () => {
+    const { FakeRfbServer } = await import('./screenshot/fake-rfb-server.js');
+    const refusing = await FakeRfbServer.start({ dropOnConnect: true });
+    const good = await FakeRfbServer.start({ width: 4, height: 2 });
+    cleanups.push(
+      () => refusing.close(),
+      () => good.close(),
+    );
+    const c = cloud();
+    c.pool
+      .intercept({ path: `/v2.1/servers/detail?name=${encodeURIComponent('^vm1$')}`, method: 'GET' })
+      .reply(200, { servers: [VM1] });
+    for (const url of [refusing.pageUrl, good.pageUrl]) {
+      c.answer('POST', `/v2.1/servers/${VM1.id}/remote-consoles`, 200, {
+        remote_console: { protocol: 'vnc', type: 'novnc', url },
+      });
+    }
+    const r = await c.run(['console', 'screenshot', 'vm1', '-o', '-']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.slice(1, 4)).toBe('PNG');
+    expect(c.seen).toHaveLength(2);
+    expect(refusing.sessions.length + good.sessions.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('will not write a PNG to a terminal, nor run without -o', async () => {
+    const tty = await runNcli(['console', 'screenshot', 'vm1', '-o', '-'], {}, {}, { tty: true });
+    expect(tty).toMatchObject({
+      code: 2,
+      stderr: 'ncli: Not writing a PNG to a terminal: give -o FILE.png, or redirect standard output.\n',
+    });
+    const none = await runNcli(['console', 'screenshot', 'vm1'], {});
+    expect(none).toMatchObject({
+      code: 2,
+      stderr: 'ncli: Say where the PNG goes: -o FILE.png (or -o - for standard output).\n',
+    });
+  });
+});
