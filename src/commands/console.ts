@@ -386,7 +386,7 @@ export const do_tunnel = command(TUNNEL_SPEC, async (ctx, a) => {
           stdout: log ? log.tee(ctx.io.out) : ctx.io.out,
           escape,
           // a console URL of Nova's can be renewed: carry on when the console drops
-          ...(a.url === undefined && a.reconnect ? { reconnect: { attempts: 5 } } : {}),
+          ...(a.url === undefined && a.reconnect ? { reconnect: { attempts: 8 } } : {}),
           onOpen: () => {
             if (escape) raw ??= enterRawMode(stdin);
             log?.mark(`connected to ${label}`);
