@@ -111,7 +111,18 @@ export const ENCODING_COPYRECT = 1;
 /** The DesktopSize pseudo-encoding: the server may change the screen size (§7.8.2). */
 export const ENCODING_DESKTOP_SIZE = -223;
 /** What ncli sends in SetEncodings, in order of preference. */
-export const CLIENT_ENCODINGS: readonly number[] = [ENCODING_COPYRECT, ENCODING_RAW, ENCODING_DESKTOP_SIZE];
+/**
+ * The Cursor pseudo-encoding (§7.8.1): the server sends the pointer's shape apart instead of
+ * drawing it into the framebuffer (TigerVNC draws it in for a client that does not ask for this),
+ * so the screenshot is the screen without the pointer, as gvnccapture's is. Its data is skipped.
+ */
+export const ENCODING_CURSOR = -239;
+export const CLIENT_ENCODINGS: readonly number[] = [
+  ENCODING_COPYRECT,
+  ENCODING_RAW,
+  ENCODING_DESKTOP_SIZE,
+  ENCODING_CURSOR,
+];
 
 /** Largest screen ncli accepts, in pixels (64 Mi pixels = 256 MiB of RGBA). */
 export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
@@ -311,6 +322,8 @@ type State =
   | { kind: 'rect-header' }
   | { kind: 'raw'; x: number; y: number; w: number; h: number; col: number; row: number }
   | { kind: 'copyrect'; x: number; y: number; w: number; h: number }
+  /** Bytes of a pseudo-rectangle ncli reads past (the Cursor shape and its mask). */
+  | { kind: 'skip-rect'; bytes: number }
   | { kind: 'colour-map-header' }
   | { kind: 'cut-text-header' }
   | { kind: 'skip'; left: number }
@@ -331,6 +344,7 @@ const WAITING_FOR: Record<State['kind'], string> = {
   'rect-header': 'a FramebufferUpdate',
   raw: 'a FramebufferUpdate',
   copyrect: 'a FramebufferUpdate',
+  'skip-rect': 'the rest of a pointer shape',
   'colour-map-header': 'SetColourMapEntries',
   'cut-text-header': 'ServerCutText',
   skip: 'a FramebufferUpdate',
@@ -549,6 +563,11 @@ export class RfbScreenReader {
         this.endOfRect();
         return true;
       }
+      case 'skip-rect': {
+        if (!this.q.take(s.bytes)) return false;
+        this.endOfRect();
+        return true;
+      }
       case 'colour-map-header': {
         const b = this.q.take(5);
         if (!b) return false;
@@ -727,10 +746,18 @@ export class RfbScreenReader {
       this.endOfRect();
       return true;
     }
+    if (encoding === ENCODING_CURSOR) {
+      // w*h pixels in the client's pixel format (4 bytes each), then a bitmask of ceil(w/8) bytes per row
+      const bytes = w * h * 4 + Math.ceil(w / 8) * h;
+      this.debug(`Cursor ${w}x${h} skipped`);
+      if (bytes === 0) this.endOfRect();
+      else this.state = { kind: 'skip-rect', bytes };
+      return true;
+    }
     if (encoding !== ENCODING_RAW && encoding !== ENCODING_COPYRECT) {
       throw new ScreenshotError(
         'PROTOCOL',
-        `The VNC server sent a rectangle in encoding ${encodingLabel(encoding)}, which ncli did not ask for (it asked for Raw, CopyRect and DesktopSize).`,
+        `The VNC server sent a rectangle in encoding ${encodingLabel(encoding)}, which ncli did not ask for (it asked for Raw, CopyRect, DesktopSize and Cursor).`,
       );
     }
     this.checkInside('rectangle', x, y, w, h);

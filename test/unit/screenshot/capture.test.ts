@@ -92,16 +92,32 @@ describe('captureScreen against a fake RFB server over WebSocket', () => {
     expect(decode(shot.png).data.equals(s.session.expected().rgba)).toBe(true);
   });
 
-  it('sends RFB 3.8, None, a shared ClientInit, Raw/CopyRect/DesktopSize and one full non-incremental request; closes with 1000', async () => {
+  it('sends RFB 3.8, None, a shared ClientInit, Raw/CopyRect/DesktopSize/Cursor and one full non-incremental request; closes with 1000', async () => {
     const s = await serve({ width: 32, height: 24 });
     await captureScreen({ url: s.pageUrl, timeoutMs: 5000 });
     const r = s.session.record;
     expect(r.version).toBe('RFB 003.008\n');
     expect(r.securityType).toBe(1);
     expect(r.shared).toBe(1);
-    expect(r.encodings).toEqual([1, 0, -223]);
+    expect(r.encodings).toEqual([1, 0, -223, -239]);
     expect(r.requests).toEqual([{ incremental: false, x: 0, y: 0, w: 32, h: 24 }]);
     expect(s.closeCodes).toEqual([1000]);
+  });
+
+  it('skips the pointer shape (Cursor pseudo-encoding) wherever it comes, one byte at a time too', async () => {
+    const cursor = (w: number, h: number) => ({
+      encoding: -239,
+      rect: [3, 2, w, h] as [number, number, number, number],
+      bytes: Buffer.alloc(w * h * 4 + Math.ceil(w / 8) * h, 0xab),
+    });
+    const s = await serve({
+      width: 24,
+      height: 16,
+      chunking: 'bytes',
+      script: [{ update: [cursor(17, 9), { raw: [0, 0, 24, 9] }, cursor(0, 0)] }, { update: [{ raw: [0, 9, 24, 7] }] }],
+    });
+    const shot = await captureScreen({ url: s.pageUrl, timeoutMs: 20_000 });
+    expect(decode(shot.png).data.equals(s.session.expected().rgba)).toBe(true);
   });
 
   it('parses a stream that comes one byte per WebSocket frame', async () => {
@@ -304,7 +320,7 @@ describe('captureScreen failures', () => {
     const e = await failure({ url: s.pageUrl });
     expect(e.code).toBe('PROTOCOL');
     expect(e.message).toBe(
-      'The VNC server sent a rectangle in encoding 7 (Tight), which ncli did not ask for (it asked for Raw, CopyRect and DesktopSize).',
+      'The VNC server sent a rectangle in encoding 7 (Tight), which ncli did not ask for (it asked for Raw, CopyRect, DesktopSize and Cursor).',
     );
   });
 

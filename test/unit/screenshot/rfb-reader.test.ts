@@ -93,7 +93,7 @@ describe('RfbScreenReader', () => {
     expect(session.record.securityType).toBe(1);
     expect(session.record.shared).toBe(1);
     expect(session.record.pixelFormat).toEqual(CLIENT_PIXEL_FORMAT);
-    expect(session.record.encodings).toEqual([1, 0, -223]);
+    expect(session.record.encodings).toEqual([1, 0, -223, -239]);
     expect(session.record.requests).toEqual([{ incremental: false, x: 0, y: 0, w: 8, h: 4 }]);
   });
 
