@@ -69,7 +69,7 @@ export function buildProgram(
     let parent = program;
     for (const w of words.slice(0, -1)) parent = parent.commands.find((c) => c.name() === w) ?? parent.command(w);
     const gcmd = parent
-      .command(words[words.length - 1]!)
+      .command(words[words.length - 1])
       .description(group.help)
       .helpCommand(false);
     for (const c of group.commands) {

@@ -44,7 +44,7 @@ function pixelDiff(a: PNG, b: PNG): { count: number; first?: string } {
   const boxW = Math.max(...xs) - Math.min(...xs) + 1;
   const boxH = Math.max(...ys) - Math.min(...ys) + 1;
   if (boxW <= 32 && boxH <= 32) return { count: 0 }; // only the pointer
-  const p = diffs[0]!;
+  const p = diffs[0];
   const i = p * 4;
   return {
     count: diffs.length,
