@@ -62,7 +62,7 @@ describeCloud('the cloud over TLS (nginx in front, RegionTLS)', () => {
     const url = (await ncli(['console', 'get-vnc', 'vm1', '-f', 'value', '-c', 'url'], tls)).stdout.trim();
     const token = /token%3D([0-9a-f-]+)/.exec(url)?.[1] ?? /token=([0-9a-f-]+)/.exec(url)![1];
     const wss = `wss://127.0.0.1:${facts.NOVNC_TLS_PORT}/?token=${token}`;
-    const tun = startNcli(['--os-cacert', facts.CLOUD_CA!, 'console', 'tunnel', '--url', wss, '--stdio'], bare());
+    const tun = startNcli(['--os-cacert', facts.CLOUD_CA, 'console', 'tunnel', '--url', wss, '--stdio'], bare());
     try {
       const init = await rfbHandshake(
         (n) => tun.read(n),
@@ -93,7 +93,7 @@ describeCloud('the cloud over TLS (nginx in front, RegionTLS)', () => {
     });
 
     it('--os-cacert, OS_CACERT and --insecure each work', async () => {
-      const a = await ncli(['--os-cacert', facts.CLOUD_CA!, 'flavor', 'list', '-f', 'value', '-c', 'ID'], bare());
+      const a = await ncli(['--os-cacert', facts.CLOUD_CA, 'flavor', 'list', '-f', 'value', '-c', 'ID'], bare());
       expect(a.code, a.stderr).toBe(0);
       const b = await ncli(['flavor', 'list', '-f', 'value', '-c', 'ID'], bare({ OS_CACERT: facts.CLOUD_CA }));
       expect(b.code, b.stderr).toBe(0);

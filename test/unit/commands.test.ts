@@ -4,11 +4,16 @@
  * group, from the argument parsing through the handler to what is printed and the exit code.
  * Copy one of these to test a new command.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { FakeTty, runNcli } from './../support/io.js';
 import { mockAgent, mockCloud, NOVA } from '../support/mock-nova.js';
+import { FakeRfbServer } from './screenshot/fake-rfb-server.js';
 import { startFakeProxy, until, type FakeProxy } from './tunnel/helpers.js';
 
 const VM1 = { id: '11111111-2222-3333-4444-555555555555', name: 'vm1', status: 'ACTIVE' };
@@ -221,11 +226,6 @@ describe('console', () => {
 
 describe('console screenshot', () => {
   it('asks Nova for a noVNC console, reads the screen, writes a PNG', async () => {
-    const { FakeRfbServer } = await import('./screenshot/fake-rfb-server.js');
-    const { PNG } = await import('pngjs');
-    const { mkdtempSync, readFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const rfb = await FakeRfbServer.start({ width: 8, height: 4, name: 'vm1' });
     cleanups.push(() => rfb.close());
     const c = cloud();
@@ -243,7 +243,6 @@ describe('console screenshot', () => {
   });
 
   it('asks Nova for a fresh console URL once when the proxy refuses the token, and writes to stdout with -o -', async () => {
-    const { FakeRfbServer } = await import('./screenshot/fake-rfb-server.js');
     const refusing = await FakeRfbServer.start({ dropOnConnect: true });
     const good = await FakeRfbServer.start({ width: 4, height: 2 });
     cleanups.push(
