@@ -13,10 +13,20 @@ const SECRET_HEADERS = new Set([
   'cookie',
   'set-cookie',
   'proxy-authorization',
+  'openstack-auth-receipt',
 ]);
 
 /** JSON keys whose string values are secrets wherever they appear. */
-const SECRET_KEYS = new Set(['password', 'secret', 'token', 'auth_token', 'access_token', 'adminPass', 'admin_pass']);
+const SECRET_KEYS = new Set([
+  'password',
+  'passcode',
+  'secret',
+  'token',
+  'auth_token',
+  'access_token',
+  'adminPass',
+  'admin_pass',
+]);
 
 export const REDACTED = '<redacted>';
 
@@ -52,7 +62,7 @@ export function redactBody(text: string): string {
   try {
     return JSON.stringify(redactJson(JSON.parse(text)));
   } catch {
-    return redactUrl(text).replace(/("(?:password|secret|token)"\s*:\s*)"[^"]*"/g, `$1"${REDACTED}"`);
+    return redactUrl(text).replace(/("(?:password|passcode|secret|token|adminPass)"\s*:\s*)"[^"]*"/g, `$1"${REDACTED}"`);
   }
 }
 

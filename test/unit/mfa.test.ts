@@ -195,3 +195,25 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('--debug of a multi-factor login', () => {
+  it('shows neither the password, the passcode nor the receipt', async () => {
+    const k = mfaKeystone();
+    const stdin = new FakeTty();
+    const run = runNcli(
+      ['--debug', 'token', 'issue', '-f', 'value', '-c', 'user_id'],
+      ENV,
+      { dispatcher: k.agent, tokenStore: null },
+      { tty: true, stdin },
+    );
+    await until(() => stdin.modes.length === 1);
+    stdin.write('123456\r');
+    const r = await run;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('REQ: POST');
+    expect(r.stderr).not.toContain('123456');
+    expect(r.stderr).not.toContain(RECEIPT);
+    expect(r.stderr).not.toMatch(/"password":"pw"/);
+    expect(r.stderr).not.toContain('tokMFA');
+  });
+});
