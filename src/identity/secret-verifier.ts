@@ -7,15 +7,19 @@
  * totp.py leaves the passcode out because it changes every 30 s); ncli keeps the cache key
  * secret-free (src/config/scope-key.ts) and checks the secret against this verifier instead.
  *
- * Why scrypt with N = 2^14, r = 8, p = 1 (16 MiB, Percival's parameters for interactive logins) and
- * not an HMAC-SHA256 keyed by the salt: the verifier sits next to the token it guards, and the
- * secret is a person's password, often weak and reused elsewhere. A fast salted hash would let a
- * reader of the file test billions of guesses a second on a GPU; scrypt costs every guess about
- * 35 ms of one core and 16 MiB. ncli pays that once per run with a cached token (measured on
- * 2 cores: 34 ms per derivation, run off the main thread by `crypto.scrypt`; `ncli server list`
- * with a warm cache about 35 ms slower), and once more when it stores a fresh token. N is stored
- * in each verifier, so it can be raised later without invalidating entries (within
- * {@link MIN_LOG2_N}..{@link MAX_LOG2_N}).
+ * Why scrypt, and why N = 2^12, r = 8, p = 1 (4 MiB): the verifier sits next to the token it
+ * guards, and the secret is often a person's password, weak and reused elsewhere. A fast hash, even
+ * salted (HMAC-SHA256 keyed by a random salt), lets a reader of the file try billions of guesses a
+ * second on a GPU; scrypt makes every guess cost memory and time. The price is paid at every run
+ * with a cached token (one derivation) and once per fresh token (made while Keystone answers, so
+ * hidden behind the request). Measured on this project's 2-core machine, one derivation costs
+ * 7.7 ms at N = 2^12, 16 ms at 2^13, 34 ms at 2^14 (41–46 ms with the machine busy), against a
+ * warm `ncli server list` of about 370 ms. The big step is from a fast hash to a memory-hard one
+ * (about 10^4 times the attacker's cost per guess on a CPU, more on a GPU); each further doubling
+ * of N only doubles both sides' cost, and 2^14 would add 10 % to every cached command. No
+ * verifier saves a dictionary password from an offline guess; this one makes a fair password
+ * expensive to find. N is stored in each verifier, so it can be raised later without
+ * invalidating entries (within {@link MIN_LOG2_N}..{@link MAX_LOG2_N}).
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type { AuthOptions } from '../config/options.js';
@@ -33,8 +37,8 @@ export interface SecretVerifier {
   hash: string;
 }
 
-/** log2 N for new verifiers: N = 16384, 16 MiB with r = 8. */
-export const SCRYPT_LOG2_N = 14;
+/** log2 N for new verifiers: N = 4096, 4 MiB with r = 8 (see the module comment). */
+export const SCRYPT_LOG2_N = 12;
 /** The range of log2 N a stored verifier may name (a corrupt or hostile entry cannot ask for more memory). */
 export const MIN_LOG2_N = 10;
 export const MAX_LOG2_N = 17;
@@ -70,7 +74,7 @@ function derive(secrets: readonly string[], salt: Buffer, ln: number, r: number,
 }
 
 /**
- * A new verifier of `secrets` with a fresh random salt (about 35 ms of a libuv worker thread).
+ * A new verifier of `secrets` with a fresh random salt (about 8 ms of a libuv worker thread).
  * @param secrets from {@link longLivedSecrets}; must not be empty
  * @throws Error when scrypt cannot run (out of memory)
  */
