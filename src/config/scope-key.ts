@@ -1,7 +1,10 @@
 /**
  * The one key of "who, where, scoped to what" that the token cache and the completion names cache
  * are filed under: a sha256 hex of the Keystone URL, region, identity (user ID or name and domain,
- * application credential, or a hash of the token given: never a secret) and scope.
+ * application credential, or a hash of the token given: never a secret) and scope. A password or
+ * application credential secret is deliberately not part of it (keystoneauth puts it in its cache
+ * id): a password change keeps the key, and so the completion names filed under it; the token
+ * cache tells secrets apart with a verifier inside the entry (src/identity/secret-verifier.ts).
  */
 import { createHash } from 'node:crypto';
 import type { AuthOptions } from './options.js';

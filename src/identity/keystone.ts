@@ -12,7 +12,7 @@ import type { TokenProvider } from '../http/session.js';
 import { parseJson, type Transport } from '../http/transport.js';
 import { checkShape, v } from '../http/shape.js';
 import { CatalogServiceSchema, selectEndpoint } from './catalog.js';
-import { cacheKey, type CachedToken, type TokenStore } from './token-cache.js';
+import { cacheKey, entryVerifier, usableEntry, type CachedToken, type TokenStore } from './token-cache.js';
 
 /** A token whose expiry is closer than this is renewed first (keystoneauth: MIN_TOKEN_LIFE_SECONDS = 120). */
 export const TOKEN_MARGIN_MS = 120_000;
@@ -292,20 +292,28 @@ export class Authenticator implements TokenProvider {
   }
 
   private async load(): Promise<CachedToken> {
+    // --- token cache (src/identity/token-cache.ts): a cached token is used only with the
+    // password / application credential secret that obtained it (its verifier in the entry).
     if (this.store) {
-      const hit = await this.store.get(this.key);
-      if (hit && hit.expiresAt - this.now() > TOKEN_MARGIN_MS) {
+      const entry = await this.store.get(this.key);
+      const hit =
+        entry && entry.expiresAt - this.now() > TOKEN_MARGIN_MS ? await usableEntry(entry, this.cfg.auth) : undefined;
+      if (hit) {
         this.current = hit;
         this.fromCache = true;
         return hit;
       }
     }
+    // The verifier (one scrypt, off the main thread) is made while Keystone answers; a refused
+    // secret writes nothing, so the entry of the right secret stays.
+    const verifier = this.store ? entryVerifier(this.cfg.auth) : undefined;
     this.authCount++;
     const fresh = await authenticate(this.transport, this.cfg.auth, this.ask);
     this.current = fresh;
     this.fromCache = false;
-    if (this.store) await this.store.set(this.key, fresh).catch(() => undefined);
+    if (this.store) await this.store.set(this.key, { ...fresh, verifier: await verifier }).catch(() => undefined);
     return fresh;
+    // --- end token cache
   }
 
   /** @see TokenProvider.getToken */

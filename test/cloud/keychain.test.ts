@@ -1,6 +1,6 @@
 /**
  * The token cache in a real Secret Service (gnome-keyring under dbus-run-session, as on a
- * desktop), and the 0600 file without a session bus.
+ * desktop) through @napi-rs/keyring, a locked keyring, and the 0600 file without a session bus.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,32 +9,78 @@ import { cloudEnv, describeCloud, freshCache, NCLI, run } from '../support/cloud
 
 const authRequests = (s: string) => (s.match(/REQ: POST \S+\/auth\/tokens/g) ?? []).length;
 
+/** Prints, per keychain entry of service ncli: whether it has a verifier, and whether it holds the password 'secret'. */
+const READ_BACK = `node -e "
+  const c = require('@napi-rs/keyring').findCredentials('ncli');
+  console.log('ENTRIES ' + c.length + ' ' + c.map(e => (JSON.parse(e.password).verifier ? 'verifier' : 'none') + (e.password.includes('\\"secret\\"') ? '+password' : '')).join(','));
+"`;
+
+/** Runs `script` (bash) in one D-Bus session of its own, in `cache`, with HOME there (the keyrings live in it). */
+function inSession(cache: string, script: string) {
+  return run(
+    'dbus-run-session',
+    ['--', 'bash', '-c', `cd ${cache} && set -e\n${script}`],
+    { ...cloudEnv({ HOME: cache }, cache), NODE_PATH: join(process.cwd(), 'node_modules') },
+    { timeoutMs: 60_000 },
+  );
+}
+
+const count = (file: string) => `$(grep -c 'REQ: POST.*auth/tokens' ${file} || true)`;
+
 describeCloud('token cache: keychain and file', () => {
-  it('stores the token in a real keychain when a Secret Service answers, and reuses it', async () => {
+  it('stores the token in a real keychain when a Secret Service answers, and reuses it only with its password', async () => {
     const cache = freshCache();
-    const env = cloudEnv({ HOME: cache }, cache);
-    // One D-Bus session: unlock a fresh keyring, then two ncli runs and a keychain read-back.
-    const script = `
-      set -e
+    // One D-Bus session: unlock a fresh keyring, then ncli runs and a keychain read-back.
+    const r = await inSession(
+      cache,
+      `
       echo -n ncli-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
       node "${NCLI}" --debug server list -f value -c Name 2>first.err >first.out
+      OS_PASSWORD=wrong-password node "${NCLI}" server list 2>wrong.err >/dev/null && exit 9 || true
       node "${NCLI}" --debug server list -f value -c Name 2>second.err >second.out
-      node -e "require('keytar').findCredentials('ncli').then(c => console.log(c.length))"
-      echo "FIRST $(grep -c 'REQ: POST.*auth/tokens' first.err || true) SECOND $(grep -c 'REQ: POST.*auth/tokens' second.err || true)"
+      ${READ_BACK}
+      echo "FIRST ${count('first.err')} SECOND ${count('second.err')} WRONG $(wc -l < wrong.err)"
       grep -c vm1 second.out
-    `;
-    const r = await run(
-      'dbus-run-session',
-      ['--', 'bash', '-c', `cd ${cache} && ${script}`],
-      { ...env, NODE_PATH: join(process.cwd(), 'node_modules') },
-      { timeoutMs: 60_000 },
+      cat first.err second.err | grep -c 'keychain' || true
+    `,
     );
-    expect(r.stderr).not.toMatch(/keychain unavailable|keytar not available/);
-    expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n');
-    expect(lines).toEqual(['1', 'FIRST 1 SECOND 0', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['ENTRIES 1 verifier', 'FIRST 1 SECOND 0 WRONG 1', '1', '0']);
     // nothing was written to the file cache
     expect(existsSync(join(cache, 'ncli', 'tokens')) ? readdirSync(join(cache, 'ncli', 'tokens')) : []).toEqual([]);
+  }, 90_000);
+
+  it('a locked keyring (nobody to unlock it) is not waited on: the file, and one debug line why', async () => {
+    const cache = freshCache();
+    // First session: create the login keyring (unlocked) with one unrelated item; second: locked.
+    const made = await inSession(
+      cache,
+      `echo -n ncli-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+      node -e "new (require('@napi-rs/keyring').Entry)('ncli-test', 'x').setPassword('y')"`,
+    );
+    expect(made.code, made.stderr).toBe(0);
+    const t0 = Date.now();
+    const r = await inSession(
+      cache,
+      `gnome-keyring-daemon --start --components=secrets >/dev/null
+      node "${NCLI}" --debug flavor list 2>first.err >/dev/null
+      node "${NCLI}" --debug flavor list 2>second.err >/dev/null
+      echo "FIRST ${count('first.err')} SECOND ${count('second.err')}"
+      grep -h '^DEBUG keychain' first.err || true
+      echo "SECOND-DEBUG $(grep -c '^DEBUG keychain' second.err || true)"`,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    // The first run cannot store the token in the locked keyring (its unlock prompt has no display
+    // and is dismissed): the file. The second finds nothing in the keyring, without any prompt, and
+    // the token in the file.
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('FIRST 1 SECOND 0');
+    expect(lines[1]).toMatch(
+      /^DEBUG keychain unavailable \(.*prompt was dismissed.*\); token cache in \S+\/ncli\/tokens$/,
+    );
+    expect(lines.slice(2)).toEqual(['SECOND-DEBUG 0']);
+    expect(readdirSync(join(cache, 'ncli', 'tokens'))).toHaveLength(1);
   }, 90_000);
 
   it('falls back to the 0600 file silently without a session bus', async () => {
@@ -46,12 +92,15 @@ describeCloud('token cache: keychain and file', () => {
     expect(readdirSync(join(cache, 'ncli', 'tokens'))).toHaveLength(1);
     const r2 = await run(process.execPath, [NCLI, 'flavor', 'list'], env);
     expect(r2.stderr).toBe('');
-    // a bus address that answers nothing: keytar fails, ncli still works from the file
+    // a bus address that answers nothing: the keychain fails, ncli still works from the file
     const r3 = await run(process.execPath, [NCLI, '--debug', 'flavor', 'list'], {
       ...env,
       DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus',
     });
     expect(r3.code).toBe(0);
     expect(authRequests(r3.stderr)).toBe(0);
+    expect(r3.stderr).toMatch(
+      /^DEBUG keychain unavailable \(.*Failed to connect to socket \/nonexistent\/bus.*\); token cache in /m,
+    );
   });
 });

@@ -1,10 +1,10 @@
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { selectEndpoint, type CatalogService } from '../../src/identity/catalog.js';
 import { authRequestBody } from '../../src/identity/keystone.js';
-import { cacheKey, FileTokenStore, KeychainTokenStore, type CachedToken } from '../../src/identity/token-cache.js';
+import { cacheKey, entryVerifier, FileTokenStore } from '../../src/identity/token-cache.js';
 import type { AuthOptions } from '../../src/config/options.js';
 import { messageFor } from '../../src/cli/errors.js';
 import { NcliError } from '../../src/errors.js';
@@ -90,75 +90,7 @@ describe('authRequestBody', () => {
   });
 });
 
-describe('cacheKey', () => {
-  const a: AuthOptions = {
-    authUrl: 'http://k/v3',
-    method: { type: 'password', username: 'u', password: 'p1', userDomainId: 'default' },
-    scope: { project: { name: 'x', domainId: 'default' } },
-  };
-  it('is stable, secret-free, and differs by user, scope and region', () => {
-    const k = cacheKey(a, 'R1');
-    expect(k).toMatch(/^[0-9a-f]{64}$/);
-    expect(cacheKey({ ...a, method: { ...a.method, password: 'other' } as never }, 'R1')).toBe(k);
-    expect(cacheKey(a, 'R2')).not.toBe(k);
-    expect(cacheKey({ ...a, scope: { project: { name: 'y', domainId: 'default' } } }, 'R1')).not.toBe(k);
-    expect(cacheKey({ ...a, method: { ...a.method, username: 'v' } as never }, 'R1')).not.toBe(k);
-  });
-});
-
-const entry: CachedToken = { token: 'gAAAA-secret', expiresAt: Date.now() + 3600_000, catalog };
-
-describe('FileTokenStore', () => {
-  it('writes 0600 files in a 0700 folder, atomically, and reads them back', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'ncli-cache-')), 'ncli', 'tokens');
-    const s = new FileTokenStore(dir);
-    await s.set('k1', entry);
-    expect(statSync(dir).mode & 0o777).toBe(0o700);
-    expect(statSync(join(dir, 'k1.json')).mode & 0o777).toBe(0o600);
-    expect(await s.get('k1')).toEqual(entry);
-    expect(readdirSync(dir)).toEqual(['k1.json']);
-    await s.set('k2', entry);
-    expect(await s.clear()).toBe(2);
-    expect(await s.get('k1')).toBeUndefined();
-  });
-  it('survives many concurrent writers without a torn file', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'ncli-cache-')), 'tokens');
-    const s = new FileTokenStore(dir);
-    await Promise.all(Array.from({ length: 50 }, (_, i) => s.set('k', { ...entry, token: `t${i}` })));
-    const got = await s.get('k');
-    expect(got?.token).toMatch(/^t\d+$/);
-    expect(readdirSync(dir)).toEqual(['k.json']);
-  });
-});
-
-describe('KeychainTokenStore', () => {
-  it('uses the keychain, and falls back to the file when it fails', async () => {
-    const mem = new Map<string, string>();
-    let broken = false;
-    const keytar = {
-      getPassword: async (_s: string, a: string) => {
-        if (broken) throw new Error('Cannot autolaunch D-Bus');
-        return mem.get(a) ?? null;
-      },
-      setPassword: async (_s: string, a: string, p: string) => {
-        if (broken) throw new Error('Cannot autolaunch D-Bus');
-        mem.set(a, p);
-      },
-      deletePassword: async (_s: string, a: string) => mem.delete(a),
-      findCredentials: async () => [...mem].map(([account, password]) => ({ account, password })),
-    };
-    const file = new FileTokenStore(join(mkdtempSync(join(tmpdir(), 'ncli-kc-')), 'tokens'));
-    const s = new KeychainTokenStore(keytar, file);
-    await s.set('k', entry);
-    expect(JSON.parse(mem.get('k')!)).toEqual(entry);
-    expect(await file.get('k')).toBeUndefined();
-    expect(await s.get('k')).toEqual(entry);
-    broken = true;
-    await s.set('k2', entry);
-    expect(s.kind).toBe('file');
-    expect(await file.get('k2')).toEqual(entry);
-  });
-});
+// cacheKey, the stores and the secret verifier: test/unit/token-cache.test.ts
 
 describe('Authenticator with a stale cached catalog', () => {
   it('authenticates once more when the cached catalog lacks the endpoint, and only then gives up', async () => {
@@ -194,6 +126,7 @@ describe('Authenticator with a stale cached catalog', () => {
       token: 'old',
       expiresAt: Date.now() + 3600_000,
       catalog: [{ type: 'image', endpoints: [] }],
+      verifier: await entryVerifier(cfg.auth as AuthOptions),
     });
     const auth = new Authenticator(cfg as never, new Transport({ timeoutSeconds: 5, dispatcher: agent }), store);
     expect(await auth.endpoint('compute')).toBe('http://nova.new/v2.1');

