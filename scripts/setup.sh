@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything the tests need on a fresh Debian 12 machine: the Debian packages of the test peers
-# (and libsecret for the keytar build), npm packages (`npm ci`, which builds dist/), and the real
+# (the Secret Service peers for the keychain tests), npm packages (`npm ci`, which builds dist/), and the real
 # local cloud (`npm run cloud:up`, which installs the cloud's own packages). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -62,7 +62,10 @@ export function redactBody(text: string): string {
   try {
     return JSON.stringify(redactJson(JSON.parse(text)));
   } catch {
-    return redactUrl(text).replace(/("(?:password|passcode|secret|token|adminPass)"\s*:\s*)"[^"]*"/g, `$1"${REDACTED}"`);
+    return redactUrl(text).replace(
+      /("(?:password|passcode|secret|token|adminPass)"\s*:\s*)"[^"]*"/g,
+      `$1"${REDACTED}"`,
+    );
   }
 }
 

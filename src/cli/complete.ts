@@ -7,7 +7,7 @@
  * This is the path a TAB runs, so it stays small: the manifest (JSON), the global options as
  * data and the modules in src/completion/; for names, clouds.yaml (`cloudNamesQuick`, or
  * `resolveConfig` with the `yaml` parser to know the scope) and the names cache. Never the
- * HTTP stack, keytar, cli-table3 or a command handler, never the network, never a prompt.
+ * HTTP stack, the keychain library, cli-table3 or a command handler, never the network, never a prompt.
  * Any error gives no output and exit status 0.
  *
  * `NCLI_COMP_SHELL` says who is asking:

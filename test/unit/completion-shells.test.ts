@@ -272,7 +272,7 @@ describe('ncli __complete', () => {
     expect(r.code).toBe(0);
   });
 
-  it('loads neither the HTTP stack, keytar, cli-table3 nor any command handler (nor do --help and --version)', async () => {
+  it('loads neither the HTTP stack, the keychain library, cli-table3 nor any command handler (nor do --help and --version)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ncli-loads-'));
     const hooks = join(dir, 'hooks.mjs');
     writeFileSync(
@@ -299,7 +299,7 @@ describe('ncli __complete', () => {
       return { r, urls: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
     };
     const heavy =
-      /\/node_modules\/(undici|keytar|cli-table3)\/|\/dist\/(commands|http\/transport|http\/session|identity|compute)\//;
+      /\/node_modules\/(undici|@napi-rs|keytar|cli-table3)\/|\/dist\/(commands|http\/transport|http\/session|identity|compute)\//;
 
     for (const words of [
       ['server', 'show', 'we'],
