@@ -49,6 +49,9 @@ export interface TlsSettings {
   insecure: boolean;
 }
 
+/** How long image names from the names cache are trusted by `server list` (a day, in milliseconds). */
+export const IMAGE_NAMES_TTL_MS = 24 * 3600 * 1000;
+
 export class Context {
   readonly timings: Timing[] = [];
   private settingsP?: Promise<ResolvedSettings>;
@@ -227,6 +230,33 @@ export class Context {
     const image = await (await this.images()).findImage(ref);
     await this.rememberNames('image', [{ id: image.id, name: image.name ?? undefined }], { complete: false });
     return image;
+  }
+
+  /**
+   * The names of these image IDs, for the Image column of `server list`: from the names cache
+   * when it was written in the last {@link IMAGE_NAMES_TTL_MS}, else from Glance (`id=in:…`, as
+   * openstackclient does), and remembered. An image Glance does not show (deleted, another
+   * project's) has no entry. Never throws: a Glance failure is a `--debug` line and IDs stay IDs.
+   */
+  async imageNames(ids: readonly string[]): Promise<Map<string, string>> {
+    const names = new Map<string, string>();
+    const wanted = [...new Set(ids.filter(Boolean))];
+    if (!wanted.length) return names;
+    const cached = await this.cachedNames('image');
+    if (cached && Date.now() - cached.updatedAt < IMAGE_NAMES_TTL_MS) {
+      for (const it of cached.items) if (it.name) names.set(it.id, it.name);
+    }
+    const missing = wanted.filter((id) => !names.has(id));
+    if (!missing.length) return names;
+    try {
+      const found = await (await this.images()).imagesById(missing);
+      for (const i of found) if (i.name) names.set(i.id, i.name);
+      const fresh = found.filter((i) => i.name).map((i) => ({ id: i.id, name: i.name ?? undefined }));
+      if (fresh.length) await this.rememberNames('image', fresh, { complete: false });
+    } catch (e) {
+      this.debug(`image names not looked up: ${(e as Error).message}`);
+    }
+    return names;
   }
 
   /**

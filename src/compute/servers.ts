@@ -7,6 +7,7 @@
 import { ConfigError, NcliError } from '../errors.js';
 import type { ComputeClient, Query } from './client.js';
 import { escapeRegex } from './find.js';
+import { ApiError } from '../http/errors.js';
 import { checkShape, v } from '../http/shape.js';
 import { parseJson } from '../http/transport.js';
 import { compareVersions } from './microversion.js';
@@ -129,6 +130,19 @@ export async function listServers(client: ComputeClient, f: ServerFilters = {}):
 export async function getServer(client: ComputeClient, id: string): Promise<Server> {
   const path = `/servers/${encodeURIComponent(id)}`;
   return (await client.read('GET', path, v.object({ server: ServerSchema }), 'a server')).server;
+}
+
+/**
+ * One server by ID, or null when Nova answers 404 (what a wait for a deletion polls).
+ * @throws ApiError (other statuses), NetworkError
+ */
+export async function serverOrNull(client: ComputeClient, id: string): Promise<Server | null> {
+  try {
+    return await getServer(client, id);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
 }
 
 /** What `POST /servers` is asked for (api-ref "Create Server", request body `server`). */
