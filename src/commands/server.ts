@@ -150,7 +150,10 @@ export const do_list = command(
       arg('--flavor <flavor>', 'Only servers of this flavor (name or ID)', { complete: 'flavor' }),
       arg('--image <image>', 'Only servers booted from this image (name or ID)', { complete: 'image' }),
       arg('--host <host>', 'Only servers on this compute host (admin)'),
-      arg('--ip <regex>', 'Only servers with an IPv4 address matching this regular expression'),
+      arg(
+        '--ip <address>',
+        'Only servers with an IPv4 address matching this: a part of the address where Neutron has ip-substring-filtering (most clouds), else a regular expression',
+      ),
       arg('--changes-since <time>', 'Only servers changed at or after this ISO 8601 time (deleted ones too)'),
       arg('--changes-before <time>', 'Only servers changed at or before this ISO 8601 time (2.66)'),
       arg('--locked', 'Only locked servers (2.73)', { conflicts: ['unlocked'] }),
