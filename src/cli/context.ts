@@ -14,6 +14,7 @@ import type { Flavor, Server } from '../compute/types.js';
 import type { Authenticator } from '../identity/keystone.js';
 import type { TokenStore } from '../identity/token-cache.js';
 import type { Timing, Transport } from '../http/transport.js';
+import type { NotFoundError } from '../errors.js';
 import { renderList, renderShow, type RenderOptions, type Row } from './output.js';
 
 /**
@@ -268,6 +269,23 @@ export class Context {
     const server = await findServer(compute, ref, opts);
     if (!opts.allProjects) await this.rememberNames('server', [server], { complete: false });
     return server;
+  }
+
+  /**
+   * Several servers by name or ID in few requests (src/compute/find.ts `findServers`), the ones
+   * found remembered for shell completion.
+   * @returns for each distinct ref, its server or its NotFoundError
+   * @throws ApiError, NetworkError (a request failed as a whole)
+   */
+  async servers(
+    refs: readonly string[],
+    opts: { allProjects?: boolean } = {},
+  ): Promise<Map<string, Server | NotFoundError>> {
+    const [compute, { findServers }] = await Promise.all([this.compute(), import('../compute/find.js')]);
+    const found = await findServers(compute, refs, opts);
+    const servers = [...found.values()].filter((s): s is Server => !(s instanceof Error));
+    if (!opts.allProjects && servers.length) await this.rememberNames('server', servers, { complete: false });
+    return found;
   }
 
   /**

@@ -39,7 +39,7 @@ export class ProgressBoard {
   }
 
   private draw(): void {
-    const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+    const width = Math.max(20, (this.stream.columns || 80) - 1);
     const all = [...this.lines.values()];
     const shown = all.length > MAX_LINES ? all.slice(0, MAX_LINES - 1) : all;
     if (all.length > shown.length) shown.push(`… and ${all.length - shown.length} more`);

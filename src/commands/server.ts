@@ -25,7 +25,7 @@ import {
   type SortKey,
 } from '../compute/servers.js';
 import type { Server } from '../compute/types.js';
-import { targetOf, waitForServer, type WaitKind } from '../compute/wait.js';
+import { FIRST_POLL_MS, targetOf, waitForServer, type WaitKind } from '../compute/wait.js';
 import { NcliError, UsageError } from '../errors.js';
 import { NetworkError, TimeoutError } from '../http/errors.js';
 
@@ -321,6 +321,8 @@ async function waitOne(
     signal: o.tools.signal,
     onPoll: (s) => o.tools.progress(progressText(o.label, s, (Date.now() - o.started) / 1000)),
     failures: () => actionFailures(compute, server.id, o.requestId),
+    // lock and unlock are done when Nova answers; the others run in nova-compute
+    initialDelayMs: kind === 'lock' || kind === 'unlock' ? 0 : FIRST_POLL_MS,
   });
 }
 
@@ -350,11 +352,14 @@ async function act(
   const settings = bulkSettings(a);
   const compute = await ctx.compute();
   const refs = [...new Set(a.server)];
+  // every name resolved in one request (a name that does not resolve fails only its own job)
+  const resolved = await ctx.servers(refs, { allProjects: a.allProjects });
   const seen = new Map<string, string>();
   const jobs: BulkJob[] = refs.map((ref) => ({
     name: ref,
     run: async (tools) => {
-      const server = await ctx.server(ref, { allProjects: a.allProjects });
+      const server = resolved.get(ref);
+      if (!server || server instanceof Error) throw server ?? new Error(`'${ref}' was not resolved`);
       const label = labelOf(ref, server);
       const first = seen.get(server.id);
       if (first !== undefined) return `${label}: the same server as '${first}'; acted on once.`;
@@ -644,6 +649,8 @@ async function createdServers(
   }
   if (created.id) return { servers: [await getServer(compute, created.id)], requestId: created.requestId };
   const servers = await listServers(compute, { reservationId: created.reservationId });
+  // NAME-1, NAME-2, … in order (Nova lists the newest first)
+  servers.sort((x, y) => x.name.localeCompare(y.name, undefined, { numeric: true }));
   return { servers, requestId: created.requestId };
 }
 

@@ -206,6 +206,12 @@ export interface WaitOptions {
   failures?: () => Promise<ActionFailure[]>;
   /** Jitter source for {@link pollDelay}. */
   random?: () => number;
+  /**
+   * Milliseconds before the first poll (0: at once). An action Nova has just accepted is
+   * rarely done yet, and every poll costs Nova a request: waits after actions that run in
+   * nova-compute start at {@link FIRST_POLL_MS}.
+   */
+  initialDelayMs?: number;
 }
 
 /** `REBOOT (task rebooting, 40 %)`: a server's state in a few words. */
@@ -250,6 +256,18 @@ export async function waitForServer(
 ): Promise<Server | null> {
   const clock = opts.clock ?? realClock;
   const deadline = clock.now() + opts.timeoutSeconds * 1000;
+  const interrupted = (state: string): NcliError =>
+    new NcliError(
+      'INTERRUPTED',
+      `Stopped waiting for server ${opts.label} (${state}); its ${opts.action} goes on in Nova.`,
+    );
+  if (opts.initialDelayMs) {
+    try {
+      await clock.sleep(Math.min(opts.initialDelayMs, opts.timeoutSeconds * 1000), opts.signal);
+    } catch {
+      throw interrupted('not polled yet');
+    }
+  }
   for (let attempt = 1; ; attempt++) {
     const server = await fetch();
     opts.onPoll?.(server);
@@ -276,10 +294,7 @@ export async function waitForServer(
     try {
       await clock.sleep(Math.min(pollDelay(attempt, opts.random), deadline - now), opts.signal);
     } catch {
-      throw new NcliError(
-        'INTERRUPTED',
-        `Stopped waiting for server ${opts.label} (${stateWords(server)}); its ${opts.action} goes on in Nova.`,
-      );
+      throw interrupted(stateWords(server));
     }
   }
 }

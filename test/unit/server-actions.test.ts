@@ -128,9 +128,10 @@ class FakeNova {
     const url = new URL(fullPath, 'http://x');
     const path = url.pathname.replace(/^\/v2\.1/, '');
     if (method === 'GET' && path === '/servers/detail') {
+      // Nova's name filter is a regular expression (MySQL REGEXP; JavaScript's is close enough here)
       const name = url.searchParams.get('name');
-      const exact = name ? name.replace(/^\^|\$$/g, '').replace(/\\(.)/g, '$1') : undefined;
-      const list = this.servers.filter((s) => !s.gone && (exact === undefined || s.name === exact));
+      const re = name ? new RegExp(name) : undefined;
+      const list = this.servers.filter((s) => !s.gone && (!re || re.test(s.name)));
       return this.json(200, { servers: list.map((s) => this.view(s)) });
     }
     let m = /^\/servers\/([^/]+)$/.exec(path);
@@ -225,6 +226,12 @@ describe('server actions on several servers', () => {
       /^vm1: stop: SHUTOFF after \d+\.\d s \(request req-stop-\d\)\.\nweb\.1: stop: SHUTOFF after \d+\.\d s \(request req-stop-\d\)\.\n$/,
     );
     expect(nova.actionBodies()).toEqual([{ 'os-stop': null }, { 'os-stop': null }]);
+    // names without a shared prefix: one exact search each
+    const lookups = nova.seen.filter((x) => x.path.startsWith('/v2.1/servers/detail'));
+    expect(lookups.map((x) => new URL(x.path, 'http://x').searchParams.get('name')).sort()).toEqual([
+      '^vm1$',
+      '^web\\.1$',
+    ]);
   });
 
   it('a name that does not resolve is reported by name while the others still run; exit 1', async () => {
@@ -238,6 +245,25 @@ describe('server actions on several servers', () => {
       "ncli: No server with a name or ID of 'ghost' exists.\nncli: 1 of 3 servers failed to start.\n",
     );
     expect(nova.actionBodies()).toEqual([{ 'os-start': null }, { 'os-start': null }]);
+  });
+
+  it('names that share a prefix are resolved with one search (Nova on MySQL has no `|`); a duplicate name is refused', async () => {
+    const { nova, run } = setup();
+    for (const i of [1, 2, 3]) nova.add({ id: uuid(i), name: `web-${i}`, status: 'SHUTOFF' });
+    nova.add({ id: uuid(4), name: 'web-3', status: 'SHUTOFF' });
+    const r = await run(['server', 'start', 'web-1', 'web-2', 'web-3', 'web-9']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      'web-1: start accepted (request req-start-1).\nweb-2: start accepted (request req-start-2).\n',
+    );
+    expect(r.stderr).toBe(
+      `ncli: More than one server is named 'web-3' (${uuid(3)}, ${uuid(4)}); use an ID to be more specific.\n` +
+        "ncli: No server with a name or ID of 'web-9' exists.\nncli: 2 of 4 servers failed to start.\n",
+    );
+    const lookups = nova.seen.filter((x) => x.path.startsWith('/v2.1/servers/detail'));
+    expect(lookups.map((x) => Object.fromEntries(new URL(x.path, 'http://x').searchParams))).toEqual([
+      { name: '^web-', limit: '201' },
+    ]);
   });
 
   it("Nova's 409 for a wrong state is one line naming the server and Nova's reason", async () => {
