@@ -807,3 +807,42 @@ describe('the wait policy', () => {
     expect(e.fault?.message).toBe('m');
   });
 });
+
+describe('Ctrl-C during --wait', () => {
+  it('stops waiting with one line per server and exit 130; the action is not undone', async () => {
+    const { startFakeCloud } = await import('../support/fake-cloud.js');
+    const { spawn } = await import('node:child_process');
+    const fake = await startFakeCloud();
+    try {
+      const vm = { id: uuid(1), name: 'vm1', status: 'REBOOT', 'OS-EXT-STS:task_state': 'rebooting' };
+      fake.on('GET', '/compute/v2.1/servers/detail', () => ({
+        status: 200,
+        body: { servers: [{ ...vm, status: 'ACTIVE' }] },
+      }));
+      fake.on('POST', `/compute/v2.1/servers/${uuid(1)}/action`, () => ({
+        status: 202,
+        headers: { 'x-openstack-request-id': 'req-r1' },
+      }));
+      let polled = 0;
+      fake.on('GET', `/compute/v2.1/servers/${uuid(1)}`, () => (polled++, { status: 200, body: { server: vm } }));
+      const bin = new URL('../../bin/ncli', import.meta.url).pathname;
+      const child = spawn(process.execPath, [bin, 'server', 'reboot', 'vm1', '--wait'], {
+        env: { PATH: process.env.PATH, HOME: '/nonexistent', ...fake.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      // once it polls, interrupt it
+      for (let i = 0; i < 100 && polled === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+      expect(code).toBe(130);
+      expect(stderr).toBe(
+        'ncli: Stopped waiting for server vm1 (REBOOT (task rebooting)); its reboot goes on in Nova.\n',
+      );
+      expect(fake.requests.filter((r) => r.startsWith('POST /compute/v2.1/servers/'))).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  });
+});
