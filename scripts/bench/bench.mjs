@@ -722,6 +722,7 @@ async function main() {
         root: ROOT,
         ncliEnv: envWith({ XDG_CACHE_HOME: WARM_DIR }),
         oscEnv: BASE_ENV,
+        project: PROJECT,
         runs: num('BENCH_BULK_RUNS', QUICK ? 1 : 3),
         outDir: OUT,
         log,

@@ -4,7 +4,8 @@
 // which acts on them one after the other and cannot wait for a stop or a start, then its own
 // polling loop on `openstack server list` until every server is there, as an operator scripts
 // it). Wall time and CPU time (user + system of every process of the cycle, from GNU time) per
-// stop+start cycle, runs interleaved; the 10 servers are made for the case and deleted after.
+// stop+start cycle, runs interleaved; the 10 servers are made for the case in the bench project
+// (not the shared admin project other tests list) and deleted after.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,13 +38,15 @@ function timed(script, env, cwd) {
 
 /**
  * The case. `ncli` is the path of bin/ncli; `ncliEnv` has a primed token cache (warm), `oscEnv`
- * the cloud's openrc.
+ * the cloud's openrc; `project` is where the servers are made (the bench project).
  * @returns {{servers: string[], runs: number, ncli: {wall: number[], cpu: number[]}, openstack: {wall: number[], cpu: number[]}, commands: object, notes: string[]}}
  */
-export function bulkBench({ ncli, root, ncliEnv, oscEnv, runs, outDir, log }) {
+export function bulkBench({ ncli, root, ncliEnv, oscEnv, project, runs, outDir, log }) {
   const names = Array.from({ length: COUNT }, (_, i) => `${PREFIX}-${i + 1}`);
   const node = process.execPath;
-  const n = `${q(node)} ${q(ncli)}`;
+  const g = `--os-project-name ${q(project)}`;
+  const n = `${q(node)} ${q(ncli)} ${g}`;
+  const openstack = `openstack ${g}`;
   const list = names.map(q).join(' ');
   const notes = [];
   const sh = (script, env = ncliEnv) => timed(script, env, root);
@@ -62,11 +65,11 @@ export function bulkBench({ ncli, root, ncliEnv, oscEnv, runs, outDir, log }) {
     ],
   };
   const waitLoop = (status) =>
-    `for i in $(seq 1 300); do s=$(openstack server list --name '^${PREFIX}-' -f value -c Status); ` +
+    `for i in $(seq 1 300); do s=$(${openstack} server list --name '^${PREFIX}-' -f value -c Status); ` +
     `[ "$(printf '%s\\n' "$s" | grep -c '^${status}$')" = ${COUNT} ] && break; sleep 1; done`;
   const scripts = {
     ncli: `${n} server stop ${list} --wait >/dev/null && ${n} server start ${list} --wait >/dev/null`,
-    openstack: `openstack server stop ${list} && ${waitLoop('SHUTOFF')} && openstack server start ${list} && ${waitLoop('ACTIVE')}`,
+    openstack: `${openstack} server stop ${list} && ${waitLoop('SHUTOFF')} && ${openstack} server start ${list} && ${waitLoop('ACTIVE')}`,
   };
   const result = {
     servers: names,

@@ -2,25 +2,51 @@
  * Server actions, create, delete, events and the operator's server list against the real local
  * cloud (its fake virt driver does every transition; servers named fail-<action>… fail that
  * action inside nova-compute: scripts/cloud/py/devcloud_driver.py), with python-openstackclient
- * as the oracle. Throwaway servers are named act-… (and fail-…-act…) and deleted in afterAll;
- * the fixture servers (vm1, web.1, …) are only read. Actions on several servers run at once, so
- * the file stays well under three minutes.
+ * as the oracle. Everything happens in a project of its own, `ncli-actions` (made here if
+ * missing, as scripts/bench/seed-bench-project.sh makes `bench`): the admin and demo projects are
+ * what the other test files list and count, and they run at the same time. Throwaway servers are
+ * named act-… (and fail-…-act…) and deleted in afterAll. Actions on several servers run at once,
+ * so the file stays well under three minutes.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
+  CLOUD_DIR,
   NCLI,
   cloudEnv,
   cloudFacts,
   describeCloud,
   freshCache,
   ncli,
-  openstack,
+  run as runCommand,
   type RunResult,
 } from '../support/cloud.js';
 
-/** openstack at a microversion that shows what ncli compares (locked_reason: 2.73; tags: 2.26). */
-const osc = (args: string[]) => openstack(['--os-compute-api-version', '2.79', ...args]);
+/** The project the tests act in (admin has the admin role on it, demo the member role). */
+const PROJECT = 'ncli-actions';
+
+/**
+ * The environment of openstackclient for a user of the harness (its openrc), scoped to a
+ * project: with `--os-cloud`, openstackclient ignores `--os-project-name`; with OS_* it does not.
+ */
+function oscEnv(user: 'admin' | 'demo', project = PROJECT): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OS_')) env[k] = v;
+  const file = join(CLOUD_DIR, user === 'admin' ? 'openrc' : 'openrc-demo');
+  for (const line of existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []) {
+    const m = /^export (OS_[A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]] = m[2].replace(/^['"]|['"]$/g, '');
+  }
+  if (!env.OS_PASSWORD) env.OS_PASSWORD = 'secret';
+  env.OS_PROJECT_NAME = project;
+  return env;
+}
+
+/** openstack as admin in the test project, at a microversion that shows what ncli compares (locked_reason: 2.73; tags: 2.26). */
+const osc = (args: string[], env = oscEnv('admin')) =>
+  runCommand('/usr/bin/openstack', ['--os-compute-api-version', '2.79', ...args], env, { timeoutMs: 60_000 });
 
 interface OscServer {
   id: string;
@@ -50,12 +76,56 @@ const PREFIX = `act-${process.pid}`;
 
 describeCloud('server actions against the real cloud', () => {
   const facts = cloudFacts();
-  const env = cloudEnv({}, freshCache());
+  const env = cloudEnv({ OS_PROJECT_NAME: PROJECT }, freshCache());
   const run = (args: string[], e = env) => ncli(args, e, { timeoutMs: 120_000 });
   const names = [1, 2, 3, 4].map((i) => `${PREFIX}-${i}`);
   let startedAt: string;
 
   beforeAll(async () => {
+    // the project, idempotently (Keystone's role add is; project create --or-show is)
+    const admin = oscEnv('admin', 'admin');
+    for (const args of [
+      [
+        'project',
+        'create',
+        '--or-show',
+        '--domain',
+        'Default',
+        '--description',
+        'ncli test/cloud/actions.test.ts',
+        PROJECT,
+      ],
+      [
+        'role',
+        'add',
+        '--user',
+        'admin',
+        '--user-domain',
+        'Default',
+        '--project',
+        PROJECT,
+        '--project-domain',
+        'Default',
+        'admin',
+      ],
+      [
+        'role',
+        'add',
+        '--user',
+        'demo',
+        '--user-domain',
+        'Default',
+        '--project',
+        PROJECT,
+        '--project-domain',
+        'Default',
+        'member',
+      ],
+      ['quota', 'set', '--instances', '40', '--cores', '80', '--ram', '204800', PROJECT],
+    ]) {
+      const r = await runCommand('/usr/bin/openstack', args, admin, { timeoutMs: 60_000 });
+      expect([args.join(' '), r.code, r.stderr]).toEqual([args.join(' '), 0, '']);
+    }
     startedAt = new Date(Date.now() - 5000).toISOString().replace(/\.\d+Z$/, 'Z');
     // four servers in one request (Nova names them PREFIX-1 … PREFIX-4), by image and flavor names
     const r = await run([
@@ -81,9 +151,13 @@ describeCloud('server actions against the real cloud', () => {
   });
 
   afterAll(async () => {
-    // everything this file made, whatever state a failed test left it in
-    const list = await run(['server', 'list', '--name', `^(${PREFIX}|fail-.*-${PREFIX})`, '-f', 'value', '-c', 'ID']);
-    const ids = list.stdout.split('\n').filter(Boolean);
+    // everything this file made, whatever state a failed test left it in (two searches: Nova on
+    // MySQL escapes `|`, so one `^(a|b)` search would find nothing)
+    const ids: string[] = [];
+    for (const pattern of [`^${PREFIX}`, `^fail-.*-${PREFIX}$`]) {
+      const list = await run(['server', 'list', '--name', pattern, '-f', 'value', '-c', 'ID']);
+      ids.push(...list.stdout.split('\n').filter(Boolean));
+    }
     if (ids.length) await run(['server', 'delete', ...ids, '--wait']);
   });
 
@@ -146,7 +220,7 @@ describeCloud('server actions against the real cloud', () => {
         }
       }),
     );
-  });
+  }, 240_000);
 
   it('acts on several servers at once; an unknown name among them is reported while the others run', async () => {
     const r = await run([
@@ -186,8 +260,8 @@ describeCloud('server actions against the real cloud', () => {
   });
 
   it('a locked server refuses a non-admin, in one line', async () => {
-    // demo's own server, locked by demo: Nova refuses demo's actions on it (admins may)
-    const demo = cloudEnv({ OS_CLOUD: 'devcloud-demo' }, freshCache());
+    // a server of the project locked by demo (a member): Nova refuses demo's actions on it (admins may)
+    const demo = cloudEnv({ OS_CLOUD: 'devcloud-demo', OS_PROJECT_NAME: PROJECT }, freshCache());
     const name = `${PREFIX}-demo`;
     ok(
       await run(
@@ -332,23 +406,8 @@ describeCloud('server actions against the real cloud', () => {
         .sort();
     const [a, , c, d] = names;
     ok(await run(['server', 'lock', d]));
-    execFileSync(
-      '/usr/bin/openstack',
-      [
-        '--os-cloud',
-        'devcloud',
-        '--os-compute-api-version',
-        '2.26',
-        'server',
-        'set',
-        '--tag',
-        'ncli-test',
-        '--tag',
-        'blue',
-        a,
-      ],
-      { env: cloudEnv() },
-    );
+    const tag = await osc(['server', 'set', '--tag', 'ncli-test', '--tag', 'blue', a]);
+    expect([tag.code, tag.stderr]).toEqual([0, '']);
     expect(await ncliNames('--image', 'devcloud-image-2')).toEqual([c]);
     expect(await ncliNames('--image', 'devcloud-image-2')).toEqual(await oscNames('--image', 'devcloud-image-2'));
     expect(await ncliNames('--flavor', 'm1.small')).toEqual(await oscNames('--flavor', 'm1.small'));
@@ -365,7 +424,7 @@ describeCloud('server actions against the real cloud', () => {
     );
     expect(sorted.split('\n').filter(Boolean)).toEqual([...names].reverse());
     ok(await run(['server', 'unlock', d]));
-  });
+  }, 120_000);
 
   it('--ip and --network NETWORK_ID: a server on the private network is found by its address', async () => {
     const name = `${PREFIX}-net`;
@@ -401,7 +460,7 @@ describeCloud('server actions against the real cloud', () => {
 
   it('deletes with --wait (openstack then finds nothing), forgets the name, and --deleted still lists it (admin)', async () => {
     const cache = freshCache();
-    const e = cloudEnv({}, cache);
+    const e = cloudEnv({ OS_PROJECT_NAME: PROJECT }, cache);
     ok(await run(['server', 'list', '--name', `^${PREFIX}-`], e)); // fills the names cache
     const target = names[3];
     const out = ok(await run(['server', 'delete', target, '--wait'], e));
@@ -455,12 +514,18 @@ describeCloud('server actions against the real cloud', () => {
       ),
     ).toBeLessThanOrEqual(90);
     const shell = ok(
-      await run(['server', 'show', 'vm1', '-f', 'shell', '-c', 'status', '-c', 'name', '--prefix', 'vm_']),
+      await run(['server', 'show', names[0], '-f', 'shell', '-c', 'status', '-c', 'name', '--prefix', 'vm_']),
     );
-    expect(shell).toBe('vm_status="ACTIVE"\nvm_name="vm1"\n');
+    expect(shell).toBe(`vm_status="ACTIVE"\nvm_name="${names[0]}"\n`);
     const evaled = execFileSync(
       'bash',
-      ['-c', `eval "$("$0" "$1" server show vm1 -f shell -c status)"; echo "$status"`, process.execPath, NCLI],
+      [
+        '-c',
+        `eval "$("$0" "$1" server show "$2" -f shell -c status)"; echo "$status"`,
+        process.execPath,
+        NCLI,
+        names[0],
+      ],
       {
         env,
       },
