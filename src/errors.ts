@@ -23,6 +23,10 @@
  * - `NETWORK`, `TLS`, `TIMEOUT`: no usable HTTP answer;
  * - `NOT_FOUND`, `AMBIGUOUS`: a name or ID that matches nothing, or several resources;
  * - `CONSOLE`: Nova would not hand out a console (or ncli knows it cannot be used);
+ * - server actions: `REFUSED` (Nova refused it: wrong state, locked, policy, a bad flavor),
+ *   `FAILED` (Nova took it but it failed: the server went to ERROR or an event failed),
+ *   `WAIT_TIMEOUT` (the server did not get there within the wait), `INTERRUPTED` (Ctrl-C while
+ *   waiting);
  * - console tunnel: `BAD_URL`, `BAD_LISTEN`, `EADDRINUSE`, `EACCES`, `EADDRNOTAVAIL`, `LISTEN`,
  *   `UNREACHABLE`, `HANDSHAKE`, `TOKEN_REJECTED`, `LOST`, `ABORTED` (see src/tunnel/errors.ts);
  * - console screenshot (RFB): `NOT_VNC`, `PROTOCOL`, `UNSUPPORTED_SECURITY`, `VNC_REFUSED`, `CLOSED_EARLY`
@@ -47,6 +51,10 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'AMBIGUOUS'
   | 'CONSOLE'
+  | 'REFUSED'
+  | 'FAILED'
+  | 'WAIT_TIMEOUT'
+  | 'INTERRUPTED'
   | 'BAD_URL'
   | 'BAD_LISTEN'
   | 'EADDRINUSE'
@@ -80,7 +88,8 @@ export type Hint =
   | 'console-type-novnc'
   | 'console-url-renew'
   | 'compute-api-version'
-  | 'passcode';
+  | 'passcode'
+  | 'wait-timeout';
 
 /** Options of {@link NcliError}. */
 export interface NcliErrorOptions {

@@ -5,7 +5,7 @@
  *
  * Environment knobs: BENCH_QUICK=1 (fewer runs, for trying the script), BENCH_RUNS / BENCH_WARMUP
  * (ncli, node, curl), BENCH_PEER_RUNS / BENCH_PEER_WARMUP (openstack, nova), BENCH_CASES=id,id
- * (a subset), BENCH_NO_TUNNEL=1, BENCH_NO_PROFILE=1, BENCH_PROJECT (default bench),
+ * (a subset), BENCH_NO_TUNNEL=1, BENCH_NO_BULK=1, BENCH_NO_PROFILE=1, BENCH_PROJECT (default bench),
  * NCLI_CLOUD_DIR (default /tmp/ncli-cloud).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -14,6 +14,7 @@ import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { profileCommand, ownerOf } from './profile.mjs';
+import { bulkBench, renderBulk } from './bulk-actions.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const NCLI = join(ROOT, 'bin/ncli');
@@ -711,6 +712,23 @@ async function main() {
     }
   }
 
+  // stop + start --wait of 10 servers (scripts/bench/bulk-actions.mjs)
+  let bulk;
+  if (process.env.BENCH_NO_BULK !== '1' && (!only || only.has('bulk-actions'))) {
+    if (!ncliHas('server', 'stop')) log('bulk actions: skipped (this build has no server stop)');
+    else
+      bulk = bulkBench({
+        ncli: NCLI,
+        root: ROOT,
+        ncliEnv: envWith({ XDG_CACHE_HOME: WARM_DIR }),
+        oscEnv: BASE_ENV,
+        project: PROJECT,
+        runs: num('BENCH_BULK_RUNS', QUICK ? 1 : 3),
+        outDir: OUT,
+        log,
+      });
+  }
+
   // targets
   const byId = Object.fromEntries(cases.map((c) => [c.id, c]));
   const targets = [];
@@ -853,12 +871,13 @@ async function main() {
   meta.finished = new Date().toISOString();
   meta.seconds = (Date.now() - T_START) / 1000;
   meta.loadAverageAtEnd = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  const md = render(meta, cases, tunnel, targets, profiles);
+  const md = render(meta, cases, tunnel, targets, profiles, bulk);
   const clean = (t) => (t ? Object.fromEntries(Object.entries(t).filter(([k]) => !k.startsWith('_'))) : t);
   const json = {
     meta,
     cases,
     tunnel: clean(tunnel),
+    bulk,
     targets,
     profiles: profiles.map((p) => ({ id: p.id, markdown: p.markdown })),
   };
@@ -872,7 +891,7 @@ async function main() {
   );
 }
 
-function render(meta, cases, tunnel, targets, profiles) {
+function render(meta, cases, tunnel, targets, profiles, bulk) {
   const L = [];
   L.push(`# ncli benchmark, ${meta.started}`, '');
   L.push(
@@ -1022,6 +1041,7 @@ function render(meta, cases, tunnel, targets, profiles) {
       if (tunnel.notes.length) L.push('');
     }
   }
+  if (bulk) L.push(renderBulk(bulk), '');
   L.push('## Targets (reported, not enforced)', '');
   L.push('| target | measured | met? |', '|---|---:|---|');
   for (const t of targets)

@@ -27,7 +27,7 @@ import { bashReply, unquoteBash } from '../completion/shell-words.js';
 
 /**
  * The names to offer for the analysed line's source: cloud names from clouds.yaml, or the cached
- * servers/flavors of the cloud and project the line would use (global `--os-*` options typed,
+ * servers/flavors/images of the cloud and project the line would use (global `--os-*` options typed,
  * then the environment, then clouds.yaml). [] when none apply or anything fails.
  */
 export async function lookupNames(a: Analysis, env: NodeJS.ProcessEnv): Promise<string[]> {
@@ -37,7 +37,7 @@ export async function lookupNames(a: Analysis, env: NodeJS.ProcessEnv): Promise<
       const { cloudNamesQuick } = await import('../config/clouds.js');
       return cloudNamesQuick(env);
     }
-    if (source === 'server' || source === 'flavor') {
+    if (source === 'server' || source === 'flavor' || source === 'image') {
       const [{ resolveConfig }, { namesScopeKey, readNames }] = await Promise.all([
         import('../config/options.js'),
         import('../completion/names-cache.js'),

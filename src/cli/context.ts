@@ -8,28 +8,32 @@ import type { Dispatcher } from 'undici';
 import type { GlobalFlags } from '../config/global-options.js';
 import type { ResolvedConfig, ResolvedSettings } from '../config/options.js';
 import type { ComputeClient } from '../compute/client.js';
+import type { ImageClient } from '../compute/images.js';
+import type { Session } from '../http/session.js';
 import type { Flavor, Server } from '../compute/types.js';
 import type { Authenticator } from '../identity/keystone.js';
 import type { TokenStore } from '../identity/token-cache.js';
 import type { Timing, Transport } from '../http/transport.js';
-import { renderList, renderShow, type Format, type Row } from './output.js';
+import type { NotFoundError } from '../errors.js';
+import { renderList, renderShow, type RenderOptions, type Row } from './output.js';
 
 /**
  * Standard streams and environment of a run (tests pass buffers: test/support/io.ts). `stdin` is
  * read only by `console tunnel --stdio`.
  */
 export interface IO {
-  out: NodeJS.WritableStream & { isTTY?: boolean };
-  err: NodeJS.WritableStream & { isTTY?: boolean };
+  /** `columns`: the terminal's width, when it is one (tables fit it; progress lines are cut to it). */
+  out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  err: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   env: NodeJS.ProcessEnv;
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
 }
 
-/** Per-command output choice (`-f`, `-c`). */
-export interface OutputChoice {
-  format?: Format;
-  columns?: string[];
-}
+/**
+ * Per-command output choice: `-f`, `-c`, `--sort-column`, `--sort-descending`, `--max-width`,
+ * `--fit-width`, `--prefix` (src/cli/output.ts `outputOptions`).
+ */
+export type OutputChoice = Omit<RenderOptions, 'terminalWidth'>;
 
 /** What tests inject instead of the real network and keychain. */
 export interface ContextDeps {
@@ -46,6 +50,9 @@ export interface TlsSettings {
   insecure: boolean;
 }
 
+/** How long image names from the names cache are trusted by `server list` (a day, in milliseconds). */
+export const IMAGE_NAMES_TTL_MS = 24 * 3600 * 1000;
+
 export class Context {
   readonly timings: Timing[] = [];
   private settingsP?: Promise<ResolvedSettings>;
@@ -54,6 +61,8 @@ export class Context {
   private transportP?: Promise<Transport>;
   private authP?: Promise<Authenticator>;
   private computeP?: Promise<ComputeClient>;
+  private imagesP?: Promise<ImageClient>;
+  private sessionP?: Promise<Session>;
   private storeP?: Promise<TokenStore | null>;
 
   constructor(
@@ -170,23 +179,85 @@ export class Context {
    */
   compute(): Promise<ComputeClient> {
     this.computeP ??= (async () => {
-      const [cfg, transport, auth, { Session }, { ComputeClient }, files, path] = await Promise.all([
+      const [cfg, auth, session, { ComputeClient }, files, path] = await Promise.all([
         this.config(),
-        this.transport(),
         this.authenticator(),
-        import('../http/session.js'),
+        this.session(),
         import('../compute/client.js'),
         import('../config/cache-files.js'),
         import('node:path'),
       ]);
       const endpoint = await auth.endpoint('compute');
-      const session = new Session(transport, auth, this.globals.debug ? this.debug : undefined);
       return new ComputeClient(session, endpoint, {
         requestedVersion: cfg.computeApiVersion,
         versions: cfg.cache ? files.versionCache(path.join(files.cacheDir(this.io.env), 'discovery')) : undefined,
       });
     })();
     return this.computeP;
+  }
+
+  /** The authenticated session every service client of this run shares (one re-authentication for all). */
+  private session(): Promise<Session> {
+    this.sessionP ??= Promise.all([this.transport(), this.authenticator(), import('../http/session.js')]).then(
+      ([transport, auth, { Session }]) => new Session(transport, auth, this.globals.debug ? this.debug : undefined),
+    );
+    return this.sessionP;
+  }
+
+  /**
+   * The image (Glance v2) client of this run: the `image` service of the catalog, through the same
+   * authenticated session as Nova.
+   * @throws ConfigError, AuthError, NcliError `ENDPOINT_NOT_FOUND` (a cloud without Glance in the
+   *   catalog), NetworkError
+   */
+  images(): Promise<ImageClient> {
+    this.imagesP ??= (async () => {
+      const [auth, session, { ImageClient }] = await Promise.all([
+        this.authenticator(),
+        this.session(),
+        import('../compute/images.js'),
+      ]);
+      return new ImageClient(session, await auth.endpoint('image'));
+    })();
+    return this.imagesP;
+  }
+
+  /**
+   * An image by name or ID from Glance (src/compute/images.ts `findImage`), remembered for shell
+   * completion and for the Image column of `server list`.
+   * @throws NotFoundError (`NOT_FOUND`, `AMBIGUOUS`), ApiError, NcliError `ENDPOINT_NOT_FOUND`
+   */
+  async image(ref: string): Promise<{ id: string; name?: string | null }> {
+    const image = await (await this.images()).findImage(ref);
+    await this.rememberNames('image', [{ id: image.id, name: image.name ?? undefined }], { complete: false });
+    return image;
+  }
+
+  /**
+   * The names of these image IDs, for the Image column of `server list`: from the names cache
+   * when it was written in the last {@link IMAGE_NAMES_TTL_MS}, else from Glance (`id=in:…`, as
+   * openstackclient does), and remembered. An image Glance does not show (deleted, another
+   * project's) has no entry. Never throws: a Glance failure is a `--debug` line and IDs stay IDs.
+   */
+  async imageNames(ids: readonly string[]): Promise<Map<string, string>> {
+    const names = new Map<string, string>();
+    const wanted = [...new Set(ids.filter(Boolean))];
+    if (!wanted.length) return names;
+    const cached = await this.cachedNames('image');
+    if (cached && Date.now() - cached.updatedAt < IMAGE_NAMES_TTL_MS) {
+      for (const it of cached.items) if (it.name) names.set(it.id, it.name);
+    }
+    const missing = wanted.filter((id) => !names.has(id));
+    if (!missing.length) return names;
+    try {
+      const found = await (await this.images()).imagesById(missing);
+      for (const i of found) if (i.name) names.set(i.id, i.name);
+      const fresh = found.filter((i) => i.name).map((i) => ({ id: i.id, name: i.name ?? undefined }));
+      if (fresh.length) await this.rememberNames('image', fresh, { complete: false });
+    } catch (e) {
+      this.debug(`image names not looked up: ${(e as Error).message}`);
+    }
+    return names;
   }
 
   /**
@@ -201,6 +272,23 @@ export class Context {
   }
 
   /**
+   * Several servers by name or ID in few requests (src/compute/find.ts `findServers`), the ones
+   * found remembered for shell completion.
+   * @returns for each distinct ref, its server or its NotFoundError
+   * @throws ApiError, NetworkError (a request failed as a whole)
+   */
+  async servers(
+    refs: readonly string[],
+    opts: { allProjects?: boolean } = {},
+  ): Promise<Map<string, Server | NotFoundError>> {
+    const [compute, { findServers }] = await Promise.all([this.compute(), import('../compute/find.js')]);
+    const found = await findServers(compute, refs, opts);
+    const servers = [...found.values()].filter((s): s is Server => !(s instanceof Error));
+    if (!opts.allProjects && servers.length) await this.rememberNames('server', servers, { complete: false });
+    return found;
+  }
+
+  /**
    * A flavor by ID or name (src/compute/find.ts `findFlavor`), remembered for shell completion.
    * @throws NotFoundError (`NOT_FOUND`, `AMBIGUOUS`), ApiError
    */
@@ -211,33 +299,66 @@ export class Context {
     return flavor;
   }
 
-  /** Prints rows in the chosen format. @throws UsageError for an unknown `-c` column */
+  /**
+   * The render options of this run: the command's output choice, the terminal's width, and
+   * cliff's environment (`CLIFF_MAX_TERM_WIDTH`, `CLIFF_FIT_WIDTH=1`); a table on a terminal fits
+   * it, as cliff's does.
+   */
+  renderOptions(): RenderOptions {
+    const env = this.io.env;
+    const envMax = Number(env.CLIFF_MAX_TERM_WIDTH);
+    const tty = this.io.out.isTTY === true;
+    return {
+      ...this.output,
+      maxWidth: this.output.maxWidth ?? (Number.isInteger(envMax) && envMax > 0 ? envMax : undefined),
+      fitWidth: this.output.fitWidth ?? (env.CLIFF_FIT_WIDTH === '1' || tty),
+      terminalWidth: tty ? this.io.out.columns : Number(env.COLUMNS) || undefined,
+    };
+  }
+
+  /** Prints rows in the chosen format. @throws UsageError for an unknown `-c` or `--sort-column` column */
   async list(columns: string[], rows: Row[]): Promise<void> {
-    this.write(await renderList(columns, rows, this.output.format, this.output.columns));
+    this.write(await renderList(columns, rows, this.renderOptions()));
   }
 
   /** Prints one resource in the chosen format. @throws UsageError for an unknown `-c` field */
   async show(obj: Row): Promise<void> {
-    this.write(await renderShow(obj, this.output.format, this.output.columns));
+    this.write(await renderShow(obj, this.renderOptions()));
   }
 
   /**
-   * Records the servers or flavors a command just saw in the names cache shell completion reads
-   * (src/completion/names-cache.ts), for this run's cloud and project. `complete: true` means an
-   * unfiltered listing of the whole project and replaces the set; otherwise the items are merged
-   * in. Nothing is written with `--no-cache` / `OS_CACHE=false`. Never throws and never prints
+   * Records the servers, flavors or images a command just saw in the names cache shell completion
+   * reads (src/completion/names-cache.ts), for this run's cloud and project. `complete: true` means
+   * an unfiltered listing of the whole project and replaces the set; otherwise the items are merged
+   * in, after the IDs in `forget` (deleted servers) are dropped. Nothing is written with `--no-cache` / `OS_CACHE=false`. Never throws and never prints
    * (a `--debug` line on failure): the cache is a convenience.
    */
   async rememberNames(
-    kind: 'server' | 'flavor',
+    kind: 'server' | 'flavor' | 'image',
     items: readonly { id: string; name?: string }[],
-    opts: { complete: boolean },
+    opts: { complete: boolean; forget?: readonly string[] },
   ): Promise<void> {
     try {
       const [cfg, { rememberNames }] = await Promise.all([this.config(), import('../completion/names-cache.js')]);
       rememberNames(this.io.env, cfg, kind, items, opts);
     } catch (e) {
       this.debug(`names cache not updated: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * The cached names of one kind for this run's cloud and project, with the cache file's age
+   * (epoch milliseconds); undefined with the cache off or empty. Never throws.
+   */
+  async cachedNames(
+    kind: 'server' | 'flavor' | 'image',
+  ): Promise<{ items: { id: string; name?: string }[]; updatedAt: number } | undefined> {
+    try {
+      const [cfg, { cachedNames }] = await Promise.all([this.config(), import('../completion/names-cache.js')]);
+      return cachedNames(this.io.env, cfg, kind);
+    } catch (e) {
+      this.debug(`names cache not read: ${(e as Error).message}`);
+      return undefined;
     }
   }
 

@@ -20,6 +20,7 @@ export const HINTS: Readonly<Record<Hint, string>> = {
   'console-url-renew': 'get a new URL, or give a SERVER instead of --url so that ncli can renew it',
   'compute-api-version': 'leave --os-compute-api-version out to negotiate one',
   passcode: 'pass it with --os-passcode or OS_PASSCODE (on a terminal, ncli asks for it)',
+  'wait-timeout': 'the action goes on in Nova; wait longer with --wait-timeout SECONDS',
 };
 
 /** The exit code for an error: the NcliError's own (1, or 2 for usage), else 1. */

@@ -7,11 +7,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { GLOBAL_OPTIONS, type GlobalFlags } from '../config/global-options.js';
 import { readManifest } from './manifest.js';
-import { LIST_FORMATS, SHOW_FORMATS } from './output.js';
+import { outputOptions } from './output.js';
 import type { ArgSpec, Manifest } from './spec.js';
 import { UsageError } from '../errors.js';
 import { exitCodeFor, messageFor } from './errors.js';
-import type { ContextDeps, IO } from './context.js';
+import type { ContextDeps, IO, OutputChoice } from './context.js';
 
 function intParser(flag: string) {
   return (v: string) => {
@@ -76,15 +76,7 @@ export function buildProgram(
       const cmd = gcmd.command(c.name).description(c.spec.help);
       if (c.spec.description) cmd.addHelpText('after', '\n' + c.spec.description);
       for (const a of c.spec.args) addArg(cmd, a);
-      if (c.spec.output) {
-        const formats = c.spec.output === 'list' ? LIST_FORMATS : SHOW_FORMATS;
-        cmd.addOption(new Option('-f, --format <format>', 'Output format').choices(formats).default('table'));
-        cmd.addOption(
-          new Option('-c, --column <name>', 'Column to show (repeat for several)').argParser(
-            (v: string, prev: unknown) => [...((prev as string[] | undefined) ?? []), v],
-          ),
-        );
-      }
+      if (c.spec.output) for (const a of outputOptions(c.spec.output)) addArg(cmd, a);
       cmd.action(async (...params: unknown[]) => {
         const command = params[params.length - 1] as Command;
         const positionals = command.registeredArguments;
@@ -97,6 +89,19 @@ export function buildProgram(
     }
   }
   return program;
+}
+
+/** The output options of a list or show (src/cli/output.ts `outputOptions`) from commander's attributes. */
+function outputChoice(args: Record<string, unknown>): OutputChoice {
+  return {
+    format: args.format as OutputChoice['format'],
+    columns: args.column as string[] | undefined,
+    sortColumns: args.sortColumn as string[] | undefined,
+    sortDescending: args.sortDescending === true,
+    maxWidth: args.maxWidth as number | undefined,
+    fitWidth: args.fitWidth === true ? true : undefined,
+    prefix: args.prefix as string | undefined,
+  };
 }
 
 /** `ncli help server list` → `ncli server list --help`. */
@@ -117,12 +122,7 @@ export async function main(argv: string[], io: IO, deps: ContextDeps = {}): Prom
     const group = manifest.groups.find((g) => g.name === groupName)!;
     const entry = group.commands.find((c) => c.name === cmdName)!;
     const { Context } = await import('./context.js');
-    const ctx = new Context(
-      io,
-      globals,
-      { format: args.format as never, columns: args.column as string[] | undefined },
-      deps,
-    );
+    const ctx = new Context(io, globals, outputChoice(args), deps);
     try {
       const mod = (await import(new URL(`../${group.module}`, import.meta.url).href)) as Record<string, unknown>;
       const handler = mod[entry.export] as (c: unknown, a: unknown) => Promise<number | void>;

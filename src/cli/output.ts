@@ -1,16 +1,82 @@
 /**
  * Output formats for lists and shows, as python-openstackclient's cliff formatters do
- * (cliff/formatters/*): `table` (cli-table3), `json`, `yaml`, `value` (space-separated),
- * `csv`; `-c COLUMN` (repeatable) selects and orders columns. A JSON list is an array of objects
- * keyed by column name; a JSON show is the resource's own object.
+ * (cliff/formatters/*, cliff/display.py, cliff/lister.py): `table` (cli-table3), `json`, `yaml`,
+ * `value` (space-separated), `csv` for lists, `shell` (`name="value"` lines) for shows; `-c
+ * COLUMN` (repeatable) selects and orders columns. A JSON list is an array of objects keyed by
+ * column name; a JSON show is the resource's own object.
+ *
+ * The controls every list and show share are declared here once ({@link outputOptions}) and
+ * added by the parser (src/cli/main.ts) and the completion model (src/completion/engine.ts) alike:
+ * `--sort-column COL` (repeatable) with `--sort-ascending|--sort-descending` (lists), `--max-width
+ * N` and `--fit-width` (a table that fits the terminal, long cells wrapped: cliff's
+ * formatters/table.py `_assign_max_widths`), and `--prefix P` for `-f shell`.
  */
 import { UsageError } from '../errors.js';
+import type { ArgSpec } from './spec.js';
 
 export const LIST_FORMATS = ['table', 'json', 'yaml', 'value', 'csv'] as const;
-export const SHOW_FORMATS = ['table', 'json', 'yaml', 'value'] as const;
-export type Format = (typeof LIST_FORMATS)[number];
+export const SHOW_FORMATS = ['table', 'json', 'yaml', 'value', 'shell'] as const;
+export type Format = (typeof LIST_FORMATS)[number] | (typeof SHOW_FORMATS)[number];
 
 export type Row = Record<string, unknown>;
+
+/**
+ * The output options of a list or a show command, as argument specs: `-f/--format` (with
+ * `formats`, default `table`), `-c/--column`, and the controls of the module comment.
+ * @param formats the `-f` choices (the completion tests pass their own)
+ */
+export function outputOptions(kind: 'list' | 'show', formats?: readonly string[]): ArgSpec[] {
+  const common: ArgSpec[] = [
+    {
+      flags: '-f, --format <format>',
+      help: 'Output format',
+      choices: formats ?? (kind === 'list' ? LIST_FORMATS : SHOW_FORMATS),
+      default: 'table',
+    },
+    { flags: '-c, --column <name>', help: 'Column to show (repeat for several)', repeatable: true },
+    {
+      flags: '--max-width <n>',
+      help: 'Fit tables into N characters, wrapping long cells (<1: no limit) [env CLIFF_MAX_TERM_WIDTH]',
+      integer: true,
+    },
+    {
+      flags: '--fit-width',
+      help: 'Fit tables to the terminal width, wrapping long cells (on a terminal by default) [env CLIFF_FIT_WIDTH=1]',
+    },
+  ];
+  if (kind === 'show') {
+    return [...common, { flags: '--prefix <prefix>', help: 'With -f shell: put this before every variable name' }];
+  }
+  return [
+    ...common,
+    {
+      flags: '--sort-column <column>',
+      help: 'Sort the rows by this column (repeat for several, first wins)',
+      repeatable: true,
+    },
+    { flags: '--sort-ascending', help: 'Sort ascending (the default)', conflicts: ['sortDescending'] },
+    { flags: '--sort-descending', help: 'Sort descending', conflicts: ['sortAscending'] },
+  ];
+}
+
+/** How to render: the choices of the output options and the terminal they go to. */
+export interface RenderOptions {
+  format?: Format;
+  /** `-c`: columns (fields) to show, in order. */
+  columns?: string[];
+  /** `--sort-column`: columns to sort by, first wins. */
+  sortColumns?: string[];
+  /** `--sort-descending`. */
+  sortDescending?: boolean;
+  /** `--max-width`: the table's width in characters (implies fitting); < 1 or undefined: none. */
+  maxWidth?: number;
+  /** `--fit-width`: fit the table to `terminalWidth`. */
+  fitWidth?: boolean;
+  /** The width of the terminal the table goes to, when it is one (columns). */
+  terminalWidth?: number;
+  /** `--prefix` for `-f shell`. */
+  prefix?: string;
+}
 
 /** Plain-text rendering of a cell value: objects as compact JSON, null/undefined as ''. */
 export function cellText(v: unknown): string {
@@ -20,14 +86,49 @@ export function cellText(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** The column of `available` each wanted name means (exact, else case-insensitive). @throws UsageError */
+function resolveColumn(available: string[], w: string, what = 'column'): string {
+  if (available.includes(w)) return w;
+  const c = available.find((a) => a.toLowerCase() === w.toLowerCase());
+  if (!c) throw new UsageError(`Unknown ${what} '${w}'; choose from: ${available.join(', ')}.`);
+  return c;
+}
+
 function chooseColumns(available: string[], wanted: string[] | undefined): string[] {
   if (!wanted || wanted.length === 0) return available;
-  const byLower = new Map(available.map((c) => [c.toLowerCase(), c]));
-  return wanted.map((w) => {
-    const c = available.includes(w) ? w : byLower.get(w.toLowerCase());
-    if (!c) throw new UsageError(`Unknown column '${w}'; choose from: ${available.join(', ')}.`);
-    return c;
-  });
+  return wanted.map((w) => resolveColumn(available, w));
+}
+
+/** Orders two cell values: empty first, numbers by value, booleans false first, the rest as text. */
+export function compareCells(a: unknown, b: unknown): number {
+  const empty = (x: unknown) => x === null || x === undefined || x === '';
+  if (empty(a) || empty(b)) return empty(a) ? (empty(b) ? 0 : -1) : 1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
+  const x = cellText(a);
+  const y = cellText(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * The rows sorted by `by` (column names, first wins; stable), descending when asked, as cliff's
+ * lister does with `--sort-column` (cliff/lister.py).
+ * @throws UsageError for a column that is not one of `columns`
+ */
+export function sortRows(columns: string[], rows: Row[], by: string[] | undefined, descending = false): Row[] {
+  if (!by || by.length === 0) return rows;
+  const keys = by.map((c) => resolveColumn(columns, c, 'sort column'));
+  const sign = descending ? -1 : 1;
+  return rows
+    .map((r, i) => ({ r, i }))
+    .sort((x, y) => {
+      for (const k of keys) {
+        const c = compareCells(x.r[k], y.r[k]);
+        if (c) return sign * c;
+      }
+      return x.i - y.i;
+    })
+    .map((x) => x.r);
 }
 
 function csvCell(v: unknown): string {
@@ -35,7 +136,81 @@ function csvCell(v: unknown): string {
   return typeof v === 'number' ? s : `"${s.replace(/"/g, '""')}"`;
 }
 
-async function table(head: string[], rows: string[][]): Promise<string> {
+/** Wraps `text` into lines of at most `width` characters: at spaces, and inside words longer than that. */
+export function wrapText(text: string, width: number): string {
+  if (width < 1) return text;
+  const out: string[] = [];
+  for (const para of text.split('\n')) {
+    let line = '';
+    for (const word of para.split(/(?<=\s)/)) {
+      let w = word;
+      while (w.length) {
+        if (line.length + w.trimEnd().length <= width) {
+          line += w;
+          w = '';
+        } else if (line.trim().length) {
+          out.push(line.trimEnd());
+          line = '';
+          w = w.trimStart();
+        } else {
+          out.push(w.slice(0, width));
+          w = w.slice(width);
+        }
+      }
+    }
+    out.push(line.trimEnd());
+  }
+  return out.join('\n');
+}
+
+function textWidth(s: string): number {
+  return Math.max(0, ...s.split('\n').map((l) => l.length));
+}
+
+/**
+ * The widest each column may be so that the table fits `termWidth` (cliff's
+ * `TableFormatter._assign_max_widths`): nothing when it fits already; otherwise columns narrower
+ * than an even share keep their width and the others share what is left, none below `minWidth`
+ * (a table wider than the terminal beats columns narrower than that).
+ * @returns one maximum per column (Infinity: unchanged)
+ */
+export function columnLimits(widths: number[], termWidth: number, minWidth: number): number[] {
+  const count = widths.length;
+  const total = widths.reduce((s, w) => s + w, 0) + 3 * count + 1;
+  if (count === 0 || total <= termWidth) return widths.map(() => Infinity);
+  const usable = Math.max(0, termWidth - 1 - 3 * count);
+  const even = Math.floor(usable / count);
+  let remaining = usable;
+  const shrink: number[] = [];
+  widths.forEach((w, i) => {
+    if (w <= even) remaining -= w;
+    else shrink.push(i);
+  });
+  const limits = widths.map(() => Infinity);
+  if (!shrink.length) return limits;
+  const share = Math.floor(remaining / shrink.length);
+  for (const i of shrink.slice(0, -1)) {
+    limits[i] = Math.max(minWidth, share);
+    remaining -= share;
+  }
+  limits[shrink[shrink.length - 1]] = Math.max(minWidth, remaining);
+  return limits;
+}
+
+/** The width to fit a table into, or undefined for none: `--max-width` > 0, else the terminal's when fitting. */
+function fitWidth(opts: RenderOptions): number | undefined {
+  if (opts.maxWidth !== undefined && opts.maxWidth > 0) return opts.maxWidth;
+  return opts.fitWidth && opts.terminalWidth && opts.terminalWidth > 0 ? opts.terminalWidth : undefined;
+}
+
+async function table(head: string[], rows: string[][], opts: RenderOptions, minWidth: number): Promise<string> {
+  const width = fitWidth(opts);
+  if (width) {
+    const widths = head.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i] ?? ''))));
+    const limits = columnLimits(widths, width, minWidth);
+    rows = rows.map((r) => r.map((c, i) => (limits[i] === Infinity ? c : wrapText(c, limits[i]))));
+    head = head.map((h, i) => (limits[i] === Infinity ? h : wrapText(h, limits[i])));
+  }
   const { default: Table } = await import('cli-table3');
   const t = new Table({ head, style: { head: [], border: [] } });
   for (const r of rows) t.push(r);
@@ -49,18 +224,26 @@ async function table(head: string[], rows: string[][]): Promise<string> {
     .join('\n');
 }
 
+/** Old positional form: `renderList(columns, rows, format, selected)`. */
+function asOptions(format: Format | RenderOptions | undefined, selected?: string[]): RenderOptions {
+  return typeof format === 'object' ? format : { format, columns: selected };
+}
+
 /**
- * Renders rows under `columns`.
- * @throws UsageError for an unknown `-c` column
+ * Renders rows under `columns`, sorted by `--sort-column` when asked.
+ * @param format the format, or every render option
+ * @throws UsageError for an unknown `-c` or sort column
  */
 export async function renderList(
   columns: string[],
   rows: Row[],
-  format: Format = 'table',
+  format?: Format | RenderOptions,
   selected?: string[],
 ): Promise<string> {
-  const cols = chooseColumns(columns, selected);
-  switch (format) {
+  const opts = asOptions(format, selected);
+  const cols = chooseColumns(columns, opts.columns);
+  rows = sortRows(columns, rows, opts.sortColumns, opts.sortDescending);
+  switch (opts.format) {
     case 'json':
       return (
         JSON.stringify(
@@ -80,24 +263,47 @@ export async function renderList(
         [cols.map((c) => `"${c}"`).join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n') +
         '\n'
       );
+    case 'shell':
+      throw new UsageError('-f shell is for one resource (a show), not a list; use -f value or -f json.');
     default:
       return (
         (await table(
           cols,
           rows.map((r) => cols.map((c) => cellText(r[c]))),
+          opts,
+          8,
         )) + '\n'
       );
   }
 }
 
 /**
+ * A field name as a shell variable, as cliff's shell formatter names it (cliff/formatters/shell.py):
+ * lower case, spaces, colons and dashes as `_` (here any other character that a shell name cannot
+ * hold too): `OS-EXT-STS:vm_state` → `os_ext_sts_vm_state`.
+ */
+export function shellName(field: string): string {
+  return field.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+}
+
+/**
+ * A value inside double quotes for `eval`: `\`, `"`, `$` and backquotes escaped (cliff escapes
+ * only `"`, which lets `$(…)` in a server's name run under `eval`).
+ */
+export function shellQuote(value: string): string {
+  return `"${value.replace(/[\\"$`]/g, '\\$&')}"`;
+}
+
+/**
  * Renders one resource's fields.
+ * @param format the format, or every render option
  * @throws UsageError for an unknown `-c` field
  */
-export async function renderShow(obj: Row, format: Format = 'table', selected?: string[]): Promise<string> {
-  const fields = chooseColumns(Object.keys(obj), selected);
+export async function renderShow(obj: Row, format?: Format | RenderOptions, selected?: string[]): Promise<string> {
+  const opts = asOptions(format, selected);
+  const fields = chooseColumns(Object.keys(obj), opts.columns);
   const picked = Object.fromEntries(fields.map((f) => [f, obj[f]]));
-  switch (format) {
+  switch (opts.format) {
     case 'json':
       return JSON.stringify(picked, null, 2) + '\n';
     case 'yaml': {
@@ -106,6 +312,8 @@ export async function renderShow(obj: Row, format: Format = 'table', selected?: 
     }
     case 'value':
       return fields.map((f) => cellText(picked[f]) + '\n').join('');
+    case 'shell':
+      return fields.map((f) => `${opts.prefix ?? ''}${shellName(f)}=${shellQuote(cellText(picked[f]))}\n`).join('');
     case 'csv':
       return [fields.map((f) => `"${f}"`).join(','), fields.map((f) => csvCell(picked[f])).join(',')].join('\n') + '\n';
     default:
@@ -113,6 +321,8 @@ export async function renderShow(obj: Row, format: Format = 'table', selected?: 
         (await table(
           ['Field', 'Value'],
           fields.map((f) => [f, cellText(picked[f])]),
+          opts,
+          16,
         )) + '\n'
       );
   }

@@ -10,6 +10,7 @@
  * as commands change; python-novaclient's bash_completion had a static word list instead.
  */
 import type { ArgSpec, Completer, Manifest } from '../cli/spec.js';
+import { outputOptions } from '../cli/output.js';
 
 /** How an option takes a value: `--long` none, `--name <x>` required, `--name [x]` optional. */
 export type ValueArity = 'none' | 'required' | 'optional';
@@ -95,8 +96,9 @@ function optionOf(a: ArgSpec): OptionModel {
 
 /**
  * The grammar from the manifest and the global options (src/cli/global-options.ts), plus what
- * the parser adds itself: `-h/--help`, `-V/--version`, and for list/show commands
- * `-f/--format` (with `formats`) and `-c/--column`.
+ * the parser adds itself: `-h/--help`, `-V/--version`, and for list/show commands the output
+ * options of src/cli/output.ts `outputOptions` (`-f/--format` with `formats`, `-c/--column`,
+ * `--sort-column`, `--max-width`, …), the same declarations src/cli/main.ts adds.
  */
 export function buildModel(
   manifest: Manifest,
@@ -126,13 +128,7 @@ export function buildModel(
         else options.push(optionOf(a));
       }
       if (c.spec.output) {
-        options.push({
-          long: '--format',
-          short: '-f',
-          value: 'required',
-          choices: c.spec.output === 'list' ? formats.list : formats.show,
-        });
-        options.push({ long: '--column', short: '-c', value: 'required', repeatable: true });
+        for (const a of outputOptions(c.spec.output, formats[c.spec.output])) options.push(optionOf(a));
       }
       options.push(help);
       return { name: c.name, options, positionals };

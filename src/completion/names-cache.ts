@@ -1,6 +1,7 @@
 /**
- * The names cache shell completion reads: the servers and flavors (ID and name) this cloud and
- * project last showed, so that TAB can offer them without calling the API. Every list and show
+ * The names cache shell completion reads: the servers, flavors and images (ID and name) this cloud
+ * and project last showed, so that TAB can offer them without calling the API (and `server list`
+ * can name images without asking Glance each time). Every list and show
  * refreshes it as a side effect (`ctx.rememberNames`), the way python-novaclient's
  * `completion_cache` (novaclient/base.py `Manager.completion_cache`, read by
  * tools/nova.bash_completion) wrote the UUIDs and names of what a command had listed.
@@ -16,8 +17,8 @@ import { cacheDir, ensurePrivateDir, readJsonFile, writePrivateFile } from '../c
 import type { ResolvedConfig } from '../config/options.js';
 import { scopeKey } from '../config/scope-key.js';
 
-/** What is cached: servers and flavors. */
-export type NameKind = 'server' | 'flavor';
+/** What is cached: servers, flavors and images. */
+export type NameKind = 'server' | 'flavor' | 'image';
 
 /** One resource: its ID and (if it has one) its name. */
 export interface NamedItem {
@@ -73,9 +74,24 @@ export function readNames(env: NodeJS.ProcessEnv, key: string, kind: NameKind): 
 }
 
 /**
+ * The cached items of one scope and kind with the time the file was last written (epoch
+ * milliseconds), or undefined when there is none (a miss, never an error).
+ */
+export function readNamesFile(
+  env: NodeJS.ProcessEnv,
+  key: string,
+  kind: NameKind,
+): { items: NamedItem[]; updatedAt: number } | undefined {
+  const f = readJsonFile<NamesFile>(namesPath(env, key, kind));
+  if (!f || f.version !== 1 || !Array.isArray(f.items)) return undefined;
+  return { items: clean(f.items), updatedAt: typeof f.updatedAt === 'number' ? f.updatedAt : 0 };
+}
+
+/**
  * Records what a command saw. `complete: true` (an unfiltered listing of everything the scope
  * holds) replaces the set; otherwise the items are merged in by ID (a show, or a filtered or
- * truncated listing), newest last. Creates the folders 0700 and the file 0600 (atomic).
+ * truncated listing), newest last; `forget` drops these IDs first (deleted servers). Creates the
+ * folders 0700 and the file 0600 (atomic).
  * @throws on a file system error (callers ignore it: the cache is a convenience)
  */
 export function writeNames(
@@ -83,13 +99,14 @@ export function writeNames(
   key: string,
   kind: NameKind,
   items: readonly NamedItem[],
-  opts: { complete: boolean },
+  opts: { complete: boolean; forget?: readonly string[] },
 ): void {
   const fresh = clean(items);
   let next: NamedItem[];
   if (opts.complete) next = fresh;
   else {
     const byId = new Map(readNames(env, key, kind).map((it) => [it.id, it]));
+    for (const id of opts.forget ?? []) byId.delete(id);
     for (const it of fresh) {
       byId.delete(it.id);
       byId.set(it.id, it);
@@ -113,8 +130,21 @@ export function rememberNames(
   cfg: ResolvedConfig,
   kind: NameKind,
   items: readonly NamedItem[],
-  opts: { complete: boolean },
+  opts: { complete: boolean; forget?: readonly string[] },
 ): void {
   if (!cfg.cache) return;
   writeNames(env, namesScopeKey(cfg), kind, items, opts);
+}
+
+/**
+ * The cached items of a resolved configuration's scope (what `server list` reads for image
+ * names), with the file's age; undefined when the cache is off or holds nothing.
+ */
+export function cachedNames(
+  env: NodeJS.ProcessEnv,
+  cfg: ResolvedConfig,
+  kind: NameKind,
+): { items: NamedItem[]; updatedAt: number } | undefined {
+  if (!cfg.cache) return undefined;
+  return readNamesFile(env, namesScopeKey(cfg), kind);
 }

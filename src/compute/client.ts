@@ -27,8 +27,8 @@ export interface ComputeClientOptions {
   versions?: VersionCache;
 }
 
-/** Query parameters; undefined values are left out. */
-export type Query = Record<string, string | number | boolean | undefined>;
+/** Query parameters; undefined values are left out, an array is the parameter repeated (`sort_key=a&sort_key=b`). */
+export type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
 
 const VersionSchema = v.looseObject({
   id: v.optional(v.string()),
@@ -110,7 +110,10 @@ export class ComputeClient {
 
   private url(path: string, query?: Query): string {
     const u = new URL(this.endpoint + path);
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (Array.isArray(v)) for (const item of v as readonly string[]) u.searchParams.append(k, item);
+      else if (v !== undefined) u.searchParams.set(k, String(v));
+    }
     return u.toString();
   }
 

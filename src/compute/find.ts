@@ -62,6 +62,87 @@ export async function findServer(
   throw new NotFoundError(`No server with a name or ID of '${ref}' exists.`);
 }
 
+/** The shortest common prefix {@link findServers} searches by (a shorter one could match too much). */
+export const MIN_SHARED_PREFIX = 3;
+/** At most this many servers are read for a shared-prefix search; past it, one search per name. */
+export const PREFIX_SEARCH_LIMIT = 200;
+
+/** The longest common prefix of some strings. */
+export function commonPrefix(words: readonly string[]): string {
+  if (!words.length) return '';
+  let p = words[0];
+  for (const w of words) while (!w.startsWith(p)) p = p.slice(0, -1);
+  return p;
+}
+
+/** The exact matches of `ref` among `found`: its server, or the NotFoundError findServer would throw. */
+function pick(found: readonly Server[], ref: string): Server | NotFoundError {
+  const exact = found.filter((s) => s.name === ref);
+  if (exact.length === 1) return exact[0];
+  if (exact.length > 1)
+    return ambiguous(
+      'server',
+      ref,
+      exact.map((s) => s.id),
+    );
+  return new NotFoundError(`No server with a name or ID of '${ref}' exists.`);
+}
+
+/**
+ * Several servers by ID or exact name, resolved as {@link findServer} resolves each, in few
+ * requests: a `GET /servers/{id}` per UUID; for names that share a prefix of at least
+ * {@link MIN_SHARED_PREFIX} characters (`web-1`, `web-2`, …), one search `?name=^web-` read up to
+ * {@link PREFIX_SEARCH_LIMIT} servers and matched exactly here; otherwise one `^name$` search per
+ * name. (A single `^(a|b)$` search would do, but Nova on MySQL escapes `|`: nova/db/main/api.py
+ * `_safe_regex_mysql`.)
+ * @returns for each distinct ref, its server or the NotFoundError (`NOT_FOUND` / `AMBIGUOUS`)
+ *   {@link findServer} would throw for it
+ * @throws ApiError, NetworkError (a request failed as a whole)
+ */
+export async function findServers(
+  client: ComputeClient,
+  refs: readonly string[],
+  opts: { allProjects?: boolean } = {},
+): Promise<Map<string, Server | NotFoundError>> {
+  const out = new Map<string, Server | NotFoundError>();
+  const unique = [...new Set(refs)];
+  for (const ref of unique) if (!ref) out.set(ref, new NotFoundError('A server name or ID is required.'));
+  const byId = await Promise.all(
+    unique
+      .filter((r) => UUID.test(r))
+      .map(async (id) => {
+        try {
+          return [id, await getServer(client, id)] as const;
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+          return [id, undefined] as const;
+        }
+      }),
+  );
+  for (const [id, s] of byId) if (s) out.set(id, s);
+  let names = unique.filter((r) => r && !out.has(r));
+  const prefix = commonPrefix(names);
+  if (names.length > 1 && prefix.length >= MIN_SHARED_PREFIX) {
+    const found = await listServers(client, {
+      name: `^${escapeRegex(prefix)}`,
+      allProjects: opts.allProjects,
+      limit: PREFIX_SEARCH_LIMIT + 1,
+    });
+    if (found.length <= PREFIX_SEARCH_LIMIT) {
+      for (const ref of names) out.set(ref, pick(found, ref));
+      names = [];
+    }
+  }
+  const each = await Promise.all(
+    names.map(async (ref) => {
+      const found = await listServers(client, { name: `^${escapeRegex(ref)}$`, allProjects: opts.allProjects });
+      return [ref, pick(found, ref)] as const;
+    }),
+  );
+  for (const [ref, r] of each) out.set(ref, r);
+  return out;
+}
+
 /**
  * A flavor by ID (tried first: flavor IDs need not be UUIDs) or exact name.
  * @throws NotFoundError (`NOT_FOUND` or `AMBIGUOUS`), ApiError

@@ -238,7 +238,7 @@ describe('completion scripts', () => {
 
 describe('ncli __complete', () => {
   it('prints plain candidates, read from the manifest', async () => {
-    const r = await run(process.execPath, [NCLI, '__complete', 'server', 'sh'], env);
+    const r = await run(process.execPath, [NCLI, '__complete', 'server', 'sho'], env);
     expect(r).toEqual({ code: 0, stdout: 'show\n', stderr: '' });
     const groups = await run(process.execPath, [NCLI, '__complete', '--', ''], env);
     expect(groups.stdout.split('\n')).toEqual(expect.arrayContaining(['completion', 'flavor', 'server', 'help']));
@@ -360,10 +360,10 @@ describe('bash', () => {
     expect(await bashComplete('ncli ', env)).toEqual(
       expect.arrayContaining(['auth', 'completion', 'flavor', 'server', 'token', 'help']),
     );
-    expect(await bashComplete('ncli server ', env)).toEqual(['list', 'show']);
+    expect(await bashComplete('ncli server ', env)).toEqual(expect.arrayContaining(['list', 'show', 'stop', 'event']));
     expect(await bashComplete('ncli completion ', env)).toEqual(['bash', 'zsh']);
     expect(await bashComplete('ncli --os-cl', env)).toEqual(['--os-cloud']);
-    expect(await bashComplete('ncli server list --l', env)).toEqual(['--long', '--limit']);
+    expect(await bashComplete('ncli server list --l', env)).toEqual(['--long', '--locked', '--limit']);
     expect(await bashComplete('ncli server list -f ', env)).toEqual(['table', 'json', 'yaml', 'value', 'csv']);
     expect(await bashComplete('ncli server list --format=j', env)).toEqual(['json']);
     expect(await bashComplete('ncli server list --format=', env)).toEqual(['table', 'json', 'yaml', 'value', 'csv']);

@@ -159,7 +159,8 @@ describe('completion engine', () => {
         '--debug',
       ]),
     );
-    expect(complete(['server', 'list', '--f'])).toEqual(['--format']);
+    expect(complete(['server', 'list', '--fo'])).toEqual(['--format']);
+    expect(complete(['server', 'list', '--f'])).toEqual(['--format', '--fit-width']);
     expect(complete(['console', 'tunnel', '--'])).not.toContain('--secret-thing');
   });
 
