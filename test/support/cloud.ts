@@ -115,6 +115,7 @@ export function run(
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    child.stdin.on('error', () => {}); // a child that exits without reading its input
     child.stdin.end(opts.input ?? '');
   });
 }
