@@ -14,7 +14,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import {
   CLOUD_DIR,
-  NCLI,
   ROOT,
   cloudEnv,
   cloudFacts,
@@ -25,6 +24,7 @@ import {
   run,
 } from '../support/cloud.js';
 import { bootServer, deleteServer } from '../support/cloud-api.js';
+import { ncliInPty } from '../support/pty.js';
 import { selfSignedCert } from '../support/tls.js';
 import {
   freeVncPort,
@@ -354,42 +354,13 @@ describeCloud('consoles against the real cloud', () => {
   });
 
   it('tunnel --stdio --type serial in a terminal: raw mode, a banner on stderr, ~. disconnects with exit 0', async () => {
-    const { writeFileSync } = await import('node:fs');
-    // a pseudo-terminal from Debian's Python (no node-pty here)
-    const script = join(work, 'serial_pty.py');
-    writeFileSync(
-      script,
-      [
-        'import os, pty, select, sys, time',
-        'pid, fd = pty.fork()',
-        'if pid == 0:',
-        `    os.execv(${JSON.stringify(process.execPath)}, ["node", ${JSON.stringify(NCLI)}, "console", "tunnel", "vm1", "--type", "serial", "--stdio"])`,
-        'out = b""',
-        'def pump(seconds, until=None):',
-        '    global out',
-        '    end = time.time() + seconds',
-        '    while time.time() < end and not (until and until in out):',
-        '        r, _, _ = select.select([fd], [], [], 0.05)',
-        '        if r:',
-        '            try:',
-        '                d = os.read(fd, 4096)',
-        '            except OSError:',
-        '                return',
-        '            if not d:',
-        '                return',
-        '            out += d',
-        'pump(20, b"login: ")',
-        'os.write(fd, b"abc\\r")',
-        'pump(5, b"abc\\r")',
-        'os.write(fd, b"~.")',
-        'pump(10)',
-        '_, status = os.waitpid(pid, 0)',
-        'sys.stdout.write(repr(out) + "\\n" + str(os.waitstatus_to_exitcode(status)) + "\\n")',
-      ].join('\n'),
+    const r = await ncliInPty(
+      ['console', 'tunnel', 'vm1', '--type', 'serial', '--stdio'],
+      [{ until: 'login: ', seconds: 20, write: 'abc\r' }, { until: 'abc\r', seconds: 5, write: '~.' }, { seconds: 10 }],
+      env,
     );
-    const r = await run('/usr/bin/python3', [script], env, { timeoutMs: 40_000 });
-    const [seen, code] = r.stdout.trim().split('\n');
-    expect(code, r.stdout + r.stderr).toBe('0');
+    const { screen: seen, code } = r;
+    expect(code, r.screen + r.stderr).toBe('0');
     expect(seen).toContain('Connected to console (type "~." to disconnect)');
     expect(seen).toContain('devcloud-vm1 login: abc\\r');
     expect(seen.split('login: abc')[1]).not.toContain('~'); // the escape never reached the console

@@ -6,18 +6,14 @@
  * passcode; at a terminal (a real pty) ncli asks for the passcode without echo and completes the
  * login with Keystone's auth receipt.
  */
-import { writeFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { NCLI, cloudEnv, describeCloud, freshCache, ncli, run } from '../support/cloud.js';
+import { cloudEnv, describeCloud, freshCache, ncli } from '../support/cloud.js';
+import { ncliInPty } from '../support/pty.js';
 import { ensureMfaUser, type MfaUser } from '../support/cloud-mfa.js';
 import { msUntilNextStep, totpCode } from '../support/totp.js';
 
 describeCloud('multi-factor logins (Keystone totp, auth receipts)', () => {
   let user: MfaUser;
-  const work = mkdtempSync(join(tmpdir(), 'ncli-mfa-'));
   /** The MFA user's environment: password auth, its own token cache. */
   const envOf = (cache: string, extra: Record<string, string | undefined> = {}) =>
     cloudEnv(
@@ -81,39 +77,14 @@ describeCloud('multi-factor logins (Keystone totp, auth receipts)', () => {
     { timeout: 60_000 },
     async () => {
       const code = await passcode();
-      const script = join(work, 'mfa_pty.py');
-      // a pseudo-terminal from Debian's Python (no node-pty here): answer the prompt like a person
-      writeFileSync(
-        script,
+      const { screen, code: exit } = await ncliInPty(
+        ['token', 'issue', '-f', 'value', '-c', 'user_id'],
         [
-          'import os, pty, select, sys, time',
-          'pid, fd = pty.fork()',
-          'if pid == 0:',
-          `    os.execv(${JSON.stringify(process.execPath)}, ["node", ${JSON.stringify(NCLI)}, "token", "issue", "-f", "value", "-c", "user_id"])`,
-          'out = b""',
-          'def pump(seconds, until=None):',
-          '    global out',
-          '    end = time.time() + seconds',
-          '    while time.time() < end and not (until and until in out):',
-          '        r, _, _ = select.select([fd], [], [], 0.05)',
-          '        if r:',
-          '            try:',
-          '                d = os.read(fd, 4096)',
-          '            except OSError:',
-          '                return',
-          '            if not d:',
-          '                return',
-          '            out += d',
-          'pump(30, b"passcode for")',
-          'pump(0.5)',
-          `os.write(fd, b"${code}\\r")`,
-          'pump(20)',
-          '_, status = os.waitpid(pid, 0)',
-          'sys.stdout.write(repr(out) + "\\n" + str(os.waitstatus_to_exitcode(status)) + "\\n")',
-        ].join('\n'),
+          { until: 'passcode for', seconds: 30 },
+          { seconds: 0.5, write: `${code}\r` },
+        ],
+        envOf(freshCache()),
       );
-      const r = await run('/usr/bin/python3', [script], envOf(freshCache()), { timeoutMs: 50_000 });
-      const [screen, exit] = r.stdout.trim().split('\n');
       console.log(`MFA at a terminal, as the user saw it: ${screen}`);
       expect(exit).toBe('0');
       expect(screen).toContain(
