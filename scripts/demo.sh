@@ -97,7 +97,6 @@ fi
 step "A screenshot of vm1's console through the tunnel, with a real VNC client"
 rm -f "$PNG"
 run /usr/bin/gvnccapture "127.0.0.1:$((PORT - 5900))" "$PNG"
-if [ -n "$NOTE_PID" ]; then kill "$NOTE_PID" 2>/dev/null || true; NOTE_PID=""; fi
 [ -s "$PNG" ] || die "gvnccapture saved nothing"
 SIZE=$(node -e '
   const b = require("node:fs").readFileSync(process.argv[1]);
@@ -105,6 +104,12 @@ SIZE=$(node -e '
   console.log(`${b.readUInt32BE(16)}x${b.readUInt32BE(20)}`);
 ' "$PNG") || die "$PNG is not a PNG"
 say "saved $PNG ($SIZE PNG, $(stat -c %s "$PNG") bytes)"
+
+step "The same screen with ncli alone: no viewer, no tunnel, no display (ncli console screenshot)"
+SHOT="$OUT_DIR/vm1-ncli-screenshot.png"
+run "$NCLI" console screenshot vm1 -o "$SHOT"
+if [ -n "$NOTE_PID" ]; then kill "$NOTE_PID" 2>/dev/null || true; NOTE_PID=""; fi
+[ -s "$SHOT" ] || die "ncli console screenshot saved nothing"
 
 step "Stopping the tunnel (Ctrl-C)"
 kill -INT "$TUNNEL_PID"
@@ -115,4 +120,4 @@ say "tunnel exited with code $rc"
 [ "$rc" = 0 ] || die "the tunnel did not exit cleanly"
 
 step "Done"
-say "screenshot: $PNG"
+say "screenshots: $PNG (gvnccapture through the tunnel), $SHOT (ncli console screenshot)"
