@@ -330,7 +330,8 @@ async function waitOne(
 function reached(kind: WaitKind, s: Server | null, started: number): string {
   const secs = `${((Date.now() - started) / 1000).toFixed(1)} s`;
   if (kind === 'lock' || kind === 'unlock') return `${kind}ed`;
-  return s ? `${s.status} after ${secs}` : `deleted after ${secs}`;
+  // a deleted server is a 404, or, for a moment (or for an admin), a server in status DELETED
+  return s && kind !== 'delete' ? `${s.status} after ${secs}` : `deleted after ${secs}`;
 }
 
 /**

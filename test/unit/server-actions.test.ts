@@ -150,7 +150,7 @@ class FakeNova {
       if (!s || s.gone) return this.json(404, { itemNotFound: { code: 404, message: 'not found' } });
       const r = this.onAction(s, { delete: null });
       if (r) return this.json(r.status, r.body);
-      s.script = [{ 'OS-EXT-STS:task_state': 'deleting' }, { gone: true }];
+      if (!s.script?.length) s.script = [{ 'OS-EXT-STS:task_state': 'deleting' }, { gone: true }];
       return this.json(204, undefined, { 'x-openstack-request-id': this.req(s, 'delete') });
     }
     m = /^\/servers\/([^/]+)\/action$/.exec(path);
@@ -376,6 +376,17 @@ describe('server actions on several servers', () => {
       'ncli: Server slow is REBOOT (task rebooting) after 1 s, not yet ACTIVE; the action goes on in Nova; wait longer with --wait-timeout SECONDS.\nncli: 1 of 2 servers failed to reboot.\n',
     );
     expect(fast.status).toBe('ACTIVE');
+  });
+
+  it('delete --wait: a server Nova still shows as DELETED is deleted, worded as a 404 is', async () => {
+    const { nova, run } = setup();
+    nova.add({ id: uuid(1), name: 'a1', status: 'ACTIVE' });
+    // an admin (or a read just after the delete) sees the row soft-deleted before it is gone
+    nova.onAction = (s) => void (s.script = [{ status: 'DELETED' }]);
+    const r = await run(['server', 'delete', 'a1', '--wait']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^a1: delete: deleted after \d+\.\d s \(request req-/);
+    expect(r.code).toBe(0);
   });
 
   it('delete of several: "N of M servers failed to delete", and the names cache forgets the deleted ones', async () => {
