@@ -9,7 +9,7 @@
 #     (`ncli __complete server show ''` lists vm1 from the names cache the list filled), and the
 #     token cache in a real keychain (gnome-keyring under dbus-run-session: @napi-rs/keyring is an
 #     N-API module, one binary for every line).
-# dist/ is the JavaScript that Node 20's tsc built (`npm test` or `npm run build` first); the
+# dist/ is the bundle scripts/build-bundle.mjs wrote on Node 20 (`npm test` or `npm run build` first); the
 # script builds it when it is missing. Prints a per-line summary with timings; exits 1 if any
 # step failed on any line.
 set -uo pipefail

@@ -15,7 +15,7 @@ import type { Authenticator } from '../identity/keystone.js';
 import type { TokenStore } from '../identity/token-cache.js';
 import type { Timing, Transport } from '../http/transport.js';
 import type { NotFoundError } from '../errors.js';
-import { renderList, renderShow, type RenderOptions, type Row } from './output.js';
+import { preloadTable, renderList, renderShow, type RenderOptions, type Row } from './output.js';
 
 /**
  * Standard streams and environment of a run (tests pass buffers: test/support/io.ts). `stdin` is
@@ -64,6 +64,7 @@ export class Context {
   private imagesP?: Promise<ImageClient>;
   private sessionP?: Promise<Session>;
   private storeP?: Promise<TokenStore | null>;
+  private readonly namesToWrite: (() => Promise<void>)[] = [];
 
   constructor(
     readonly io: IO,
@@ -139,6 +140,7 @@ export class Context {
         debug: this.globals.debug ? this.debug : undefined,
         timings: this.timings,
         dispatcher: this.deps.dispatcher,
+        onFirstSend: this.output.format === 'table' ? preloadTable : undefined,
       });
     })();
     return this.transportP;
@@ -330,10 +332,27 @@ export class Context {
    * Records the servers, flavors or images a command just saw in the names cache shell completion
    * reads (src/completion/names-cache.ts), for this run's cloud and project. `complete: true` means
    * an unfiltered listing of the whole project and replaces the set; otherwise the items are merged
-   * in, after the IDs in `forget` (deleted servers) are dropped. Nothing is written with `--no-cache` / `OS_CACHE=false`. Never throws and never prints
-   * (a `--debug` line on failure): the cache is a convenience.
+   * in, after the IDs in `forget` (deleted servers) are dropped. The file is written when the run
+   * ends ({@link close}), after the output: a reader of the output never waits for it. Nothing is
+   * written with `--no-cache` / `OS_CACHE=false`. Never throws and never prints (a `--debug` line
+   * on failure): the cache is a convenience.
    */
-  async rememberNames(
+  rememberNames(
+    kind: 'server' | 'flavor' | 'image',
+    items: readonly { id: string; name?: string }[],
+    opts: { complete: boolean; forget?: readonly string[] },
+  ): Promise<void> {
+    // written when the run ends (close()), after the output: nobody waits for the cache
+    this.namesToWrite.push(() => this.writeNames(kind, [...items], opts));
+    return Promise.resolve();
+  }
+
+  /** Writes what {@link rememberNames} collected, in order. Never throws. */
+  private async flushNames(): Promise<void> {
+    for (const write of this.namesToWrite.splice(0)) await write();
+  }
+
+  private async writeNames(
     kind: 'server' | 'flavor' | 'image',
     items: readonly { id: string; name?: string }[],
     opts: { complete: boolean; forget?: readonly string[] },
@@ -353,6 +372,7 @@ export class Context {
   async cachedNames(
     kind: 'server' | 'flavor' | 'image',
   ): Promise<{ items: { id: string; name?: string }[]; updatedAt: number } | undefined> {
+    await this.flushNames();
     try {
       const [cfg, { cachedNames }] = await Promise.all([this.config(), import('../completion/names-cache.js')]);
       return cachedNames(this.io.env, cfg, kind);
@@ -375,6 +395,7 @@ export class Context {
       rows.push({ Method: 'Total', URL: '', Status: '', Seconds: total.toFixed(3) });
       this.io.err.write(await renderList(['Method', 'URL', 'Status', 'Seconds'], rows, 'table'));
     }
+    await this.flushNames();
     if (this.transportP) await (await this.transportP.catch(() => undefined))?.close();
   }
 }

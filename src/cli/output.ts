@@ -197,6 +197,19 @@ export function columnLimits(widths: number[], termWidth: number, minWidth: numb
   return limits;
 }
 
+const importTable = () => import('cli-table3');
+let tableModule: ReturnType<typeof importTable> | undefined;
+/** cli-table3, imported once; only tables need it (not `-f json|yaml|value|csv|shell`). */
+const loadTable = () => (tableModule ??= importTable());
+
+/**
+ * Starts loading the table renderer now, for a table printed later (src/cli/context.ts calls it
+ * while the first request waits for its answer). Never throws.
+ */
+export function preloadTable(): void {
+  loadTable().catch(() => undefined);
+}
+
 /** The width to fit a table into, or undefined for none: `--max-width` > 0, else the terminal's when fitting. */
 function fitWidth(opts: RenderOptions): number | undefined {
   if (opts.maxWidth !== undefined && opts.maxWidth > 0) return opts.maxWidth;
@@ -211,7 +224,7 @@ async function table(head: string[], rows: string[][], opts: RenderOptions, minW
     rows = rows.map((r) => r.map((c, i) => (limits[i] === Infinity ? c : wrapText(c, limits[i]))));
     head = head.map((h, i) => (limits[i] === Infinity ? h : wrapText(h, limits[i])));
   }
-  const { default: Table } = await import('cli-table3');
+  const { default: Table } = await loadTable();
   const t = new Table({ head, style: { head: [], border: [] } });
   for (const r of rows) t.push(r);
   // One rule under the header only, as python-openstackclient's tables: cli-table3 draws one

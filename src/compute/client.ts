@@ -7,7 +7,8 @@
 import { ApiError } from '../http/errors.js';
 import type { HttpResponse } from '../http/transport.js';
 import type { Session } from '../http/session.js';
-import { checkShape, v } from '../http/shape.js';
+import * as v from 'valibot';
+import { checkShape } from '../http/shape.js';
 import { parseJson } from '../http/transport.js';
 import { microversionHeaders, negotiate, type VersionRange } from './microversion.js';
 import { LinkSchema, type Link } from './types.js';

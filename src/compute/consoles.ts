@@ -20,7 +20,7 @@
  */
 import { article, NcliError, type NcliErrorOptions } from '../errors.js';
 import { ApiError } from '../http/errors.js';
-import { v } from '../http/shape.js';
+import * as v from 'valibot';
 import type { ComputeClient } from './client.js';
 import { compareVersions } from './microversion.js';
 

@@ -9,7 +9,7 @@
  */
 import { NcliError, NotFoundError } from '../errors.js';
 import { ApiError } from '../http/errors.js';
-import { v } from '../http/shape.js';
+import * as v from 'valibot';
 import { nextMarker, type ComputeClient, type Query } from './client.js';
 import { hasMicroversion, requireMicroversion } from './servers.js';
 import {

@@ -3,7 +3,7 @@
  * which is what `--all` means to an admin) and `GET /flavors/{id}` (api-ref compute "Flavors").
  */
 import type { ComputeClient } from './client.js';
-import { v } from '../http/shape.js';
+import * as v from 'valibot';
 import { FlavorSchema, type Flavor } from './types.js';
 
 /** @param all include private flavors (admin) @throws ApiError, NetworkError */

@@ -8,7 +8,8 @@
 import { NotFoundError } from '../errors.js';
 import { ApiError } from '../http/errors.js';
 import type { Session } from '../http/session.js';
-import { checkShape, v } from '../http/shape.js';
+import * as v from 'valibot';
+import { checkShape } from '../http/shape.js';
 import { parseJson } from '../http/transport.js';
 
 /** An image as Glance v2 lists it: the fields ncli reads. */

@@ -3,7 +3,7 @@
  * valibot schemas that check the fields ncli reads and keep everything else as it came; the types
  * are inferred from them.
  */
-import { v } from '../http/shape.js';
+import * as v from 'valibot';
 
 const optionalString = v.optional(v.nullable(v.string()));
 

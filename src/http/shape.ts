@@ -8,8 +8,6 @@ import * as v from 'valibot';
 import { NcliError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 
-export { v };
-
 /** What a body was supposed to be, for the message: the request and a description (`a server list`). */
 export interface ShapeContext {
   method: string;

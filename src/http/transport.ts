@@ -3,21 +3,17 @@
  * timeout, bounded retries for idempotent methods, `--debug` logging with secrets redacted and
  * `--timings` records. It knows nothing of tokens: {@link ./session.ts} adds them.
  */
-import { createRequire } from 'node:module';
+import diagnostics_channel from 'node:diagnostics_channel';
 import type { Dispatcher } from 'undici';
-
-// Only the two parts of undici ncli uses, by path: undici's index loads every API it has (fetch,
+// Only the parts of undici ncli uses, by path: undici's index loads every API it has (fetch,
 // WebSocket, caches, mocks, …), about 50 ms more at every start (measured with hyperfine on
-// `ncli flavor list`, scripts/bench). The paths are undici 7's (pinned ~7.30 in package.json);
-// every transport test goes through them, so a move breaks the tests, not users.
-const require = createRequire(import.meta.url);
-const Agent = require('undici/lib/dispatcher/agent.js') as typeof import('undici').Agent;
+// `ncli flavor list`, scripts/bench). The paths are undici 7's (pinned ~7.30 in package.json;
+// their types in src/undici-parts.d.ts); every transport test goes through them, so a move breaks
+// the tests, not users.
+import Agent from 'undici/lib/dispatcher/agent.js';
+import undiciRequest from 'undici/lib/api/api-request.js';
 /** The proxy variables ncli honours, as curl and python-requests do. */
 export const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'] as const;
-const undiciRequest = require('undici/lib/api/api-request.js') as (
-  this: Dispatcher,
-  opts: Dispatcher.RequestOptions,
-) => Promise<Dispatcher.ResponseData>;
 import { NcliError } from '../errors.js';
 import { redactBody, redactHeaders, redactUrl } from '../redact.js';
 import { ApiError, NetworkError, TimeoutError } from './errors.js';
@@ -49,6 +45,12 @@ export interface TransportOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Where `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` are read (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Called once, soon after the first request's headers are on the wire (undici's
+   * `undici:client:sendHeaders` diagnostics channel): the run then waits for the answer, a moment
+   * to load what comes after it (the table renderer). Not called with an injected `dispatcher`.
+   */
+  onFirstSend?: () => void;
 }
 
 export interface HttpRequest {
@@ -190,7 +192,8 @@ function redirectTarget(req: HttpRequest, res: HttpResponse, count: number): str
 
 /** HTTP client for one process: keep-alive pool, timeout, retries, debug, timings. */
 export class Transport {
-  private readonly dispatcher: Dispatcher;
+  /** A promise only while the proxy agent's module loads (a proxy variable is set). */
+  private dispatcher: Dispatcher | Promise<Dispatcher>;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly opts: TransportOptions) {
@@ -205,17 +208,27 @@ export class Transport {
       const proxy = (lower: string, upper: string) => env[lower] || env[upper] || undefined;
       if (PROXY_VARIABLES.some((k) => env[k])) {
         // Through an HTTP(S) proxy unless NO_PROXY names the host; TLS to the API is still verified.
-        const EnvHttpProxyAgent =
-          require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof import('undici').EnvHttpProxyAgent;
-        this.dispatcher = new EnvHttpProxyAgent({
-          ...common,
-          requestTls: tls,
-          httpProxy: proxy('http_proxy', 'HTTP_PROXY'),
-          httpsProxy: proxy('https_proxy', 'HTTPS_PROXY'),
-          noProxy: proxy('no_proxy', 'NO_PROXY') ?? '',
-        });
+        // (its own module, loaded only then: undici's proxy agents are a third of its code ncli bundles)
+        this.dispatcher = import('./proxy-agent.js').then(
+          ({ EnvHttpProxyAgent }) =>
+            (this.dispatcher = new EnvHttpProxyAgent({
+              ...common,
+              requestTls: tls,
+              httpProxy: proxy('http_proxy', 'HTTP_PROXY'),
+              httpsProxy: proxy('https_proxy', 'HTTPS_PROXY'),
+              noProxy: proxy('no_proxy', 'NO_PROXY') ?? '',
+            })),
+        );
       } else {
         this.dispatcher = new Agent(common);
+      }
+      const onFirstSend = opts.onFirstSend;
+      if (onFirstSend) {
+        const sent = (): void => {
+          diagnostics_channel.unsubscribe('undici:client:sendHeaders', sent);
+          setImmediate(onFirstSend);
+        };
+        diagnostics_channel.subscribe('undici:client:sendHeaders', sent);
       }
     }
   }
@@ -313,7 +326,7 @@ export class Transport {
     let text: string;
     try {
       const u = new URL(req.url);
-      raw = await undiciRequest.call(this.dispatcher, {
+      raw = await undiciRequest.call(await this.dispatcher, {
         origin: u.origin,
         path: u.pathname + u.search,
         method: req.method,
@@ -366,6 +379,6 @@ export class Transport {
 
   /** Closes idle keep-alive connections so the process can exit promptly. */
   async close(): Promise<void> {
-    if (!this.opts.dispatcher) await this.dispatcher.close().catch(() => undefined);
+    if (!this.opts.dispatcher) await (await this.dispatcher).close().catch(() => undefined);
   }
 }

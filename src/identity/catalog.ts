@@ -5,7 +5,7 @@
  */
 import type { Interface } from '../config/options.js';
 import { NcliError } from '../errors.js';
-import { v } from '../http/shape.js';
+import * as v from 'valibot';
 
 /** One catalog entry as Keystone v3 returns it in `token.catalog` (api-ref identity "Password authentication"). */
 export const CatalogServiceSchema = v.looseObject({

@@ -10,7 +10,8 @@ import { NcliError, type NcliErrorOptions } from '../errors.js';
 import { ApiError, NetworkError } from '../http/errors.js';
 import type { TokenProvider } from '../http/session.js';
 import { parseJson, type Transport } from '../http/transport.js';
-import { checkShape, v } from '../http/shape.js';
+import * as v from 'valibot';
+import { checkShape } from '../http/shape.js';
 import { CatalogServiceSchema, selectEndpoint } from './catalog.js';
 import { cacheKey, entryVerifier, usableEntry, type CachedToken, type TokenStore } from './token-cache.js';
 

@@ -8,12 +8,11 @@ import {
   accessSync,
   constants as fsConstants,
   existsSync,
-  mkdirSync,
   readFileSync,
   readdirSync,
   renameSync,
+  rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -291,44 +290,40 @@ export async function startWebsockify(targetPort: number | null, extraArgs: stri
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
- * Path of a compiled `tunnel/index.js`: `dist/tunnel/index.js` when it is
- * newer than every `src/tunnel/*.ts`, else a fresh transpile of
- * `src/tunnel/*.ts` (TypeScript `transpileModule`, same target/module as
- * tsconfig.json) into `node_modules/.cache/ncli-tunnel-test/<sources hash>/`
- * so that `ws` still resolves from the repo's node_modules.
+ * Path of a built `tunnel/index.js`: the bundle's `dist/tunnel/index.js` when it is newer than
+ * every TypeScript file of `src/`, else a fresh esbuild bundle of `src/tunnel/index.ts` (as
+ * scripts/build-bundle.mjs makes it) in `node_modules/.cache/ncli-tunnel-test/<sources hash>/`.
  */
 export async function compiledTunnelModule(): Promise<string> {
-  const srcDir = join(repoRoot, 'src/tunnel');
-  const sources = readdirSync(srcDir).filter((f) => f.endsWith('.ts'));
+  const srcDir = join(repoRoot, 'src');
+  const sources = readdirSync(srcDir, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.ts'))
+    .sort();
   const newestSrc = Math.max(...sources.map((f) => statSync(join(srcDir, f)).mtimeMs));
   const distIndex = join(repoRoot, 'dist/tunnel/index.js');
-  const distFresh =
-    existsSync(distIndex) &&
-    sources.every((f) => {
-      const js = join(repoRoot, 'dist/tunnel', f.replace(/\.ts$/, '.js'));
-      return existsSync(js) && statSync(js).mtimeMs >= newestSrc;
-    });
-  if (distFresh) return distIndex;
+  if (existsSync(distIndex) && statSync(distIndex).mtimeMs >= newestSrc) return distIndex;
   const hash = createHash('sha256');
-  for (const f of sources.sort()) hash.update(f).update(readFileSync(join(srcDir, f)));
+  for (const f of sources) hash.update(f).update(readFileSync(join(srcDir, f)));
   const outDir = join(repoRoot, 'node_modules/.cache/ncli-tunnel-test', hash.digest('hex').slice(0, 16));
-  if (existsSync(join(outDir, 'index.js'))) return join(outDir, 'index.js');
-  const ts = (await import('typescript')).default;
-  mkdirSync(outDir, { recursive: true });
-  // Several test files may get here at once: write each file atomically,
-  // index.js last (its presence means the set is complete).
-  const put = (name: string, text: string): void => {
-    const tmp = join(outDir, `.${name}.${process.pid}.tmp`);
-    writeFileSync(tmp, text);
-    renameSync(tmp, join(outDir, name));
-  };
-  put('package.json', '{"type":"module"}\n');
-  for (const f of [...sources.filter((x) => x !== 'index.ts'), 'index.ts']) {
-    const out = ts.transpileModule(readFileSync(join(srcDir, f), 'utf8'), {
-      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, esModuleInterop: true },
-      fileName: f,
-    });
-    put(f.replace(/\.ts$/, '.js'), out.outputText);
+  const out = join(outDir, 'index.js');
+  if (existsSync(out)) return out;
+  // Several test files may get here at once: each bundles into its own folder, then renames it.
+  const tmp = `${outDir}.${process.pid}.tmp`;
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [join(srcDir, 'tunnel/index.ts')],
+    outfile: join(tmp, 'index.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  try {
+    renameSync(tmp, outDir);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true }); // another file got there first
   }
-  return join(outDir, 'index.js');
+  return out;
 }

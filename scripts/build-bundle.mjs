@@ -1,0 +1,122 @@
+// Bundles src/ into dist/ with esbuild (ESM, code splitting, dependencies included), the
+// JavaScript bin/ncli runs. `npm run build` type-checks first (tsc --noEmit), then runs this, then
+// writes the manifest and the completion scripts from what this wrote.
+//
+// Entry points, each its own file under dist/ at the path tsc would give it:
+// - cli/main.js (the parser), cli/complete.js (the TAB path), cli/manifest.js (`--version`);
+// - every handler module, commands/**/*.js: main.ts imports the chosen one by the manifest's path;
+// - every module of src/ that is imported lazily (`await import('../http/transport.js')`), so that
+//   what a command does not use stays out of the files it loads, under its own name (the load
+//   tests look for dist/http/transport.js);
+// - tunnel/index.js and completion/scripts.js, which tests and the completion build import.
+// Code two entries share goes to dist/chunks/. Source maps (dist/**/*.js.map, without the sources'
+// text) let `--debug` stacks point at src/ (bin/ncli turns them on for --debug only).
+//
+// Node modules loaded only when used ({@link lazyBuiltins}): undici requires node:http2 at load
+// (for HTTP/2, which ncli never negotiates: its Agent is HTTP/1.1 only) and commander
+// node:child_process (for executable subcommands, which ncli has none of); compiling them cost
+// ~25 ms of every start (scripts/bench/profile.mjs). The stand-in loads the real module at the
+// first use of anything but http2's constants (protocol values, copied at build time).
+//
+// Kept out of the bundle, loaded from node_modules at run time:
+// - @napi-rs/keyring: a native addon (its .node file is chosen by platform at run time);
+// - open: it starts its own xdg-open script from its package folder when the system has none.
+import { build } from 'esbuild';
+import http2 from 'node:http2';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const src = join(root, 'src');
+const files = readdirSync(src, { recursive: true })
+  .map(String)
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+
+const entries = new Set([
+  'cli/main.ts',
+  'cli/complete.ts',
+  'cli/manifest.ts',
+  'tunnel/index.ts',
+  'completion/scripts.ts',
+]);
+for (const f of files) {
+  if (f.startsWith('commands/')) entries.add(f);
+  const text = readFileSync(join(src, f), 'utf8');
+  for (const m of text.matchAll(/import\(\s*'(\.{1,2}\/[^']+)\.js'\s*\)/g)) {
+    entries.add(relative(src, resolve(dirname(join(src, f)), m[1] + '.ts')));
+  }
+}
+
+/** @type {Record<string, {importer: RegExp, source: string}>} */
+const LAZY = {
+  'node:http2': {
+    importer: /[/\\]node_modules[/\\]undici[/\\]/,
+    source: `const constants = ${JSON.stringify(http2.constants)};`,
+  },
+  'node:child_process': { importer: /[/\\]node_modules[/\\]commander[/\\]/, source: 'const constants = undefined;' },
+};
+/** esbuild plugin: the {@link LAZY} modules, for their importers, as stand-ins that load on first use. */
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:(http2|child_process)$/ }, (args) =>
+      LAZY[args.path]?.importer.test(args.importer) ? { path: args.path, namespace: 'lazy-builtin' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      loader: 'js',
+      resolveDir: root,
+      contents: `${LAZY[args.path].source}
+let real;
+const load = () => (real ??= require(${JSON.stringify(args.path)}));
+module.exports = new Proxy({}, {
+  get: (_, k) => (k === 'constants' && constants ? constants : load()[k]),
+  has: (_, k) => k in load(),
+});
+`,
+    }));
+  },
+};
+
+/**
+ * esbuild plugin: `yaml` as its ES module build. Its package gives Node its CommonJS build, whose
+ * named exports a bundled `await import('yaml')` does not see (only `default`, as in Node's own
+ * interop without its lexer); the ES build (package.json `exports` "default", the same code) has them.
+ */
+const yamlAsEsm = {
+  name: 'yaml-esm',
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, () => ({ path: join(root, 'node_modules/yaml/browser/index.js') }));
+  },
+};
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: [...entries].sort().map((e) => join('src', e)),
+  outdir: 'dist',
+  outbase: 'src',
+  entryNames: '[dir]/[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.18',
+  external: ['@napi-rs/keyring', 'open'],
+  // CommonJS dependencies (undici, commander, cli-table3, ws) call require() for Node's own modules
+  banner: {
+    js: "import { createRequire as __ncliRequire } from 'node:module'; const require = __ncliRequire(import.meta.url);",
+  },
+  sourcemap: 'linked',
+  sourcesContent: false,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+  plugins: [lazyBuiltins, yamlAsEsm],
+});
+const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
+const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
+console.log(`bundle: ${entries.size} entries, ${outputs.length} files, ${(bytes / 1024).toFixed(0)} KiB in dist/`);
