@@ -38,6 +38,10 @@ function addArg(cmd: Command, a: ArgSpec): void {
 
 /**
  * Builds the commander program. `run` is called with the chosen group/command and parsed args.
+ * @param words when given, only the groups whose first word is among them get their commands
+ *   (main passes argv: the group a run invokes is one of its words); the others are a name and
+ *   a description, which is all `ncli --help` and commander's "did you mean" need. Building every
+ *   command's options costs ~10 ms of each start (scripts/bench/profile.mjs).
  */
 export function buildProgram(
   manifest: Manifest,
@@ -49,7 +53,9 @@ export function buildProgram(
     globals: GlobalFlags,
     command: Command,
   ) => Promise<void>,
+  words?: readonly string[],
 ): Command {
+  const wanted = words && new Set(words);
   const program = new Command('ncli')
     .description('Operator CLI for OpenStack Compute (Nova): servers, flavors, consoles and console tunnels.')
     .version(manifest.version, '-V, --version', 'Print the version')
@@ -65,13 +71,14 @@ export function buildProgram(
   program.addHelpText('after', '\nRun `ncli help GROUP [COMMAND]` for more, e.g. `ncli help server list`.');
   for (const group of manifest.groups) {
     // a nested group (`server event`) hangs under its parent group, listed before it
-    const words = group.name.split(' ');
+    const names = group.name.split(' ');
     let parent = program;
-    for (const w of words.slice(0, -1)) parent = parent.commands.find((c) => c.name() === w) ?? parent.command(w);
+    for (const w of names.slice(0, -1)) parent = parent.commands.find((c) => c.name() === w) ?? parent.command(w);
     const gcmd = parent
-      .command(words[words.length - 1])
+      .command(names[names.length - 1])
       .description(group.help)
       .helpCommand(false);
+    if (wanted && !wanted.has(names[0])) continue;
     for (const c of group.commands) {
       const cmd = gcmd.command(c.name).description(c.spec.help);
       if (c.spec.description) cmd.addHelpText('after', '\n' + c.spec.description);
@@ -117,20 +124,25 @@ export async function main(argv: string[], io: IO, deps: ContextDeps = {}): Prom
   const manifest = readManifest();
   let exitCode = 0;
   let debug = argv.includes('--debug');
-  const program = buildProgram(manifest, io, async (groupName, cmdName, args, globals) => {
-    debug = !!globals.debug;
-    const group = manifest.groups.find((g) => g.name === groupName)!;
-    const entry = group.commands.find((c) => c.name === cmdName)!;
-    const { Context } = await import('./context.js');
-    const ctx = new Context(io, globals, outputChoice(args), deps);
-    try {
-      const mod = (await import(new URL(`../${group.module}`, import.meta.url).href)) as Record<string, unknown>;
-      const handler = mod[entry.export] as (c: unknown, a: unknown) => Promise<number | void>;
-      exitCode = (await handler(ctx, args)) ?? 0;
-    } finally {
-      await ctx.close();
-    }
-  });
+  const program = buildProgram(
+    manifest,
+    io,
+    async (groupName, cmdName, args, globals) => {
+      debug = !!globals.debug;
+      const group = manifest.groups.find((g) => g.name === groupName)!;
+      const entry = group.commands.find((c) => c.name === cmdName)!;
+      const { Context } = await import('./context.js');
+      const ctx = new Context(io, globals, outputChoice(args), deps);
+      try {
+        const mod = (await import(new URL(`../${group.module}`, import.meta.url).href)) as Record<string, unknown>;
+        const handler = mod[entry.export] as (c: unknown, a: unknown) => Promise<number | void>;
+        exitCode = (await handler(ctx, args)) ?? 0;
+      } finally {
+        await ctx.close();
+      }
+    },
+    argv,
+  );
   try {
     await program.parseAsync(rewriteHelp(argv), { from: 'user' });
     return exitCode;
