@@ -10,7 +10,9 @@ import { enterRawMode } from './process.js';
 
 /** Whether a person can be asked: stdin and stderr are terminals. */
 export function canPrompt(io: IO): boolean {
-  return io.stdin?.isTTY === true && io.err.isTTY === true && typeof io.stdin.setRawMode === 'function';
+  // stderr first: bin/ncli opens stdin only when it is asked for (a few ms), and a script's
+  // stderr is rarely a terminal
+  return io.err.isTTY === true && io.stdin?.isTTY === true && typeof io.stdin.setRawMode === 'function';
 }
 
 /**
