@@ -4,6 +4,7 @@
  * (Nova's `?name=` is an unanchored regex: `web.1` would also match `webX1`).
  */
 import { NotFoundError } from '../errors.js';
+import { exactlyOne } from './by-name.js';
 import { ApiError } from '../http/errors.js';
 import type { ComputeClient } from './client.js';
 import { getFlavor, listFlavors } from './flavors.js';
@@ -11,15 +12,6 @@ import { getServer, listServers } from './servers.js';
 import type { Flavor, Server } from './types.js';
 
 /** Several resources have that name (`AMBIGUOUS`, with their IDs). */
-function ambiguous(kind: string, ref: string, ids: string[]): NotFoundError {
-  return new NotFoundError(
-    `More than one ${kind} is named '${ref}' (${ids.join(', ')}); use an ID to be more specific.`,
-    {
-      ids,
-    },
-  );
-}
-
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 /** Escapes regular-expression metacharacters for Nova's REGEXP name filter. */
@@ -50,16 +42,10 @@ export async function findServer(
     }
   }
   const candidates = await listServers(client, { name: `^${escapeRegex(ref)}$`, allProjects: opts.allProjects });
-  const exact = candidates.filter((s) => s.name === ref);
+  const one = exactlyOne('server', ref, candidates);
+  if (one instanceof NotFoundError) throw one;
   // A list item lacks a few fields GET /servers/{id} has (e.g. server_groups from 2.71): refetch for a full show.
-  if (exact.length === 1) return opts.refetch ? getServer(client, exact[0].id) : exact[0];
-  if (exact.length > 1)
-    throw ambiguous(
-      'server',
-      ref,
-      exact.map((s) => s.id),
-    );
-  throw new NotFoundError(`No server with a name or ID of '${ref}' exists.`);
+  return opts.refetch ? getServer(client, one.id) : one;
 }
 
 /** The shortest common prefix {@link findServers} searches by (a shorter one could match too much). */
@@ -73,19 +59,6 @@ export function commonPrefix(words: readonly string[]): string {
   let p = words[0];
   for (const w of words) while (!w.startsWith(p)) p = p.slice(0, -1);
   return p;
-}
-
-/** The exact matches of `ref` among `found`: its server, or the NotFoundError findServer would throw. */
-function pick(found: readonly Server[], ref: string): Server | NotFoundError {
-  const exact = found.filter((s) => s.name === ref);
-  if (exact.length === 1) return exact[0];
-  if (exact.length > 1)
-    return ambiguous(
-      'server',
-      ref,
-      exact.map((s) => s.id),
-    );
-  return new NotFoundError(`No server with a name or ID of '${ref}' exists.`);
 }
 
 /**
@@ -129,14 +102,14 @@ export async function findServers(
       limit: PREFIX_SEARCH_LIMIT + 1,
     });
     if (found.length <= PREFIX_SEARCH_LIMIT) {
-      for (const ref of names) out.set(ref, pick(found, ref));
+      for (const ref of names) out.set(ref, exactlyOne('server', ref, found));
       names = [];
     }
   }
   const each = await Promise.all(
     names.map(async (ref) => {
       const found = await listServers(client, { name: `^${escapeRegex(ref)}$`, allProjects: opts.allProjects });
-      return [ref, pick(found, ref)] as const;
+      return [ref, exactlyOne('server', ref, found)] as const;
     }),
   );
   for (const [ref, r] of each) out.set(ref, r);
@@ -155,13 +128,7 @@ export async function findFlavor(client: ComputeClient, ref: string): Promise<Fl
     if (!isNotFound(e)) throw e;
   }
   const all = await listFlavors(client, true);
-  const exact = all.filter((f) => f.name === ref);
-  if (exact.length === 1) return exact[0];
-  if (exact.length > 1)
-    throw ambiguous(
-      'flavor',
-      ref,
-      exact.map((f) => f.id),
-    );
-  throw new NotFoundError(`No flavor with a name or ID of '${ref}' exists.`);
+  const one = exactlyOne('flavor', ref, all);
+  if (one instanceof NotFoundError) throw one;
+  return one;
 }

@@ -6,6 +6,7 @@
  * (the Image column of `server list`, as openstackclient's `image_client.images(id='in:…')`).
  */
 import { NotFoundError } from '../errors.js';
+import { exactlyOne } from './by-name.js';
 import { ApiError } from '../http/errors.js';
 import type { Session } from '../http/session.js';
 import * as v from 'valibot';
@@ -86,16 +87,9 @@ export class ImageClient {
         if (!(e instanceof ApiError && (e.status === 404 || e.status === 400))) throw e;
       }
     }
-    const exact = (await this.list({ name: ref })).filter((i) => i.name === ref);
-    if (exact.length === 1) return exact[0];
-    if (exact.length > 1) {
-      const ids = exact.map((i) => i.id);
-      throw new NotFoundError(
-        `More than one image is named '${ref}' (${ids.join(', ')}); use an ID to be more specific.`,
-        { ids },
-      );
-    }
-    throw new NotFoundError(`No image with a name or ID of '${ref}' exists.`);
+    const one = exactlyOne('image', ref, await this.list({ name: ref }));
+    if (one instanceof NotFoundError) throw one;
+    return one;
   }
 
   /**
