@@ -4,9 +4,9 @@
  * `rename(2)`), so that several ncli processes at once never see half a file.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** `$XDG_CACHE_HOME/ncli` or `~/.cache/ncli`. */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -14,9 +14,25 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'ncli');
 }
 
-/** Creates `dir` (and parents) and forces it to mode 0700. */
+/**
+ * Creates `dir` (and its missing parents, 0700 too) and forces it to mode 0700.
+ * @throws the error of the first level that cannot be made (ENOENT, EACCES, EROFS, ENOTDIR…)
+ */
 export function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // One level at a time from the deepest that exists, not mkdirSync's `recursive`, which spins
+  // forever on Node 22+ where a parent exists but refuses children with ENOENT (/proc/…).
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    if (dirname(d) === d) break;
+    missing.unshift(d);
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
   if ((statSync(dir).mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
 }
 

@@ -101,14 +101,14 @@ export class FileTokenStore implements TokenStore {
     const v = readJsonFile<unknown>(this.path(key));
     return Promise.resolve(isEntry(v) ? v : undefined);
   }
-  /** @throws Error from the file system (the caller treats a failed write as nothing cached) */
+  /** Rejects with the file system's error (the caller treats a failed write as nothing cached). */
   set(key: string, value: CacheEntry): Promise<void> {
-    writePrivateFile(this.path(key), JSON.stringify(value));
-    return Promise.resolve();
+    // (a throw in the executor becomes the rejection)
+    return new Promise((resolve) => resolve(writePrivateFile(this.path(key), JSON.stringify(value))));
   }
+  /** Rejects with the file system's error (a folder that is not one, say). */
   delete(key: string): Promise<void> {
-    rmSync(this.path(key), { force: true });
-    return Promise.resolve();
+    return new Promise((resolve) => resolve(rmSync(this.path(key), { force: true })));
   }
   clear(): Promise<number> {
     let n = 0;
