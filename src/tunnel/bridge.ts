@@ -8,7 +8,8 @@ import type net from 'node:net';
 import type WebSocket from 'ws';
 import { redactUrl } from '../redact.js';
 import { TunnelError, proxyOrigin } from './errors.js';
-import { dialConsole, isHandshakeHangup } from './websocket.js';
+import { receiveBinaryDirect } from './direct-frames.js';
+import { DEFAULT_MAX_PAYLOAD, dialConsole, isHandshakeHangup } from './websocket.js';
 import { consoleWebSocketUrl } from './ws-url.js';
 
 /** Options shared by {@link forwardLocal} and {@link forwardStdio}. */
@@ -283,6 +284,10 @@ export class Bridge {
     ws.on('error', this.onWsError);
     ws.on('close', this.onWsClose);
     ws.on('pong', this.onPong);
+    // binary frames straight from the socket's reads to the local side (text frames, if any, and
+    // anything unusual still come through 'message')
+    const direct = receiveBinaryDirect(ws, this.onWsData, DEFAULT_MAX_PAYLOAD);
+    if (!direct) this.debug('reading binary frames through ws (its internals are not as expected)');
     ws.resume(); // dialConsole hands the socket over paused
 
     const pingMs = this.opts.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
@@ -453,12 +458,17 @@ export class Bridge {
 
   // -- WebSocket -> local -------------------------------------------------------------------------
 
-  /**
-   * Backpressure towards the local side: when its `write()` returns false the WebSocket's socket is
-   * paused until 'drain', so a stalled viewer slows the proxy down instead of filling memory.
-   */
+  /** A message `ws` parsed (text frames; every frame when {@link receiveBinaryDirect} is not in use). */
   private readonly onWsMessage = (data: WebSocket.RawData): void => {
-    const buf = toBuffer(data);
+    this.onWsData(toBuffer(data));
+  };
+
+  /**
+   * Bytes from the proxy. Backpressure towards the local side: when its `write()` returns false the
+   * WebSocket's socket is paused until 'drain', so a stalled viewer slows the proxy down instead of
+   * filling memory.
+   */
+  private readonly onWsData = (buf: Buffer): void => {
     if (this.probation) this.accept('first byte from the proxy');
     this.bytesIn += buf.length;
     if (this.local === 'gone' || this.link.kind === 'done') return;
