@@ -4,7 +4,7 @@
  * nova-spicehtml5proxy), as an explicit state machine ({@link Link}, {@link Local}). The proxy
  * quirks it handles are described next to the code that handles them. Used by forwarder.ts.
  */
-import type net from 'node:net';
+import net from 'node:net';
 import type WebSocket from 'ws';
 import { redactUrl } from '../redact.js';
 import { TunnelError, proxyOrigin } from './errors.js';
@@ -466,18 +466,24 @@ export class Bridge {
   /**
    * Bytes from the proxy. Backpressure towards the local side: when its `write()` returns false the
    * WebSocket's socket is paused until 'drain', so a stalled viewer slows the proxy down instead of
-   * filling memory.
+   * filling memory. Returns whether the local side may have kept a reference to `buf` (any stream
+   * but a socket that wrote it through at once), which {@link receiveBinaryDirect} needs to know
+   * before it reuses the read buffer.
    */
-  private readonly onWsData = (buf: Buffer): void => {
+  private readonly onWsData = (buf: Buffer): boolean => {
     if (this.probation) this.accept('first byte from the proxy');
     this.bytesIn += buf.length;
-    if (this.local === 'gone' || this.link.kind === 'done') return;
-    const ok = this.localSide.writable.write(buf);
+    if (this.local === 'gone' || this.link.kind === 'done') return false;
+    const writable = this.localSide.writable;
+    const ok = writable.write(buf);
     if (!ok && !this.wsPausedForLocal && this.link.kind !== 'dialing') {
       this.wsPausedForLocal = true;
       this.link.ws.pause();
-      this.localSide.writable.once('drain', this.onLocalDrain);
+      writable.once('drain', this.onLocalDrain);
     }
+    // A socket (TCP, a pipe or TTY stdout) that wrote it through to the kernel at once keeps no
+    // reference; one that queued it does (writableLength > 0), and any other stream may.
+    return !(writable instanceof net.Socket) || writable.writableLength > 0;
   };
 
   private readonly onLocalDrain = (): void => {

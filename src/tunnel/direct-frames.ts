@@ -17,13 +17,70 @@
  * (One difference: a continuation over `maxPayload` of a message read here reaches `ws` without
  * its start, so `ws` reports "invalid opcode 0" (1002) rather than 1009.)
  *
+ * The socket's reads can also skip Node's fresh 64 KiB buffer per read: {@link connectReusingReads}
+ * (the `createConnection` that `dialConsole` gives `ws` for `ws:` URLs) reads into one buffer,
+ * reused as long as nothing kept a reference to its last contents. Until
+ * {@link receiveBinaryDirect} claims the socket, every read is copied and pushed through the
+ * socket's stream as usual (the HTTP upgrade, then `ws`), so an unclaimed socket behaves as any.
+ *
  * It relies on two `ws` 8 internals, checked before anything is changed: the client socket is
  * `ws._socket`, and its one `'data'` listener is `ws`'s `socketOnData`, which writes into a
  * receiver that has not parsed anything yet. When they do not hold, nothing is changed and the
  * caller keeps receiving through `ws`'s `'message'` event.
  */
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
+
+/** Size of the reused read buffer of {@link connectReusingReads}: Node's own read size. */
+export const READ_BUFFER_SIZE = 64 * 1024;
+
+/** A socket from {@link connectReusingReads}: who gets its reads once claimed. */
+interface ReusedReads {
+  /** Set by {@link receiveBinaryDirect}; returns true when a reference to the chunk was kept. */
+  sink: ((chunk: Buffer) => boolean) | null;
+}
+const reusedReads = new WeakMap<Duplex, ReusedReads>();
+
+/**
+ * `net.connect(options)` (as `ws` does for `ws:` URLs: `options.path` = `options.socketPath`) with
+ * Node's `onread`: the socket reads into one {@link READ_BUFFER_SIZE} buffer. Until
+ * {@link receiveBinaryDirect} claims the socket, each read is copied and pushed into the socket's
+ * stream, so the HTTP upgrade and `ws` see an ordinary socket. Once claimed, reads go straight to
+ * the frame parser (or, while the stream still holds earlier data, pushed behind it, to keep the
+ * order), and the buffer is reused unless the parser reports that a reference to its contents was
+ * kept (a queued write): then the next read gets a new one.
+ *
+ * @param options the options `ws` passes to its `createConnection`
+ */
+export function connectReusingReads(options: net.NetConnectOpts & { socketPath?: string }): net.Socket {
+  const state: ReusedReads = { sink: null };
+  let buffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
+  let kept = false;
+  const socket = net.connect({
+    ...options,
+    path: options.socketPath,
+    onread: {
+      buffer: () => {
+        if (kept) {
+          kept = false;
+          buffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
+        }
+        return buffer;
+      },
+      callback: (n: number, buf: Uint8Array) => {
+        const chunk = Buffer.from(buf.buffer, buf.byteOffset, n);
+        if (state.sink && socket.readableLength === 0) {
+          if (state.sink(chunk)) kept = true;
+          return true;
+        }
+        return socket.push(Buffer.from(chunk));
+      },
+    },
+  } as net.NetConnectOpts);
+  reusedReads.set(socket, state);
+  return socket;
+}
 
 /** Where the frame in progress (or the message it belongs to) goes. */
 type Owner = 'direct' | 'ws';
@@ -40,9 +97,12 @@ const OP_CLOSE = 0x8;
 
 /**
  * Takes over the reading of `ws`'s socket: the payload of every binary message is passed to
- * `onData` as it arrives, in pieces that are slices of the socket's read buffers (never copied,
- * never reused by Node; a message may come in several pieces, and a piece never spans two
- * messages); no `'message'` event is emitted for those. Every other frame still goes through
+ * `onData` as it arrives, in pieces that are slices of the socket's read buffers (never copied; a
+ * message may come in several pieces, and a piece never spans two messages); no `'message'`
+ * event is emitted for those. On a socket from {@link connectReusingReads} the read buffer is
+ * reused: `onData` must return `true` when it kept a reference to the piece after returning (a
+ * `write()` that queued it, i.e. `writableLength > 0` afterwards), and a piece it does not keep is
+ * overwritten by a later read. Every other frame still goes through
  * `ws` (see the module comment), including its `'message'` event for text frames.
  *
  * Call it on an OPEN WebSocket that is paused and has received nothing yet, i.e. as handed over by
@@ -52,13 +112,14 @@ const OP_CLOSE = 0x8;
  * buffered is parsed first, then `ws` closes as usual.
  *
  * @param ws         the open, paused WebSocket
- * @param onData     called with each piece of binary payload, in order
+ * @param onData     called with each piece of binary payload, in order; returns whether it kept
+ *   a reference to it
  * @param maxPayload the largest message taken here, in bytes (give `ws`'s `maxPayload`); a larger
  *   one is left to `ws`, which rejects it
  * @returns `true` when installed; `false` when `ws`'s internals are not as expected (nothing was
  *   changed: keep using the `'message'` event)
  */
-export function receiveBinaryDirect(ws: WebSocket, onData: (piece: Buffer) => void, maxPayload: number): boolean {
+export function receiveBinaryDirect(ws: WebSocket, onData: (piece: Buffer) => boolean, maxPayload: number): boolean {
   const internals = ws as unknown as WsInternals;
   const socket = internals._socket;
   const receiver = internals._receiver;
@@ -67,7 +128,12 @@ export function receiveBinaryDirect(ws: WebSocket, onData: (piece: Buffer) => vo
   const listeners = socket.listeners('data');
   if (listeners.length !== 1 || (listeners[0] as { name?: string }).name !== 'socketOnData') return false;
   const wsOnData = listeners[0] as (this: Duplex, chunk: Buffer) => void;
-  const toWs = (piece: Buffer): void => wsOnData.call(socket, piece);
+  const reused = reusedReads.get(socket);
+  /** Reads from the reused buffer (set while parsing one): what goes to `ws` is copied, since `ws` keeps partial frames. */
+  let fromReused = false;
+  /** Whether `onData` kept a reference into the chunk being parsed. */
+  let kept = false;
+  const toWs = (piece: Buffer): void => wsOnData.call(socket, fromReused ? Buffer.from(piece) : piece);
 
   /** Everything from here on goes to `ws` (after a close frame, or a frame breaking a rule). */
   let handedOver = false;
@@ -150,8 +216,9 @@ export function receiveBinaryDirect(ws: WebSocket, onData: (piece: Buffer) => vo
         const piece = n === end && off === 0 ? chunk : chunk.subarray(off, off + n);
         off += n;
         left -= n;
-        if (frameOwner === 'direct') onData(piece);
-        else toWs(piece);
+        if (frameOwner === 'direct') {
+          if (onData(piece)) kept = true;
+        } else toWs(piece);
         if (left === 0 && closing) handedOver = true;
         continue;
       }
@@ -173,11 +240,22 @@ export function receiveBinaryDirect(ws: WebSocket, onData: (piece: Buffer) => vo
   };
 
   const onSocketData = (chunk: Buffer): void => parse(chunk);
+  const onReusedRead = (chunk: Buffer): boolean => {
+    fromReused = true;
+    kept = false;
+    try {
+      parse(chunk);
+    } finally {
+      fromReused = false;
+    }
+    return kept;
+  };
   // ws's own 'close' listener feeds what a paused socket still buffers straight into its receiver:
   // parse it here first, so that it arrives in order and through the same path.
   const onSocketClose = (): void => {
     socket.removeListener('data', onSocketData);
     socket.removeListener('close', onSocketClose);
+    if (reused) reused.sink = null;
     if (socket.readableLength > 0 && !socket.readableEnded) {
       const rest = socket.read(socket.readableLength) as Buffer | null;
       if (rest) parse(rest);
@@ -186,5 +264,6 @@ export function receiveBinaryDirect(ws: WebSocket, onData: (piece: Buffer) => vo
   socket.removeListener('data', wsOnData);
   socket.on('data', onSocketData);
   socket.prependListener('close', onSocketClose);
+  if (reused) reused.sink = onReusedRead;
   return true;
 }
