@@ -18,7 +18,6 @@ import { createEscapeFilter } from './escape.js';
 import { TunnelError } from './errors.js';
 import { formatHostPort, isLoopbackHost } from './listen-spec.js';
 import { Bridge, type TunnelOptions } from './bridge.js';
-import { keepFreedHeap } from './malloc-hint.js';
 
 export type { TunnelOptions } from './bridge.js';
 // ---------------------------------------------------------------------------
@@ -81,7 +80,6 @@ export function forwardLocal(
   listen: { host: string; port: number },
   opts: TunnelOptions & { once?: boolean },
 ): { ready: Promise<{ host: string; port: number }>; done: Promise<void> } {
-  keepFreedHeap();
   let resolveReady!: (v: { host: string; port: number }) => void;
   let rejectReady!: (e: Error) => void;
   let resolveDone!: () => void;
@@ -265,7 +263,6 @@ const FINAL_CODES = new Set(['BAD_URL', 'TLS']);
  *   `HANDSHAKE`, `LOST`, `BAD_URL`; or whatever `resolveUrl` threw
  */
 export async function forwardStdio(opts: StdioOptions): Promise<void> {
-  keepFreedHeap();
   const useEscape = opts.escape === true;
   let sessions = 0;
   let failures = 0;
