@@ -202,7 +202,8 @@ function attempt(url: URL, protocols: string[], opts: DialOptions, timeoutMs: nu
  * Offers the `binary` subprotocol; when the server selects none (`ws`:
  * "Server sent no subprotocol", websockify ≥ 0.9 without `binary` offered by
  * noVNC ≥ 1.2) it retries once offering none. Uses `perMessageDeflate: false`,
- * no redirects, no Origin unless `opts.origin` is set.
+ * no redirects, no Origin unless `opts.origin` is set. For `ws:` URLs the socket comes from
+ * `connectReusingReads` (direct-frames.ts): an ordinary socket unless `receiveBinaryDirect` claims it.
  *
  * The returned socket is PAUSED (`ws.pause()`) and has no `message` or
  * `error` listener: attach them, then call `ws.resume()`. Without the pause,
