@@ -4,9 +4,11 @@
  * frames and text frames still handled by `ws`, protocol errors still reported by `ws`.
  */
 import { createHash } from 'node:crypto';
+import https from 'node:https';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type WebSocket from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { selfSignedCert } from '../../support/tls.js';
 import { receiveBinaryDirect } from '../../../src/tunnel/direct-frames.js';
 import { dialConsole } from '../../../src/tunnel/websocket.js';
 
@@ -272,6 +274,39 @@ describe('receiveBinaryDirect', () => {
     c.ws.terminate();
     await c.closed;
     expect(c.data().equals(Buffer.concat(payloads))).toBe(true);
+  });
+
+  it('works on a wss: socket too (read by Node, not reused)', async () => {
+    const { cert, key } = selfSignedCert();
+    const server = https.createServer({ cert, key });
+    const payloads = [pattern(100_000, 12), pattern(1, 13), pattern(65536, 14)];
+    const wss = new WebSocketServer({ server, handleProtocols: () => 'binary', perMessageDeflate: false });
+    wss.on('connection', (peer) => {
+      for (const p of payloads) peer.send(p, { binary: true });
+      peer.send('a text frame');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(async () => {
+      for (const c of wss.clients) c.terminate();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    });
+    const ws = await dialConsole({ url: `wss://127.0.0.1:${(server.address() as net.AddressInfo).port}/`, ca: cert });
+    cleanups.push(() => ws.terminate());
+    const pieces: Buffer[] = [];
+    const text = new Promise<string>((r) => ws.once('message', (d) => r((d as Buffer).toString())));
+    const installed = receiveBinaryDirect(
+      ws,
+      (p) => {
+        pieces.push(Buffer.from(p));
+        return false;
+      },
+      16 << 20,
+    );
+    ws.resume();
+    expect(installed).toBe(true);
+    expect(await text).toBe('a text frame');
+    expect(Buffer.concat(pieces).equals(Buffer.concat(payloads))).toBe(true);
   });
 
   it('changes nothing and answers false when the socket is not as expected', async () => {
