@@ -4,11 +4,12 @@
  * nova-spicehtml5proxy), as an explicit state machine ({@link Link}, {@link Local}). The proxy
  * quirks it handles are described next to the code that handles them. Used by forwarder.ts.
  */
-import type net from 'node:net';
+import net from 'node:net';
 import type WebSocket from 'ws';
 import { redactUrl } from '../redact.js';
 import { TunnelError, proxyOrigin } from './errors.js';
-import { dialConsole, isHandshakeHangup } from './websocket.js';
+import { receiveBinaryDirect } from './direct-frames.js';
+import { DEFAULT_MAX_PAYLOAD, dialConsole, isHandshakeHangup } from './websocket.js';
 import { consoleWebSocketUrl } from './ws-url.js';
 
 /** Options shared by {@link forwardLocal} and {@link forwardStdio}. */
@@ -283,6 +284,10 @@ export class Bridge {
     ws.on('error', this.onWsError);
     ws.on('close', this.onWsClose);
     ws.on('pong', this.onPong);
+    // binary frames straight from the socket's reads to the local side (text frames, if any, and
+    // anything unusual still come through 'message')
+    const direct = receiveBinaryDirect(ws, this.onWsData, DEFAULT_MAX_PAYLOAD);
+    if (!direct) this.debug('reading binary frames through ws (its internals are not as expected)');
     ws.resume(); // dialConsole hands the socket over paused
 
     const pingMs = this.opts.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
@@ -453,21 +458,32 @@ export class Bridge {
 
   // -- WebSocket -> local -------------------------------------------------------------------------
 
-  /**
-   * Backpressure towards the local side: when its `write()` returns false the WebSocket's socket is
-   * paused until 'drain', so a stalled viewer slows the proxy down instead of filling memory.
-   */
+  /** A message `ws` parsed (text frames; every frame when {@link receiveBinaryDirect} is not in use). */
   private readonly onWsMessage = (data: WebSocket.RawData): void => {
-    const buf = toBuffer(data);
+    this.onWsData(toBuffer(data));
+  };
+
+  /**
+   * Bytes from the proxy. Backpressure towards the local side: when its `write()` returns false the
+   * WebSocket's socket is paused until 'drain', so a stalled viewer slows the proxy down instead of
+   * filling memory. Returns whether the local side may have kept a reference to `buf` (any stream
+   * but a socket that wrote it through at once), which {@link receiveBinaryDirect} needs to know
+   * before it reuses the read buffer.
+   */
+  private readonly onWsData = (buf: Buffer): boolean => {
     if (this.probation) this.accept('first byte from the proxy');
     this.bytesIn += buf.length;
-    if (this.local === 'gone' || this.link.kind === 'done') return;
-    const ok = this.localSide.writable.write(buf);
+    if (this.local === 'gone' || this.link.kind === 'done') return false;
+    const writable = this.localSide.writable;
+    const ok = writable.write(buf);
     if (!ok && !this.wsPausedForLocal && this.link.kind !== 'dialing') {
       this.wsPausedForLocal = true;
       this.link.ws.pause();
-      this.localSide.writable.once('drain', this.onLocalDrain);
+      writable.once('drain', this.onLocalDrain);
     }
+    // A socket (TCP, a pipe or TTY stdout) that wrote it through to the kernel at once keeps no
+    // reference; one that queued it does (writableLength > 0), and any other stream may.
+    return !(writable instanceof net.Socket) || writable.writableLength > 0;
   };
 
   private readonly onLocalDrain = (): void => {

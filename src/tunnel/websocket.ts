@@ -18,8 +18,10 @@
  *   an error. Close with an explicit code (1000) to get a clean echo.
  */
 import { STATUS_CODES } from 'node:http';
+import type net from 'node:net';
 import WebSocket from 'ws';
 import { isTlsFailure, knownNetworkReason } from '../net-reasons.js';
+import { connectReusingReads } from './direct-frames.js';
 import { TunnelError, proxyOrigin } from './errors.js';
 
 /** Options for {@link dialConsole}. */
@@ -150,6 +152,8 @@ function attempt(url: URL, protocols: string[], opts: DialOptions, timeoutMs: nu
       handshakeTimeout: timeoutMs,
       followRedirects: false,
       maxPayload: opts.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      // ws: one reused read buffer for receiveBinaryDirect (direct-frames.ts); wss: ws's tls.connect
+      ...(url.protocol === 'ws:' ? { createConnection: connectReusingReads as typeof net.createConnection } : {}),
       ...(opts.origin !== undefined ? { origin: opts.origin } : {}),
       ...(opts.headers ? { headers: opts.headers } : {}),
       ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
@@ -198,7 +202,8 @@ function attempt(url: URL, protocols: string[], opts: DialOptions, timeoutMs: nu
  * Offers the `binary` subprotocol; when the server selects none (`ws`:
  * "Server sent no subprotocol", websockify ≥ 0.9 without `binary` offered by
  * noVNC ≥ 1.2) it retries once offering none. Uses `perMessageDeflate: false`,
- * no redirects, no Origin unless `opts.origin` is set.
+ * no redirects, no Origin unless `opts.origin` is set. For `ws:` URLs the socket comes from
+ * `connectReusingReads` (direct-frames.ts): an ordinary socket unless `receiveBinaryDirect` claims it.
  *
  * The returned socket is PAUSED (`ws.pause()`) and has no `message` or
  * `error` listener: attach them, then call `ws.resume()`. Without the pause,
