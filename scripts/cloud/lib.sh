@@ -157,7 +157,8 @@ inputs_hash() {
 
 # ensure NAME TIMEOUT_S PORT_OR_0 CHECK... -- CMD...
 #   Starts CMD as service NAME unless it is already running and passes CHECK; a running
-#   instance that fails CHECK 3 times in a row (at most ~10 s) is restarted, and so is one whose
+#   instance that fails CHECK 12 times in a row (a second apart, ~1 min with CHECK's own
+#   timeouts) is restarted, and so is one whose
 #   inputs (CMD, the files in SERVICE_INPUTS[NAME]) changed since it started (run/NAME.inputs; a
 #   service started without that record is restarted if it has SERVICE_INPUTS). PORT (if not 0)
 #   must be free before a fresh start: a foreign listener there is reported instead of fighting
@@ -187,8 +188,10 @@ ensure() {
       return 0
     fi
     if [ "$was" = "$hash" ]; then
-      for i in 1 2 3; do "${check[@]}" && { ts "$name running (pid $(pid_of "$name"))"; return 0; }; sleep 0.5; done
-      ts "$name is running but does not answer: restarting it"
+      # patient: a busy service (both nova-api workers held by slow requests of a test run) is
+      # not a dead one, and restarting it fails every request other tests have in flight
+      for i in $(seq 1 12); do "${check[@]}" && { ts "$name running (pid $(pid_of "$name"))"; return 0; }; sleep 1; done
+      ts "$name is running but has not answered for a minute: restarting it"
     else
       ts "$name: its configuration or code changed: restarting it"
     fi
