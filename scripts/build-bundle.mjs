@@ -23,7 +23,7 @@
 // - open: it starts its own xdg-open script from its package folder when the system has none.
 import { build } from 'esbuild';
 import http2 from 'node:http2';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -56,6 +56,8 @@ const LAZY = {
   },
   'node:child_process': { importer: /[/\\]node_modules[/\\]commander[/\\]/, source: 'const constants = undefined;' },
 };
+/** The text of the stand-ins by their name in the source maps (they have no file to point to). */
+const virtualSources = new Map();
 /** esbuild plugin: the {@link LAZY} modules, for their importers, as stand-ins that load on first use. */
 const lazyBuiltins = {
   name: 'lazy-builtins',
@@ -63,18 +65,18 @@ const lazyBuiltins = {
     b.onResolve({ filter: /^node:(http2|child_process)$/ }, (args) =>
       LAZY[args.path]?.importer.test(args.importer) ? { path: args.path, namespace: 'lazy-builtin' } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
-      loader: 'js',
-      resolveDir: root,
-      contents: `${LAZY[args.path].source}
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
+      const contents = `${LAZY[args.path].source}
 let real;
 const load = () => (real ??= require(${JSON.stringify(args.path)}));
 module.exports = new Proxy({}, {
   get: (_, k) => (k === 'constants' && constants ? constants : load()[k]),
   has: (_, k) => k in load(),
 });
-`,
-    }));
+`;
+      virtualSources.set(`lazy-builtin:${args.path}`, contents);
+      return { loader: 'js', resolveDir: root, contents };
+    });
   },
 };
 
@@ -117,6 +119,14 @@ const result = await build({
   metafile: true,
   plugins: [lazyBuiltins, yamlAsEsm],
 });
+// A map naming a stand-in carries its text (and null for the files on disk): a reader of the
+// maps (vitest, a debugger) then finds every source.
+for (const f of Object.keys(result.metafile.outputs).filter((o) => o.endsWith('.js.map'))) {
+  const map = JSON.parse(readFileSync(join(root, f), 'utf8'));
+  if (!map.sources.some((x) => virtualSources.has(x))) continue;
+  map.sourcesContent = map.sources.map((x) => virtualSources.get(x) ?? null);
+  writeFileSync(join(root, f), JSON.stringify(map));
+}
 const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
 const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
 console.log(`bundle: ${entries.size} entries, ${outputs.length} files, ${(bytes / 1024).toFixed(0)} KiB in dist/`);
