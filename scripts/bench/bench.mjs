@@ -8,12 +8,12 @@
  * (a subset), BENCH_NO_TUNNEL=1, BENCH_NO_BULK=1, BENCH_NO_PROFILE=1, BENCH_PROJECT (default bench),
  * NCLI_CLOUD_DIR (default /tmp/ncli-cloud).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { profileCommand, ownerOf } from './profile.mjs';
+import { firstLine, freePort, procCpu, startTracked, waitPort } from './procs.mjs';
 import { bulkBench, renderBulk } from './bulk-actions.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -449,60 +449,9 @@ function runCase(c) {
 
 // ---------------------------------------------------------------------------------------------
 // tunnel
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => res(p));
-    });
-    s.on('error', rej);
-  });
-}
-function waitPort(port, ms = 10000) {
-  const until = Date.now() + ms;
-  return new Promise((res, rej) => {
-    const tryOnce = () => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        res();
-      });
-      s.once('error', () =>
-        Date.now() > until ? rej(new Error(`port ${port} never opened`)) : setTimeout(tryOnce, 100),
-      );
-    };
-    tryOnce();
-  });
-}
 const children = [];
 function start(argv, env = BASE_ENV, opts = {}) {
-  const p = spawn(argv[0], argv.slice(1), { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  children.push(p);
-  p.stderrText = '';
-  p.stderr.on('data', (d) => (p.stderrText = (p.stderrText + d).slice(-4000)));
-  return p;
-}
-function firstLine(p, re, ms = 15000) {
-  return new Promise((res, rej) => {
-    let buf = '';
-    const t = setTimeout(
-      () => rej(new Error(`no line matching ${re} within ${ms} ms; stderr: ${p.stderrText.trim().slice(-300)}`)),
-      ms,
-    );
-    p.stdout.on('data', (d) => {
-      buf += d;
-      const m = re.exec(buf);
-      if (m) {
-        clearTimeout(t);
-        res(m);
-      }
-    });
-    p.once('exit', (code) => {
-      clearTimeout(t);
-      rej(new Error(`exited (${code}) before printing ${re}; stderr: ${p.stderrText.trim().slice(-300)}`));
-    });
-  });
+  return startTracked(children, argv, { env, cwd: ROOT, ...opts });
 }
 function stop(p, signal = 'SIGTERM') {
   return new Promise((res) => {
@@ -527,16 +476,6 @@ const procStatus = (pid, key) => {
   try {
     const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-};
-/** CPU seconds of a process (utime + stime), with `children` also of its reaped children (cutime + cstime). */
-const procCpu = (pid, children = false) => {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    const t = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
-    return t / 100; // clock ticks (100/s)
   } catch {
     return undefined;
   }

@@ -19,10 +19,8 @@
  * `--node-arg` is passed to every tunnel's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`; the
  * profile is written when the script stops the tunnel with SIGINT at the end).
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { firstLine, freePort, procCpu, startTracked, waitPort } from './procs.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -53,54 +51,9 @@ if (tunnels.length === 0) tunnels.push({ name: 'tunnel', bin: `${ROOT}bin/ncli` 
 
 const children = [];
 function start(argv) {
-  const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(p);
-  p.stderrText = '';
-  p.stderr.on('data', (d) => (p.stderrText = (p.stderrText + d).slice(-4000)));
-  return p;
-}
-function firstLine(p, re, ms = 15000) {
-  return new Promise((res, rej) => {
-    let buf = '';
-    const t = setTimeout(() => rej(new Error(`no ${re} within ${ms} ms: ${p.stderrText.slice(-300)}`)), ms);
-    p.stdout.on('data', (d) => {
-      buf += d;
-      const m = re.exec(buf);
-      if (m) {
-        clearTimeout(t);
-        res(m);
-      }
-    });
-    p.once('exit', (c) => rej(new Error(`exited ${c} before ${re}: ${p.stderrText.slice(-300)}`)));
-  });
-}
-function freePort() {
-  return new Promise((res) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-async function waitPort(port) {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise((res) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), res(true)));
-      s.once('error', () => res(false));
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`port ${port} never opened`);
+  return startTracked(children, argv);
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** utime + stime (+ reaped children's with `kids`) in seconds; `sys` only stime (+ cstime). */
-function procCpu(pid, kids = false, sys = false) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const user = sys ? 0 : Number(f[11]) + (kids ? Number(f[13]) : 0);
-  return (user + Number(f[12]) + (kids ? Number(f[14]) : 0)) / 100;
-}
 async function reader(kind, target) {
   const p = start(['node', PEERS, 'bulk', kind, target, String(bytes)]);
   let out = '';
