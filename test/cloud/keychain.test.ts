@@ -2,10 +2,11 @@
  * The token cache in a real Secret Service (gnome-keyring under dbus-run-session, as on a
  * desktop) through @napi-rs/keyring, a locked keyring, and the 0600 file without a session bus.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { cloudEnv, describeCloud, freshCache, NCLI, run } from '../support/cloud.js';
+import { cloudEnv, describeCloud, freshCache, NCLI, ROOT, run } from '../support/cloud.js';
 
 const authRequests = (s: string) => (s.match(/REQ: POST \S+\/auth\/tokens/g) ?? []).length;
 
@@ -49,6 +50,37 @@ describeCloud('token cache: keychain and file', () => {
     // nothing was written to the file cache
     expect(existsSync(join(cache, 'ncli', 'tokens')) ? readdirSync(join(cache, 'ncli', 'tokens')) : []).toEqual([]);
   }, 90_000);
+
+  it('works from an install made with npm ci --ignore-scripts (no install script, nothing compiled)', async () => {
+    // ncli as a user would install it without build tools: the built bin/ and dist/ of this
+    // checkout with the lockfile's packages, installed with every install script skipped
+    const app = mkdtempSync(join(tmpdir(), 'ncli-noscripts-'));
+    for (const f of ['bin', 'dist', 'package.json', 'package-lock.json'])
+      cpSync(join(ROOT, f), join(app, f), { recursive: true });
+    const install = await run(
+      'npm',
+      ['ci', '--prefix', app, '--ignore-scripts', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'],
+      { ...process.env, npm_config_loglevel: 'error' },
+      { timeoutMs: 120_000 },
+    );
+    expect(install.code, install.stderr).toBe(0);
+    const cache = freshCache();
+    const ncli = join(app, 'bin', 'ncli');
+    const r = await inSession(
+      cache,
+      `
+      echo -n ncli-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+      node "${ncli}" --debug flavor list -f value -c Name 2>first.err >first.out
+      node "${ncli}" --debug flavor list -f value -c Name 2>second.err >/dev/null
+      cd "${app}" && ${READ_BACK}
+      echo "FIRST ${count(join(cache, 'first.err'))} SECOND ${count(join(cache, 'second.err'))}"
+      grep -c m1.tiny "${cache}/first.out"
+    `,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['ENTRIES 1 verifier', 'FIRST 1 SECOND 0', '1']);
+    expect(existsSync(join(cache, 'ncli', 'tokens')) ? readdirSync(join(cache, 'ncli', 'tokens')) : []).toEqual([]);
+  }, 180_000);
 
   it('a locked keyring (nobody to unlock it) is not waited on: the file, and one debug line why', async () => {
     const cache = freshCache();
