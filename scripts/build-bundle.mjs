@@ -3,7 +3,8 @@
 // writes the manifest and the completion scripts from what this wrote.
 //
 // Entry points, each its own file under dist/ at the path tsc would give it:
-// - cli/main.js (the parser), cli/complete.js (the TAB path), cli/manifest.js (`--version`);
+// - cli/main.js (the parser), cli/complete.js (the TAB path), cli/manifest.js (`--version`),
+//   config/cache-dir.js (bin/ncli's compile cache folder);
 // - every handler module, commands/**/*.js: main.ts imports the chosen one by the manifest's path;
 // - every module of src/ that is imported lazily (`await import('../http/transport.js')`), so that
 //   what a command does not use stays out of the files it loads, under its own name (the load
@@ -37,6 +38,7 @@ const entries = new Set([
   'cli/main.ts',
   'cli/complete.ts',
   'cli/manifest.ts',
+  'config/cache-dir.ts',
   'tunnel/index.ts',
   'completion/scripts.ts',
 ]);
