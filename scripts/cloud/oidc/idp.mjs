@@ -97,6 +97,14 @@ const clients = [
   },
 ];
 
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** A page of the IdP: plain HTML, nothing loaded from elsewhere. */
+const page = (title, body) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)} - ncli test IdP</title>
+<style>body{font-family:sans-serif;max-width:26em;margin:4em auto}label{display:block;margin:.6em 0}
+input{width:100%;padding:.3em}.error{color:#b00}</style></head>
+<body><h1>${esc(title)}</h1>${body}</body></html>`;
+
 const { privateKey } = await generateKeyPair('RS256', { extractable: true });
 const jwk = { ...(await exportJWK(privateKey)), use: 'sig', alg: 'RS256', kid: `ncli-idp-${Date.now()}` };
 
@@ -120,8 +128,32 @@ const provider = new Provider(ISSUER, {
     devInteractions: { enabled: false },
     introspection: { enabled: true },
     revocation: { enabled: true },
-    deviceFlow: { enabled: true },
+    deviceFlow: {
+      enabled: true,
+      userCodeInputSource: async (ctx, form, _out, err) => {
+        ctx.body = page('Sign in a device', `${err ? '<p class="error">The code is not valid; try again.</p>' : '<p>Enter the code shown on your device.</p>'}${form}<button type="submit" form="op.deviceInputForm">Continue</button>`);
+      },
+      userCodeConfirmSource: async (ctx, form, client, _info, userCode) => {
+        ctx.body = page('Confirm the device', `<p><b>${esc(client.clientId)}</b> shows the code <code>${esc(userCode)}</code>.</p>${form}<button id="confirm" autofocus type="submit" form="op.deviceConfirmForm">Continue</button> <button type="submit" form="op.deviceConfirmForm" value="yes" name="abort">Abort</button>`);
+      },
+      successSource: async (ctx) => {
+        ctx.body = page('Signed in', '<p>The device is signed in. You can close this window.</p>');
+      },
+    },
+    rpInitiatedLogout: {
+      logoutSource: async (ctx, form) => {
+        ctx.body = page('Sign out', `${form}<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Sign out</button>`);
+      },
+      postLogoutSuccessSource: async (ctx) => {
+        ctx.body = page('Signed out', '<p>You are signed out.</p>');
+      },
+    },
     clientCredentials: { enabled: true },
+  },
+  // oidc-provider's own pages load a web font from the internet: these are plain and local
+  async renderError(ctx, out) {
+    ctx.type = 'html';
+    ctx.body = page('Error', `<p class="error" id="error">${esc(out.error)}: ${esc(out.error_description ?? '')}</p>`);
   },
   async findAccount(_ctx, id) {
     if (!USERS[id]) return undefined;
@@ -189,21 +221,18 @@ provider.registerGrantType(
   ['username', 'password', 'scope'],
 );
 
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function loginPage(uid, clientId, error) {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in - ncli test IdP</title>
-<style>body{font-family:sans-serif;max-width:26em;margin:4em auto}label{display:block;margin:.6em 0}
-input{width:100%;padding:.3em}.error{color:#b00}</style></head>
-<body><h1>ncli test IdP</h1>
-<p>Sign in to continue to <b>${esc(clientId)}</b>.</p>
+  return page(
+    'ncli test IdP',
+    `<p>Sign in to continue to <b>${esc(clientId)}</b>.</p>
 ${error ? `<p class="error" id="error">${esc(error)}</p>` : ''}
 <form method="post" action="/interaction/${esc(uid)}/login" autocomplete="off">
 <label>User name <input id="login" name="login" autofocus required></label>
 <label>Password <input id="password" name="password" type="password" required></label>
 <button id="submit" type="submit">Sign in</button>
-</form></body></html>`;
+</form>`,
+  );
 }
 
 function readForm(req) {
