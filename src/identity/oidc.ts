@@ -79,7 +79,7 @@ async function endpoints(transport: Transport, m: OidcMethod): Promise<Endpoints
   } catch (e) {
     throw idpTrouble(e, m.discoveryEndpoint);
   }
-  const doc = parseJson(res, 'GET', m.discoveryEndpoint, IDP) as Record<string, unknown>;
+  const doc = parseJson<Record<string, unknown>>(res, 'GET', m.discoveryEndpoint, IDP);
   const grants = doc.grant_types_supported;
   return {
     token: given.token ?? str(doc.token_endpoint),
@@ -90,7 +90,10 @@ async function endpoints(transport: Transport, m: OidcMethod): Promise<Endpoints
 }
 
 /** Client authentication (RFC 6749 2.3.1): HTTP Basic with a secret, else `client_id` in the form. */
-function withClient(m: OidcMethod, form: Record<string, string>): { form: Record<string, string>; headers: Record<string, string> } {
+function withClient(
+  m: OidcMethod,
+  form: Record<string, string>,
+): { form: Record<string, string>; headers: Record<string, string> } {
   if (m.clientSecret && m.clientId) {
     const basic = Buffer.from(`${encodeURIComponent(m.clientId)}:${encodeURIComponent(m.clientSecret)}`).toString(
       'base64',
@@ -113,7 +116,7 @@ async function idpPost(transport: Transport, m: OidcMethod, url: string, form: R
   } catch (e) {
     throw idpTrouble(e, url);
   }
-  return parseJson(res, 'POST', url, IDP) as Record<string, unknown>;
+  return parseJson<Record<string, unknown>>(res, 'POST', url, IDP);
 }
 
 /** The one line for the token endpoint refusing a grant. */
@@ -162,7 +165,8 @@ async function tokenGrant(transport: Transport, m: OidcMethod, eps: Endpoints, f
   try {
     return await idpPost(transport, m, url, form);
   } catch (e) {
-    if (e instanceof ApiError) throw refusedGrant(e, m, form.grant_type === DEVICE_GRANT ? 'device code' : form.grant_type!);
+    if (e instanceof ApiError)
+      throw refusedGrant(e, m, form.grant_type === DEVICE_GRANT ? 'device code' : form.grant_type);
     throw e;
   }
 }
@@ -400,7 +404,7 @@ async function webSsoToken(auth: AuthOptions, m: OidcMethod, ui: LoginUi): Promi
 async function projectsOf(transport: Transport, auth: AuthOptions, token: string) {
   const url = `${auth.authUrl}/auth/projects`;
   const res = await transport.request({ method: 'GET', url, headers: { 'X-Auth-Token': token }, service: 'identity' });
-  const body = parseJson(res, 'GET', url, 'identity') as { projects?: { id: string; name: string }[] };
+  const body = parseJson<{ projects?: { id: string; name: string }[] }>(res, 'GET', url, 'identity');
   return body.projects ?? [];
 }
 
@@ -411,7 +415,7 @@ async function projectsOf(transport: Transport, auth: AuthOptions, token: string
 async function scopeFor(transport: Transport, auth: AuthOptions, unscoped: string): Promise<Scope> {
   if (auth.scope) return auth.scope;
   const projects = await projectsOf(transport, auth, unscoped);
-  if (projects.length === 1) return { project: { id: projects[0]!.id } };
+  if (projects.length === 1) return { project: { id: projects[0].id } };
   throw new AuthError(
     projects.length === 0
       ? `Keystone at ${auth.authUrl} gives this federated user no project; ask the cloud's operators for a role on one.`
@@ -443,7 +447,9 @@ export async function authenticateOidc(
   } catch (e) {
     if (!(e instanceof AuthError) || e.code !== 'AUTH') throw e;
     const what =
-      'project' in scope ? `project ${scope.project.name ?? scope.project.id}` : `domain ${scope.domain.name ?? scope.domain.id}`;
+      'project' in scope
+        ? `project ${scope.project.name ?? scope.project.id}`
+        : `domain ${scope.domain.name ?? scope.domain.id}`;
     throw new AuthError(
       `Keystone at ${auth.authUrl} does not let this federated user into ${what}; check --os-project-name (its mapping gives other projects), or ask the cloud's operators.`,
     );

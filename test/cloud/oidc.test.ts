@@ -57,7 +57,9 @@ function idpAccessToken(client: string, secret: string, user = 'alice', password
 /** Asserts that `out` (an ncli run's stderr with --debug) holds none of `secrets`, nor any unredacted OAuth secret field. */
 function expectNoSecrets(out: string, secrets: string[]): void {
   for (const s of [...REALM_SECRETS, ...secrets]) expect(out, `secret ${s.slice(0, 4)}… printed`).not.toContain(s);
-  expect(out).not.toMatch(/(client_secret|code_verifier|password|device_code|refresh_token|[?&]code)=(?!<redacted>)[^&\s]/);
+  expect(out).not.toMatch(
+    /(client_secret|code_verifier|password|device_code|refresh_token|[?&]code)=(?!<redacted>)[^&\s]/,
+  );
   expect(out).not.toMatch(/"(access_token|refresh_token|id_token|device_code)":"(?!<redacted>)/);
   expect(out).not.toMatch(/Bearer [A-Za-z0-9]/);
 }
@@ -99,7 +101,10 @@ describeCloud('federated login (OpenID Connect) against the test IdP', () => {
     const theirs = JSON.parse(oracle.stdout) as { project_id: string; user_id: string };
     expect(theirs).toMatchObject({ project_id: ours.project_id, user_id: ours.user_id });
     // from the cache now: no IdP or Keystone request at all
-    const list = await ncli(['--debug', 'server', 'list', '-f', 'value', '-c', 'ID'], env('devcloud-oidcpassword', {}, cache));
+    const list = await ncli(
+      ['--debug', 'server', 'list', '-f', 'value', '-c', 'ID'],
+      env('devcloud-oidcpassword', {}, cache),
+    );
     expectDemoServers(list);
     expect(list.stderr).not.toContain(facts.IDP_URL);
     expect(list.stderr).not.toContain('OS-FEDERATION');
@@ -111,7 +116,10 @@ describeCloud('federated login (OpenID Connect) against the test IdP', () => {
   });
 
   it('v3oidcclientcredentials: the service account reaches project demo', async () => {
-    const r = await ncli(['--debug', 'server', 'list', '-f', 'value', '-c', 'ID'], env('devcloud-oidcclientcredentials'));
+    const r = await ncli(
+      ['--debug', 'server', 'list', '-f', 'value', '-c', 'ID'],
+      env('devcloud-oidcclientcredentials'),
+    );
     expectDemoServers(r);
     expectNoSecrets(r.stderr, []);
   });
@@ -136,12 +144,15 @@ describeCloud('federated login (OpenID Connect) against the test IdP', () => {
 
   it('v3oidcdeviceauthz: the URL and code printed, confirmed in the browser, the command goes on', async () => {
     const cache = freshCache();
-    const child = startNcli(['--debug', 'server', 'list', '-f', 'value', '-c', 'ID'], env('devcloud-oidcdeviceauthz', {}, cache));
+    const child = startNcli(
+      ['--debug', 'server', 'list', '-f', 'value', '-c', 'ID'],
+      env('devcloud-oidcdeviceauthz', {}, cache),
+    );
     try {
       const m = await child.waitFor(/open (https:\/\/\S+) in a browser .* confirm the code (\S+)\./, {
         stream: 'stderr',
       });
-      const page = await confirmDevice(browser!, m[1]!, 'alice', 'alice-secret');
+      const page = await confirmDevice(browser!, m[1], 'alice', 'alice-secret');
       expect(page).toMatch(/sign-in|success|signed in|close/i);
       const { code } = await child.exited;
       expect(code, child.stderr()).toBe(0);
@@ -163,7 +174,10 @@ describeCloud('federated login (OpenID Connect) against the test IdP', () => {
     writeFileSync(fakeBrowser, `#!/bin/sh\nprintf '%s' "$1" > ${opened}.tmp && mv ${opened}.tmp ${opened}\n`);
     chmodSync(fakeBrowser, 0o755);
     const cache = freshCache();
-    const child = startNcli(['--debug', 'auth', 'login'], env('devcloud-oidcauthcode', { BROWSER: fakeBrowser }, cache));
+    const child = startNcli(
+      ['--debug', 'auth', 'login'],
+      env('devcloud-oidcauthcode', { BROWSER: fakeBrowser }, cache),
+    );
     try {
       await child.waitFor(/Opening your browser/, { stream: 'stderr' });
       for (let i = 0; i < 100 && !existsSync(opened); i++) await new Promise((r) => setTimeout(r, 100));
@@ -210,10 +224,13 @@ describeCloud('federated login (OpenID Connect) against the test IdP', () => {
     const cache = freshCache();
     const child = startNcli(['auth', 'login', '--no-browser'], env('devcloud-websso', {}, cache));
     try {
-      const m = await child.waitFor(/\n {2}(http:\/\/127\.0\.0\.1:\d+\/v3\/auth\/OS-FEDERATION\/\S+websso\?origin=\S+)\n/, {
-        stream: 'stderr',
-      });
-      const seen = await signIn(browser!, m[1]!, 'alice', 'alice-secret');
+      const m = await child.waitFor(
+        /\n {2}(http:\/\/127\.0\.0\.1:\d+\/v3\/auth\/OS-FEDERATION\/\S+websso\?origin=\S+)\n/,
+        {
+          stream: 'stderr',
+        },
+      );
+      const seen = await signIn(browser!, m[1], 'alice', 'alice-secret');
       expect(seen.text).toContain('You are signed in');
       const { code } = await child.exited;
       expect(code, child.stderr()).toBe(0);

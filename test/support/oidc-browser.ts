@@ -61,7 +61,7 @@ export async function signIn(browser: Browser, url: string, user: string, passwo
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 20_000 });
     await fillLogin(page, user, password);
     await page.waitForNetworkIdle({ idleTime: 300, timeout: 20_000 }).catch(() => undefined);
-    return { text: await page.evaluate(() => document.body.innerText), urls };
+    return { text: await page.$eval('body', (b) => (b as unknown as { innerText: string }).innerText), urls };
   } finally {
     await context.close();
   }
@@ -81,25 +81,19 @@ export async function confirmDevice(browser: Browser, url: string, user: string,
     let loggedIn = false;
     while (Date.now() < deadline) {
       await page.waitForNetworkIdle({ idleTime: 300, timeout: 10_000 }).catch(() => undefined);
-      const state = await page
-        .evaluate(() =>
-          document.querySelector('#login')
-            ? 'login'
-            : document.querySelector('#confirm')
-              ? 'confirm'
-              : 'done',
-        )
-        .catch(() => 'navigating');
+      const has = (sel: string) =>
+        page.$(sel).then(
+          (h) => h !== null,
+          () => false,
+        );
+      const state = (await has('#login')) ? 'login' : (await has('#confirm')) ? 'confirm' : 'done';
       if (state === 'login' && !loggedIn) {
         await fillLogin(page, user, password);
         loggedIn = true;
       } else if (state === 'confirm') {
-        await Promise.all([
-          page.waitForNavigation({ timeout: 20_000 }).catch(() => undefined),
-          page.click('#confirm'),
-        ]);
+        await Promise.all([page.waitForNavigation({ timeout: 20_000 }).catch(() => undefined), page.click('#confirm')]);
       } else if (state === 'done' && loggedIn) {
-        return await page.evaluate(() => document.body.innerText);
+        return await page.$eval('body', (b) => (b as unknown as { innerText: string }).innerText);
       }
     }
     throw new Error(`the device confirmation did not finish; last page: ${await page.content()}`);

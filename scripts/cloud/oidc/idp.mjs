@@ -131,10 +131,16 @@ const provider = new Provider(ISSUER, {
     deviceFlow: {
       enabled: true,
       userCodeInputSource: async (ctx, form, _out, err) => {
-        ctx.body = page('Sign in a device', `${err ? '<p class="error">The code is not valid; try again.</p>' : '<p>Enter the code shown on your device.</p>'}${form}<button type="submit" form="op.deviceInputForm">Continue</button>`);
+        ctx.body = page(
+          'Sign in a device',
+          `${err ? '<p class="error">The code is not valid; try again.</p>' : '<p>Enter the code shown on your device.</p>'}${form}<button type="submit" form="op.deviceInputForm">Continue</button>`,
+        );
       },
       userCodeConfirmSource: async (ctx, form, client, _info, userCode) => {
-        ctx.body = page('Confirm the device', `<p><b>${esc(client.clientId)}</b> shows the code <code>${esc(userCode)}</code>.</p>${form}<button id="confirm" autofocus type="submit" form="op.deviceConfirmForm">Continue</button> <button type="submit" form="op.deviceConfirmForm" value="yes" name="abort">Abort</button>`);
+        ctx.body = page(
+          'Confirm the device',
+          `<p><b>${esc(client.clientId)}</b> shows the code <code>${esc(userCode)}</code>.</p>${form}<button id="confirm" autofocus type="submit" form="op.deviceConfirmForm">Continue</button> <button type="submit" form="op.deviceConfirmForm" value="yes" name="abort">Abort</button>`,
+        );
       },
       successSource: async (ctx) => {
         ctx.body = page('Signed in', '<p>The device is signed in. You can close this window.</p>');
@@ -142,7 +148,10 @@ const provider = new Provider(ISSUER, {
     },
     rpInitiatedLogout: {
       logoutSource: async (ctx, form) => {
-        ctx.body = page('Sign out', `${form}<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Sign out</button>`);
+        ctx.body = page(
+          'Sign out',
+          `${form}<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Sign out</button>`,
+        );
       },
       postLogoutSuccessSource: async (ctx) => {
         ctx.body = page('Signed out', '<p>You are signed out.</p>');
@@ -220,7 +229,6 @@ provider.registerGrantType(
   },
   ['username', 'password', 'scope'],
 );
-
 
 function loginPage(uid, clientId, error) {
   return page(
