@@ -222,7 +222,7 @@ describeCloud('federated login (OpenID Connect) against the test IdP', () => {
 
   it("v3websso: Keystone's WebSSO in the browser posts the token back to ncli", async () => {
     const cache = freshCache();
-    const child = startNcli(['auth', 'login', '--no-browser'], env('devcloud-websso', {}, cache));
+    const child = startNcli(['--debug', 'auth', 'login', '--no-browser'], env('devcloud-websso', {}, cache));
     try {
       const m = await child.waitFor(
         /\n {2}(http:\/\/127\.0\.0\.1:\d+\/v3\/auth\/OS-FEDERATION\/\S+websso\?origin=\S+)\n/,
@@ -235,6 +235,7 @@ describeCloud('federated login (OpenID Connect) against the test IdP', () => {
       const { code } = await child.exited;
       expect(code, child.stderr()).toBe(0);
       expect(child.stderr()).toMatch(/Logged in to project demo/);
+      expectNoSecrets(child.stderr(), []);
     } finally {
       child.kill();
     }
