@@ -17,8 +17,12 @@ export const do_login = command(
     const auth = await ctx.authenticator();
     if (!a.browser && auth.loginUi) auth.loginUi.noBrowser = true;
     const st = await auth.login();
+    const until = new Date(st.expiresAt).toISOString();
     ctx.warn(
-      `Logged in${st.projectName ? ` to project ${st.projectName}` : ''}; the token is cached until ${new Date(st.expiresAt).toISOString()}.`,
+      `Logged in${st.projectName ? ` to project ${st.projectName}` : ''}; ` +
+        ((await ctx.tokenStore())
+          ? `the token is cached until ${until}.`
+          : `the token (not cached: --no-cache) expires ${until}.`),
     );
   },
 );

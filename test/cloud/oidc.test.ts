@@ -122,6 +122,20 @@ describeCloud('federated login (OpenID Connect) against the test IdP', () => {
     );
     expectDemoServers(r);
     expectNoSecrets(r.stderr, []);
+    // the same federated user as keystoneauth's v3oidcclientcredentials
+    const ours = await ncli(['token', 'issue', '-f', 'json'], env('devcloud-oidcclientcredentials'));
+    const oracle = await run(
+      '/usr/bin/openstack',
+      ['--os-cloud', 'devcloud-oidcclientcredentials', 'token', 'issue', '-f', 'json'],
+      cloudEnv(),
+    );
+    expect(oracle.code, oracle.stderr).toBe(0);
+    const pick = (t: string) => {
+      const j = JSON.parse(t) as { project_id: string; user_id: string };
+      return { project_id: j.project_id, user_id: j.user_id };
+    };
+    expect(pick(ours.stdout)).toEqual(pick(oracle.stdout));
+    expect(pick(ours.stdout).project_id).toBe(facts.DEMO_PROJECT_ID);
   });
 
   it('v3oidcaccesstoken: a given access token, then the cached token without one', async () => {
