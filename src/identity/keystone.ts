@@ -12,7 +12,7 @@ import type { TokenProvider } from '../http/session.js';
 import { parseJson, type Transport } from '../http/transport.js';
 import * as v from 'valibot';
 import { checkShape } from '../http/shape.js';
-import { CatalogServiceSchema, selectEndpoint } from './catalog.js';
+import { AmbiguousEndpointError, CatalogServiceSchema, selectEndpoint } from './catalog.js';
 import { cacheKey, entryVerifier, usableEntry, type CachedToken, type TokenStore } from './token-cache.js';
 
 /** A token whose expiry is closer than this is renewed first (keystoneauth: MIN_TOKEN_LIFE_SECONDS = 120). */
@@ -338,7 +338,9 @@ export class Authenticator implements TokenProvider {
 
   /**
    * The endpoint URL of a service from the token's catalog, by the configured interface and region.
-   * @throws NcliError `ENDPOINT_NOT_FOUND`
+   * A cached catalog without the endpoint is refreshed once with a new login; an ambiguous one
+   * (several regions, none chosen) is not.
+   * @throws NcliError `ENDPOINT_NOT_FOUND` ({@link AmbiguousEndpointError} for several regions)
    */
   async endpoint(type: string): Promise<string> {
     const st = await this.state();
@@ -346,8 +348,10 @@ export class Authenticator implements TokenProvider {
       return selectEndpoint(st.catalog, type, this.cfg.interface, this.cfg.regionName);
     } catch (e) {
       // A catalog from the cache may be older than the cloud's (a service or region added since):
-      // ask Keystone once more before saying the endpoint does not exist.
-      if (!this.fromCache) throw e;
+      // ask Keystone once more before saying the endpoint does not exist. Not when the endpoint is
+      // ambiguous (several regions, none chosen): a fresher catalog cannot fix that, and a login
+      // may cost an MFA user a passcode.
+      if (!this.fromCache || e instanceof AmbiguousEndpointError) throw e;
       await this.invalidate(st.token);
       const fresh = await this.state();
       return selectEndpoint(fresh.catalog, type, this.cfg.interface, this.cfg.regionName);
