@@ -295,26 +295,42 @@ export class Authenticator implements TokenProvider {
   private async load(): Promise<CachedToken> {
     // --- token cache (src/identity/token-cache.ts): a cached token is used only with the
     // password / application credential secret that obtained it (its verifier in the entry).
-    if (this.store) {
-      const entry = await this.store.get(this.key);
-      const hit =
-        entry && entry.expiresAt - this.now() > TOKEN_MARGIN_MS ? await usableEntry(entry, this.cfg.auth) : undefined;
-      if (hit) {
-        this.current = hit;
-        this.fromCache = true;
-        return hit;
+    const cached = await this.cached();
+    if (cached) return cached;
+    // Concurrent cold runs: one logs in (one passcode prompt for an MFA user), the others wait on
+    // its lock file and then take the token it stored.
+    const lock = await this.store?.lock?.(this.key);
+    try {
+      if (lock?.waited) {
+        const theirs = await this.cached();
+        if (theirs) return theirs;
       }
+      // The verifier (one scrypt, off the main thread) is made while Keystone answers; a refused
+      // secret writes nothing, so the entry of the right secret stays.
+      const verifier = this.store ? entryVerifier(this.cfg.auth) : undefined;
+      this.authCount++;
+      const fresh = await authenticate(this.transport, this.cfg.auth, this.ask);
+      this.current = fresh;
+      this.fromCache = false;
+      if (this.store) await this.store.set(this.key, { ...fresh, verifier: await verifier }).catch(() => undefined);
+      return fresh;
+    } finally {
+      lock?.release();
     }
-    // The verifier (one scrypt, off the main thread) is made while Keystone answers; a refused
-    // secret writes nothing, so the entry of the right secret stays.
-    const verifier = this.store ? entryVerifier(this.cfg.auth) : undefined;
-    this.authCount++;
-    const fresh = await authenticate(this.transport, this.cfg.auth, this.ask);
-    this.current = fresh;
-    this.fromCache = false;
-    if (this.store) await this.store.set(this.key, { ...fresh, verifier: await verifier }).catch(() => undefined);
-    return fresh;
     // --- end token cache
+  }
+
+  /** The cached token when it is usable (valid past the margin, the run's secret matches). */
+  private async cached(): Promise<CachedToken | undefined> {
+    if (!this.store) return undefined;
+    const entry = await this.store.get(this.key);
+    const hit =
+      entry && entry.expiresAt - this.now() > TOKEN_MARGIN_MS ? await usableEntry(entry, this.cfg.auth) : undefined;
+    if (hit) {
+      this.current = hit;
+      this.fromCache = true;
+    }
+    return hit;
   }
 
   /** @see TokenProvider.getToken */
