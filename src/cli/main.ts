@@ -117,8 +117,45 @@ function rewriteHelp(argv: string[]): string[] {
   return [...argv.slice(1), '--help'];
 }
 
+/** Whether `argv` asks for help (`-h`/`--help` before any `--`). */
+function asksHelp(argv: readonly string[]): boolean {
+  for (const t of argv) {
+    if (t === '--') return false;
+    if (t === '--help' || t === '-h') return true;
+  }
+  return false;
+}
+
+/**
+ * The first command word of `argv` that names no command where it stands (`sever` in `ncli sever
+ * --help`, `lsit` in `ncli server lsit --help`), or undefined. Options are skipped, with their
+ * value when they take one; the walk stops at a command without subcommands (its operands follow).
+ */
+export function unknownCommandWord(program: Command, argv: readonly string[]): string | undefined {
+  let cmd = program;
+  const scopes: Command[] = [program];
+  for (let i = 0; i < argv.length; i++) {
+    const t = argv[i];
+    if (t === '--') return undefined;
+    if (t.startsWith('-') && t !== '-') {
+      if (t.includes('=')) continue;
+      const opt = scopes.flatMap((c) => c.options).find((o) => o.long === t || o.short === t);
+      if (opt && (opt.required || opt.optional)) i++;
+      continue;
+    }
+    if (cmd.commands.length === 0) return undefined;
+    const next = cmd.commands.find((c) => c.name() === t || c.aliases().includes(t));
+    if (!next) return t;
+    cmd = next;
+    scopes.push(next);
+  }
+  return undefined;
+}
+
 /**
  * Runs ncli with `argv` (without node and script) and returns the exit code. Never throws.
+ * Help for a command that does not exist (`ncli help sever`, `ncli server lsit --help`) is
+ * commander's "unknown command" error with its suggestion, exit 2, as without `--help`.
  */
 export async function main(argv: string[], io: IO, deps: ContextDeps = {}): Promise<number> {
   const manifest = readManifest();
@@ -144,7 +181,13 @@ export async function main(argv: string[], io: IO, deps: ContextDeps = {}): Prom
     argv,
   );
   try {
-    await program.parseAsync(rewriteHelp(argv), { from: 'user' });
+    let words = rewriteHelp(argv);
+    // without its help flag, commander reports the unknown word (and suggests the nearest command)
+    if (asksHelp(words) && unknownCommandWord(program, words) !== undefined) {
+      const end = words.indexOf('--');
+      words = words.filter((t, i) => (end >= 0 && i > end) || (t !== '--help' && t !== '-h'));
+    }
+    await program.parseAsync(words, { from: 'user' });
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
