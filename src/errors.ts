@@ -89,6 +89,7 @@ export type Hint =
   | 'console-url-renew'
   | 'compute-api-version'
   | 'passcode'
+  | 'os-token'
   | 'wait-timeout';
 
 /** Options of {@link NcliError}. */

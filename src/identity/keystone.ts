@@ -125,9 +125,10 @@ function refused(auth: AuthOptions, e: ApiError, passcodeSent: boolean): AuthErr
         ? 'check the application credential ID and secret (it may be expired or deleted)'
         : m.type === 'totp'
           ? 'check the user name and the TOTP passcode (it changes every 30 s)'
-          : 'the token is invalid or expired; get a new one';
+          : 'the token is invalid or expired';
   return new AuthError(
     `Keystone at ${auth.authUrl} refused ${describeUser(auth)}: ${e.serverMessage} (HTTP ${e.status}${e.requestId ? `, request ${e.requestId}` : ''}); ${hint}.`,
+    m.type === 'token' ? { hint: 'os-token' } : {},
   );
 }
 
@@ -198,15 +199,26 @@ export async function authenticate(transport: Transport, auth: AuthOptions, ask?
     }
   } catch (e) {
     if (e instanceof ApiError && (e.status === 401 || e.status === 403)) throw refused(auth, e, passcodeSent);
+    if (e instanceof ApiError && e.status === 404 && auth.method.type === 'token') {
+      // Keystone answers 404 (TokenNotFound: "Could not recognize Fernet token", "Failed to
+      // validate token") for a token it cannot validate: the token is the problem, not the URL.
+      throw new AuthError(
+        `Keystone at ${auth.authUrl} does not accept the given token (${e.serverMessage}, HTTP 404${e.requestId ? `, request ${e.requestId}` : ''}): it is invalid or expired.`,
+        { hint: 'os-token' },
+      );
+    }
     if (e instanceof ApiError && e.status === 404) {
       throw new AuthError(
         `Keystone at ${auth.authUrl} answered 404 for /auth/tokens (${e.serverMessage}); check the auth URL (it should be Keystone's v3 URL).`,
       );
     }
     if (e instanceof NetworkError) {
-      throw new AuthError(`Cannot reach Keystone at ${auth.authUrl}: ${e.reason}.`, {
+      // name where the URL came from: clouds.yaml (the cloud and file), else OS_AUTH_URL / --os-auth-url (hint)
+      const tls = e.code === 'TLS';
+      const check = !tls && auth.authUrlOrigin ? `; check ${auth.authUrlOrigin}` : '';
+      throw new AuthError(`Cannot reach Keystone at ${auth.authUrl}: ${e.reason}${check}.`, {
         cause: e,
-        hint: e.code === 'TLS' ? 'trust-ca' : 'auth-url',
+        ...(tls ? { hint: 'trust-ca' as const } : check ? {} : { hint: 'auth-url' as const }),
       });
     }
     throw e;
