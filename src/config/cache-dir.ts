@@ -10,18 +10,19 @@ import { dirname, isAbsolute, join, relative } from 'node:path';
 
 /**
  * Cache folders and the folder each must be made below ({@link cacheDir} records them): the home
- * folder for `~/.cache/ncli`, `$XDG_CACHE_HOME` itself when it is set.
+ * folder for `~/.cache/ncli`; for `$XDG_CACHE_HOME/ncli`, the folder holding `$XDG_CACHE_HOME`
+ * (the XDG Base Directory spec lets a program make that one missing folder, 0700).
  */
 const roots = new Map<string, string>();
 
 /**
  * `$XDG_CACHE_HOME/ncli` or `~/.cache/ncli`. Also records the folder that must already exist for
  * {@link ensurePrivateDir} to make it: ncli makes its cache folders only below an existing home
- * (or `$XDG_CACHE_HOME`), never the home itself (`HOME=/nonexistent/home`): there it runs
- * without a cache.
+ * (or in the existing parent of `$XDG_CACHE_HOME`), never a whole missing path
+ * (`HOME=/nonexistent/home`): there it runs without a cache.
  */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const root = env.XDG_CACHE_HOME || env.HOME || homedir();
+  const root = env.XDG_CACHE_HOME ? dirname(env.XDG_CACHE_HOME) : env.HOME || homedir();
   const dir = join(env.XDG_CACHE_HOME || join(root, '.cache'), 'ncli');
   roots.set(dir, root);
   return dir;
@@ -38,10 +39,10 @@ function rootOf(dir: string): string | undefined {
 
 /**
  * Creates `dir` (and its missing parents, 0700 too) and forces it to mode 0700. Inside ncli's
- * cache ({@link cacheDir}) only the levels below the home folder (or `$XDG_CACHE_HOME`) are made:
- * when that folder does not exist, nothing is.
+ * cache ({@link cacheDir}) only the levels below the home folder (or the parent of
+ * `$XDG_CACHE_HOME`) are made: when that folder does not exist, nothing is.
  * @throws the error of the first level that cannot be made (ENOENT, EACCES, EROFS, ENOTDIR…);
- *   ENOENT when the home folder (or `$XDG_CACHE_HOME`) of a cache folder does not exist
+ *   ENOENT when the home folder (or the parent of `$XDG_CACHE_HOME`) does not exist
  */
 export function ensurePrivateDir(dir: string): void {
   const root = rootOf(dir);

@@ -1,7 +1,8 @@
 /**
  * A HOME or XDG_CACHE_HOME that does not exist is not made (a root user with
  * `HOME=/nonexistent/home` once got `/nonexistent`): ncli runs without a cache there, and makes
- * only its own folders (0700) below a home that exists.
+ * only its own folders (0700) below a home that exists (and XDG_CACHE_HOME itself when its parent
+ * exists, as the XDG Base Directory spec allows).
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,11 +25,15 @@ describeCloud('cache folders and a missing home', () => {
     expect(readdirSync(base)).toEqual([]);
   }, 60_000);
 
-  it('XDG_CACHE_HOME that does not exist is not made either', async () => {
+  it('an XDG_CACHE_HOME whose parent does not exist is not made either', async () => {
     const base = mkdtempSync(join(tmpdir(), 'ncli-noxdg-'));
     const r = await ncli(['flavor', 'list'], cloudEnv({ XDG_CACHE_HOME: join(base, 'missing', 'cache') }));
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(base)).toEqual([]);
+    // its parent exists: XDG_CACHE_HOME itself is made, 0700
+    const made = await ncli(['flavor', 'list'], cloudEnv({ XDG_CACHE_HOME: join(base, 'cache') }));
+    expect(made.code, made.stderr).toBe(0);
+    expect(statSync(join(base, 'cache')).mode & 0o777).toBe(0o700);
   }, 60_000);
 
   it('a home that exists gets ~/.cache/ncli (0700), and the next run uses it', async () => {
