@@ -24,6 +24,7 @@ import {
   type ConsoleUrl,
 } from '../compute/consoles.js';
 import { article, NcliError, UsageError } from '../errors.js';
+import { fileErrorReason } from '../fs-reasons.js';
 import { redactUrl } from '../redact.js';
 
 /** The group's one-line help (`ncli console --help`). */
@@ -241,8 +242,13 @@ export const do_screenshot = command(
         try {
           writeFileSync(a.output, shot.png);
         } catch (e) {
-          const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-          throw new NcliError('OUTPUT', `Cannot write the screenshot to ${a.output}: ${why}.`, { cause: e });
+          throw new NcliError(
+            'OUTPUT',
+            `Cannot write the screenshot to ${a.output}: ${fileErrorReason(e, a.output)}.`,
+            {
+              cause: e,
+            },
+          );
         }
         ctx.warn(`Saved the ${shot.width}x${shot.height} console screen of ${server.name} to ${a.output}.`);
       }
@@ -375,7 +381,10 @@ export const do_tunnel = command(TUNNEL_SPEC, async (ctx, a) => {
       await done;
     } else {
       const stdin = ctx.io.stdin ?? process.stdin;
-      const escape = a.type === 'serial' && stdin.isTTY === true;
+      // a ws:// or wss:// --url is nova-serialproxy's (Nova hands out VNC, SPICE… consoles as web
+      // pages): a serial console, with the ~. escape, whatever --type says
+      const serial = a.type === 'serial' || (a.url !== undefined && /^wss?:\/\//i.test(a.url.trim()));
+      const escape = serial && stdin.isTTY === true;
       const log = a.log === undefined ? undefined : await openSessionLog(a.log);
       let raw: RawMode | undefined;
       try {

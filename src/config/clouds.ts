@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { fileErrorReason } from '../fs-reasons.js';
 
 /** One cloud's entry, as written in clouds.yaml (snake_case keys, `auth:` nested). */
 export interface CloudEntry {
@@ -90,7 +91,7 @@ export async function loadClouds(env: NodeJS.ProcessEnv, cwd?: string): Promise<
     try {
       text = readFileSync(path, 'utf8');
     } catch (e) {
-      throw new ConfigError(`Cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, {
+      throw new ConfigError(`Cannot read ${path}: ${fileErrorReason(e, path)}.`, {
         code: 'CLOUDS_YAML',
         cause: e,
       });

@@ -18,6 +18,7 @@ import { createEscapeFilter } from './escape.js';
 import { TunnelError } from './errors.js';
 import { formatHostPort, isLoopbackHost } from './listen-spec.js';
 import { Bridge, type TunnelOptions } from './bridge.js';
+import { isTransientFailure, retryingResolver, type ResolveRetry } from './url-source.js';
 
 export type { TunnelOptions } from './bridge.js';
 // ---------------------------------------------------------------------------
@@ -75,10 +76,14 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Tu
  *   (listener closed, sessions flushed); rejects like `ready` on a listen
  *   failure; with `once`, settles when the single session ends — rejecting
  *   with its error instead of writing it to `err`.
+ *
+ * A `resolveUrl` that fails transiently (the API restarting during a token refresh: see
+ * `isTransientFailure`) is tried again within the connection, `urlRetry` times (default 8, from
+ * 0.5 s doubling to 8 s), with a `--- … ---` line on `err` per retry.
  */
 export function forwardLocal(
   listen: { host: string; port: number },
-  opts: TunnelOptions & { once?: boolean },
+  opts: TunnelOptions & { once?: boolean; urlRetry?: Omit<ResolveRetry, 'signal' | 'onRetry'> },
 ): { ready: Promise<{ host: string; port: number }>; done: Promise<void> } {
   let resolveReady!: (v: { host: string; port: number }) => void;
   let rejectReady!: (e: Error) => void;
@@ -108,6 +113,15 @@ export function forwardLocal(
   let onceError: Error | undefined;
 
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+  const retry = opts.urlRetry ?? { attempts: 8 };
+  const resolveUrl = retryingResolver(opts.resolveUrl, {
+    ...retry,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onRetry: (why, ms, n) =>
+      opts.err.write(
+        `--- getting a console URL failed (${why}); trying again in ${(ms / 1000).toFixed(1)} s (attempt ${n} of ${retry.attempts}) ---\n`,
+      ),
+  });
 
   const settleDone = (error?: Error): void => {
     if (doneSettled) return;
@@ -158,7 +172,7 @@ export function forwardLocal(
           else opts.err.write(`${opts.describeError ? opts.describeError(error) : error.message}\n`);
         },
       },
-      opts,
+      { ...opts, resolveUrl },
       `${boundPort}#${id}`,
     );
     sessions.add(session);
@@ -303,7 +317,10 @@ export async function forwardStdio(opts: StdioOptions): Promise<void> {
     const { error, endedBy, bytesIn } = result;
     opts.onSessionEnd?.(error ? error.message.replace(/\.$/, '') : 'closed');
     const everOpened = opened || sessions > 1;
-    const retryable = !error || (error instanceof TunnelError && !FINAL_CODES.has(error.code));
+    // the proxy's failures, and the API's transient ones while asking for a fresh URL (refused,
+    // reset, timeout, 5xx), are one failed attempt each; a definitive answer ends the session
+    const retryable =
+      !error || (error instanceof TunnelError ? !FINAL_CODES.has(error.code) : isTransientFailure(error));
     if (endedBy === 'local' || !opts.reconnect || !everOpened || !retryable || opts.signal?.aborted) {
       if (error) throw error;
       return;
