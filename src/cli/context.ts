@@ -267,8 +267,14 @@ export class Context {
    * @throws NotFoundError (`NOT_FOUND`, `AMBIGUOUS`), ApiError
    */
   async server(ref: string, opts: { allProjects?: boolean; refetch?: boolean } = {}): Promise<Server> {
-    const [compute, { findServer }] = await Promise.all([this.compute(), import('../compute/find.js')]);
-    const server = await findServer(compute, ref, opts);
+    const [compute, { findServer }, cached] = await Promise.all([
+      this.compute(),
+      import('../compute/find.js'),
+      // with refetch, the ID the names cache holds is fetched together with the name search
+      opts.refetch && !opts.allProjects ? this.cachedNames('server') : undefined,
+    ]);
+    const guessId = cached?.items.find((it) => it.name === ref)?.id;
+    const server = await findServer(compute, ref, { ...opts, guessId });
     if (!opts.allProjects) await this.rememberNames('server', [server], { complete: false });
     return server;
   }

@@ -23,16 +23,24 @@ function isNotFound(e: unknown): boolean {
   return e instanceof ApiError && (e.status === 404 || e.status === 400);
 }
 
+/** Options of {@link findServer}. */
+export interface FindServerOptions {
+  allProjects?: boolean;
+  /** A server found by name is fetched again by ID, to have every field `GET /servers/{id}` gives. */
+  refetch?: boolean;
+  /**
+   * With `refetch`: the ID this name had last time (the names cache). `GET /servers/{id}` for it
+   * is sent together with the name search, so that a far-away cloud costs one round trip, not two;
+   * its answer is used only when the search finds exactly that server (else it is fetched again).
+   */
+  guessId?: string;
+}
+
 /**
- * A server by ID or exact name. With `refetch`, a server found by name is fetched again by ID, so
- * that it has every field `GET /servers/{id}` gives.
+ * A server by ID or exact name (see {@link FindServerOptions} for `refetch` and `guessId`).
  * @throws NotFoundError "No server with a name or ID of 'x' exists.", NotFoundError `AMBIGUOUS`, ApiError
  */
-export async function findServer(
-  client: ComputeClient,
-  ref: string,
-  opts: { allProjects?: boolean; refetch?: boolean } = {},
-): Promise<Server> {
+export async function findServer(client: ComputeClient, ref: string, opts: FindServerOptions = {}): Promise<Server> {
   if (!ref) throw new NotFoundError('A server name or ID is required.');
   if (UUID.test(ref)) {
     try {
@@ -41,11 +49,18 @@ export async function findServer(
       if (!isNotFound(e)) throw e;
     }
   }
+  // a failed guess (deleted, renamed, another error) is only a lost guess: the search decides
+  const guess =
+    opts.refetch && opts.guessId && !UUID.test(ref)
+      ? getServer(client, opts.guessId).catch(() => undefined)
+      : undefined;
   const candidates = await listServers(client, { name: `^${escapeRegex(ref)}$`, allProjects: opts.allProjects });
   const one = exactlyOne('server', ref, candidates);
   if (one instanceof NotFoundError) throw one;
+  if (!opts.refetch) return one;
   // A list item lacks a few fields GET /servers/{id} has (e.g. server_groups from 2.71): refetch for a full show.
-  return opts.refetch ? getServer(client, one.id) : one;
+  const guessed = await guess;
+  return guessed && guessed.id === one.id ? guessed : getServer(client, one.id);
 }
 
 /** The shortest common prefix {@link findServers} searches by (a shorter one could match too much). */
