@@ -137,6 +137,7 @@ export class Context {
       return new Transport({
         timeoutSeconds: settings.timeout ?? 30,
         ...tls,
+        tlsSessionFile: settings.cache === false ? undefined : await this.tlsSessionFile(),
         debug: this.globals.debug ? this.debug : undefined,
         timings: this.timings,
         dispatcher: this.deps.dispatcher,
@@ -144,6 +145,12 @@ export class Context {
       });
     })();
     return this.transportP;
+  }
+
+  /** `tls-sessions.json` in the cache folder (src/http/tls-sessions.ts). */
+  private async tlsSessionFile(): Promise<string> {
+    const [{ cacheDir }, { join }] = await Promise.all([import('../config/cache-dir.js'), import('node:path')]);
+    return join(cacheDir(this.io.env), 'tls-sessions.json');
   }
 
   /** The token cache (keychain or file), or null with `--no-cache`. */
