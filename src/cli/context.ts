@@ -149,8 +149,8 @@ export class Context {
 
   /** `tls-sessions.json` in the cache folder (src/http/tls-sessions.ts). */
   private async tlsSessionFile(): Promise<string> {
-    const [{ cacheDir }, { join }] = await Promise.all([import('../config/cache-dir.js'), import('node:path')]);
-    return join(cacheDir(this.io.env), 'tls-sessions.json');
+    const [dirs, path] = await Promise.all([import('../config/cache-dir.js'), import('node:path')]);
+    return path.join(dirs.cacheDir(this.io.env), 'tls-sessions.json');
   }
 
   /** The token cache (keychain or file), or null with `--no-cache`. */
