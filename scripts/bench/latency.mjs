@@ -49,7 +49,6 @@ const median = (xs) => {
 };
 const ms = (s) => (s === undefined || Number.isNaN(s) ? 'n/a' : `${(s * 1000).toFixed(0)} ms`);
 const x = (r) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : 'n/a');
-const sq = (a) => (/^[A-Za-z0-9_\-./:=,@%+^$]+$/.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`);
 
 /**
  * Round trips a command needs at the least, warm (token, catalog and version document cached):
