@@ -137,7 +137,7 @@ export class Context {
       return new Transport({
         timeoutSeconds: settings.timeout ?? 30,
         ...tls,
-        tlsSessionFile: settings.cache === false ? undefined : await this.tlsSessionFile(),
+        connectionsFile: settings.cache === false ? undefined : await this.connectionsFile(),
         debug: this.globals.debug ? this.debug : undefined,
         timings: this.timings,
         dispatcher: this.deps.dispatcher,
@@ -147,10 +147,10 @@ export class Context {
     return this.transportP;
   }
 
-  /** `tls-sessions.json` in the cache folder (src/http/tls-sessions.ts). */
-  private async tlsSessionFile(): Promise<string> {
+  /** `connections.json` in the cache folder (src/http/connections.ts). */
+  private async connectionsFile(): Promise<string> {
     const [dirs, path] = await Promise.all([import('../config/cache-dir.js'), import('node:path')]);
-    return path.join(dirs.cacheDir(this.io.env), 'tls-sessions.json');
+    return path.join(dirs.cacheDir(this.io.env), 'connections.json');
   }
 
   /** The token cache (keychain or file), or null with `--no-cache`. */

@@ -18,7 +18,7 @@ import { NcliError } from '../errors.js';
 import { redactBody, redactHeaders, redactUrl } from '../redact.js';
 import { ApiError, NetworkError, TimeoutError } from './errors.js';
 import { DEFAULT_RETRY, parseRetryAfter, retryDelay, type RetryPolicy } from './retry.js';
-import { sessionConnector, TlsSessionStore, type Connector } from './tls-sessions.js';
+import { ConnectionStore, Connections } from './connections.js';
 
 /** One finished call, for `--timings`. `seconds` is wall time including retries. */
 export interface Timing {
@@ -45,11 +45,11 @@ export interface TransportOptions {
   /** Injected wait, milliseconds (tests). */
   sleep?: (ms: number) => Promise<void>;
   /**
-   * Where TLS sessions are kept between runs (src/http/tls-sessions.ts; a file in the 0700 cache
-   * folder): the first connection of a run to a TLS 1.2 cloud then resumes, one round trip
-   * instead of two. Undefined: none kept (`--no-cache`). Not used through an HTTP(S) proxy.
+   * Where what ncli learns about connections is kept between runs (src/http/connections.ts: TLS
+   * sessions, origins that close connections; a file in the 0700 cache folder). Undefined: none
+   * kept (`--no-cache`), and undici's own connector. Not used through an HTTP(S) proxy.
    */
-  tlsSessionFile?: string;
+  connectionsFile?: string;
   /** Where `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` are read (default `process.env`). */
   env?: NodeJS.ProcessEnv;
   /**
@@ -202,8 +202,8 @@ export class Transport {
   /** A promise only while the proxy agent's module loads (a proxy variable is set). */
   private dispatcher: Dispatcher | Promise<Dispatcher>;
   private readonly sleep: (ms: number) => Promise<void>;
-  /** The TLS sessions kept between runs, saved by {@link close}. */
-  private sessions?: TlsSessionStore;
+  /** The connector with kept TLS sessions and spare connections (src/http/connections.ts), closed by {@link close}. */
+  private connections?: Connections;
 
   constructor(private readonly opts: TransportOptions) {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -228,11 +228,16 @@ export class Transport {
               noProxy: proxy('no_proxy', 'NO_PROXY') ?? '',
             })),
         );
-      } else if (opts.tlsSessionFile) {
-        // one kept-alive connection per origin and request in flight, as undici's own; TLS sessions kept between runs
-        this.sessions = new TlsSessionStore(opts.tlsSessionFile);
-        const connect: Connector = sessionConnector({ ...tls, timeoutMs: opts.timeoutSeconds * 1000 }, this.sessions);
-        this.dispatcher = new Agent({ keepAliveTimeout: common.keepAliveTimeout, connect: connect as never });
+      } else if (opts.connectionsFile) {
+        // kept-alive connections as undici's own; TLS sessions kept between runs; spares for servers that close theirs
+        this.connections = new Connections(
+          { ...tls, timeoutMs: opts.timeoutSeconds * 1000 },
+          new ConnectionStore(opts.connectionsFile),
+        );
+        this.dispatcher = new Agent({
+          keepAliveTimeout: common.keepAliveTimeout,
+          connect: this.connections.connect as never,
+        });
       } else {
         this.dispatcher = new Agent(common);
       }
@@ -358,6 +363,7 @@ export class Transport {
     for (const [k, v] of Object.entries(raw.headers)) {
       if (v !== undefined) resHeaders[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
     }
+    if (resHeaders.connection?.toLowerCase() === 'close') this.connections?.closes(new URL(req.url).origin);
     const res: HttpResponse = {
       status: raw.statusCode,
       headers: resHeaders,
@@ -394,6 +400,6 @@ export class Transport {
   /** Closes idle keep-alive connections so the process can exit promptly, and keeps the TLS sessions. */
   async close(): Promise<void> {
     if (!this.opts.dispatcher) await (await this.dispatcher).close().catch(() => undefined);
-    this.sessions?.save();
+    this.connections?.close();
   }
 }
