@@ -36,6 +36,27 @@ if (!['host', 'inner'].includes(mode) || !dir) {
   process.exit(2);
 }
 
+/**
+ * The time something was held in the "network" (the union of every chunk's hold window, over
+ * every connection), for the case's CPU-independent count of the round trips a run waited for:
+ * `SIGUSR2` prints `busy MS` and starts over. Windows open in time order (one event loop), so a
+ * running union suffices.
+ */
+const busy = { total: 0, start: 0, end: -1 };
+function hold(start, end) {
+  if (start <= busy.end) busy.end = Math.max(busy.end, end);
+  else {
+    if (busy.end > busy.start) busy.total += busy.end - busy.start;
+    busy.start = start;
+    busy.end = end;
+  }
+}
+process.on('SIGUSR2', () => {
+  if (busy.end > busy.start) busy.total += busy.end - busy.start;
+  process.stdout.write(`busy ${busy.total.toFixed(1)}\n`);
+  Object.assign(busy, { total: 0, start: 0, end: -1 });
+});
+
 /** Copies `src` to `dst`, each chunk `delay` ms later and none before `notBefore` (epoch ms, performance clock). */
 function delayed(src, dst, delay, notBefore = 0) {
   const queue = [];
@@ -58,7 +79,9 @@ function delayed(src, dst, delay, notBefore = 0) {
     if (queue.length) timer = setTimeout(flush, Math.max(0, queue[0].at - performance.now()));
   };
   const push = (chunk) => {
-    const at = Math.max(performance.now() + delay, notBefore);
+    const now = performance.now();
+    const at = Math.max(now + delay, notBefore);
+    if (chunk) hold(now, at);
     queue.push({ at, chunk });
     if (chunk) {
       pending += chunk.length;

@@ -203,11 +203,15 @@ export async function latencyBench({ log = (s) => process.stderr.write(`[latency
     const socks = join(tmp, 'socks');
     children.push(await startReady([process.execPath, PROXY, 'host', socks, ...facts.ports]));
     const conns = { far: 0, near: 0 };
+    let busyWaiter;
     const inner = async (name, delay) => {
       const argv = ['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];
       const p = await startReady(
         [...argv, process.execPath, PROXY, 'inner', socks, String(delay), ...facts.ports],
-        (l) => (l.startsWith('conn ') ? conns[name]++ : undefined),
+        (l) => {
+          if (l.startsWith('conn ')) conns[name]++;
+          else if (l.startsWith('busy ')) busyWaiter?.(Number(l.slice(5)) / 1000);
+        },
       );
       children.push(p);
       return p.pid;
@@ -239,7 +243,15 @@ export async function latencyBench({ log = (s) => process.stderr.write(`[latency
         );
       // the proxy's `conn` lines wait in its pipe while spawnSync blocks: let them in
       await settle();
-      return { wall, out: r.stdout, err: r.stderr, conns: conns[where] - before };
+      // the time this run had bytes in flight (far only): its round trips, whatever the CPU load
+      const busy =
+        where === 'far'
+          ? await new Promise((res) => {
+              busyWaiter = res;
+              process.kill(ns.far, 'SIGUSR2');
+            })
+          : 0;
+      return { wall, out: r.stdout, err: r.stderr, conns: conns[where] - before, busy };
     };
 
     // the server `server stop --wait` stops: in the bench project, ACTIVE before every run
@@ -316,7 +328,17 @@ export async function latencyBench({ log = (s) => process.stderr.write(`[latency
           .length,
         flavors: requests.filter((r) => /\/flavors\/detail/.test(r)).length,
       };
-      const res = { warm: [], warmConns: [], near: [], cold: [], coldConns: [], openstack: [], nova: [] };
+      const res = {
+        warm: [],
+        warmConns: [],
+        warmBusy: [],
+        near: [],
+        cold: [],
+        coldConns: [],
+        coldBusy: [],
+        openstack: [],
+        nova: [],
+      };
       for (let i = 0; i < RUNS; i++) {
         prep();
         let r = await timed('near', ncliArgv('near'), nearEnv);
@@ -325,11 +347,13 @@ export async function latencyBench({ log = (s) => process.stderr.write(`[latency
         r = await timed('far', ncliArgv('far'), warmEnv);
         res.warm.push(r.wall);
         res.warmConns.push(r.conns);
+        res.warmBusy.push(r.busy);
         const cold = join(tmp, `cache-cold-${i}`);
         prep();
         r = await timed('far', ncliArgv('far'), { ...cloudEnv(c.bench), XDG_CACHE_HOME: cold });
         res.cold.push(r.wall);
         res.coldConns.push(r.conns);
+        res.coldBusy.push(r.busy);
         rmSync(cold, { recursive: true, force: true });
         if (i < PEER_RUNS) {
           prep();
@@ -367,6 +391,11 @@ export async function latencyBench({ log = (s) => process.stderr.write(`[latency
       row.addedWarm = median(res.warm.map((w, i) => w - res.near[i]));
       row.rttsUsed = row.addedWarm / RTT;
       row.pairedRatio = (floor + row.addedWarm) / min;
+      // CPU-independent: the time bytes were in flight (the proxy's union of hold windows), in RTTs
+      row.rttsWarm = median(res.warmBusy) / RTT;
+      row.rttsCold = median(res.coldBusy) / RTT;
+      row.coldNeeded = rounds + c.coldExtra;
+      row.projected = (floor + row.rttsWarm * RTT) / min;
       rows.push(row);
       log(
         `${c.id}: warm ${ms(row.warm)} (min ${ms(min)}, ${x(row.ratio)}), cold ${ms(row.cold)}, openstack ${ms(row.openstack)}, nova ${ms(row.nova)}`,
@@ -386,18 +415,18 @@ export function renderLatency(r) {
     '',
     'minimum = local floor (ncli warm, 0 ms added) + round trips needed × RTT; target: ncli warm ≤ 1.1× minimum',
     '',
-    '| command | round trips needed | local floor | minimum | ncli warm | ÷ min | RTTs waited (paired) | ÷ min (paired) | TCP conns | ncli cold | min cold | openstack | nova |',
+    '| command | round trips needed | local floor | minimum | ncli warm | ÷ min | RTTs in flight, warm | floor + those ÷ min | TCP conns | ncli cold | RTTs cold (needed) | openstack | nova |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const w of r.rows) {
     const mark = (v) => `${x(v)}${v <= 1.1 ? '' : ' ✗'}`;
     lines.push(
-      `| \`${w.command}\` | ${w.rounds} | ${ms(w.floor)} | ${ms(w.min)} | ${ms(w.warm)} | ${mark(w.ratio)} | ${w.rttsUsed.toFixed(1)} | ${mark(w.pairedRatio)} | ${w.warmConns} | ${ms(w.cold)} | ${ms(w.minCold)} | ${ms(w.openstack)} | ${ms(w.nova)} |`,
+      `| \`${w.command}\` | ${w.rounds} | ${ms(w.floor)} | ${ms(w.min)} | ${ms(w.warm)} | ${mark(w.ratio)} | ${w.rttsWarm.toFixed(2)} | ${mark(w.projected)} | ${w.warmConns} | ${ms(w.cold)} | ${w.rttsCold.toFixed(2)} (${w.coldNeeded}) | ${ms(w.openstack)} | ${ms(w.nova)} |`,
     );
   }
   lines.push(
     '',
-    'RTTs waited (paired): median over runs of (ncli warm − the local run next to it) ÷ RTT; ÷ min (paired): (local floor + that added time) ÷ minimum.',
+    "RTTs in flight: the time some byte of the run was held by the proxy (the union of every chunk's delay, over all its connections) ÷ RTT, median over runs: the round trips the run waited for, whatever the CPU load (server time is not in it). floor + those ÷ min: (local floor + RTTs in flight × RTT) ÷ minimum. Paired wall-time difference (warm − the local run next to it) in the JSON.",
   );
   lines.push('', "ncli warm's requests (`--timings`):", '');
   for (const w of r.rows) lines.push(`- \`${w.command}\`: ${w.requests.map((q) => `\`${q}\``).join(', ')}`);
