@@ -13,10 +13,11 @@
  * second; the report gives its first and last minute, the slope, and VmHWM.
  *
  *   node scripts/bench/soak.mjs            # alone (the cloud up; NCLI_CLOUD_DIR)
+ *   BENCH_SOAK_DEBUG=1 …                   # the tunnel with --debug; its stderr goes to bench/results/
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -172,7 +173,8 @@ export async function soakBench({ log = (s) => process.stderr.write(`[soak] ${s}
     OS_CLOUD: 'devcloud',
     XDG_CACHE_HOME: tmp,
   });
-  const tun = spawn(process.execPath, [NCLI, '--timings', 'console', 'tunnel', 'vm1', '--local', '0'], {
+  const debug = process.env.BENCH_SOAK_DEBUG === '1' ? ['--debug'] : [];
+  const tun = spawn(process.execPath, [NCLI, '--timings', ...debug, 'console', 'tunnel', 'vm1', '--local', '0'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -227,6 +229,10 @@ export async function soakBench({ log = (s) => process.stderr.write(`[soak] ${s}
     const cpu = procCpu(tun.pid) - cpu0;
     tun.kill('SIGINT');
     await new Promise((r) => tun.once('exit', r));
+    // the tunnel's stderr (its --timings table; with BENCH_SOAK_DEBUG=1 every dial and refresh), for diagnosis
+    const tunnelLog = join(ROOT, 'bench/results', `soak-tunnel-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(tunnelLog, err);
     const consoles = (err.match(/POST\s*[│|]\s*\S*remote-consoles/g) || []).length;
     const mib = rss.map((x) => x.mib);
     const win = Math.min(60, Math.max(5, Math.floor(mib.length / 5)));
@@ -246,7 +252,8 @@ export async function soakBench({ log = (s) => process.stderr.write(`[soak] ${s}
       changedFrames: stats.reduce((a, s) => a + s.changed, 0),
       bytes: stats.reduce((a, s) => a + s.bytes, 0),
       sessions: stats.reduce((a, s) => a + s.sessions, 0),
-      errors: stats.flatMap((s) => s.errors),
+      errors: stats.flatMap((s) => s.errors).sort(),
+      tunnelLog,
       consoleRequests: consoles,
       handled: (out.match(/^Handling connection for/gm) || []).length,
       rss: {
