@@ -221,7 +221,7 @@ export async function latencyBench({ log = (s) => process.stderr.write(`[latency
     const inNs = (where, argv) => ['nsenter', '-t', String(ns[where]), '-n', ...argv];
 
     /** One timed run: wall seconds, output, TCP connections it opened. */
-    const timed = async (where, argv, env) => {
+    const timed = async (where, argv, env, opts = { lenient: true }) => {
       await settle();
       const before = conns[where];
       const t0 = performance.now();
@@ -237,10 +237,21 @@ export async function latencyBench({ log = (s) => process.stderr.write(`[latency
         r = once();
         wall = (performance.now() - t1) / 1000;
       }
-      if (r.status !== 0)
-        throw new Error(
+      if (r.status !== 0) {
+        const e = new Error(
           `${argv.join(' ')} exited ${r.status}: ${(r.stderr || '').trim().split('\n').slice(-2).join(' | ')}`,
         );
+        if (!opts.lenient) throw e;
+        // a measured run that failed twice: a missing figure (noted), not the end of the case
+        notes.push(e.message.slice(0, 300));
+        await settle();
+        if (where === 'far')
+          await new Promise((res) => {
+            busyWaiter = res;
+            process.kill(ns.far, 'SIGUSR2');
+          });
+        return { wall: NaN, out: '', err: '', conns: NaN, busy: NaN };
+      }
       // the proxy's `conn` lines wait in its pipe while spawnSync blocks: let them in
       await settle();
       // the time this run had bytes in flight (far only): its round trips, whatever the CPU load
@@ -284,6 +295,7 @@ export async function latencyBench({ log = (s) => process.stderr.write(`[latency
             '--wait',
           ]),
           directEnv(true),
+          { lenient: false },
         );
       }
     }
@@ -434,6 +446,8 @@ export function renderLatency(r) {
     '',
     "RTTs in flight: the time some byte of the run was held by the proxy (the union of every chunk's delay, over all its connections) ÷ RTT, median over runs: the round trips the run waited for, whatever the CPU load (server time is not in it). floor + those ÷ min: (local floor + RTTs in flight × RTT) ÷ minimum. Paired wall-time difference (warm − the local run next to it) in the JSON.",
   );
+  if (r.notes.length)
+    lines.push('', 'Runs that failed twice (left out of the medians):', '', ...r.notes.map((n) => `- ${n}`));
   lines.push('', "ncli warm's requests (`--timings`):", '');
   for (const w of r.rows) lines.push(`- \`${w.command}\`: ${w.requests.map((q) => `\`${q}\``).join(', ')}`);
   return lines.join('\n') + '\n';
