@@ -7,6 +7,8 @@
 #   3. the local cloud, only if it does not answer (npm run cloud:up is idempotent)
 #   4. project `bench` with 220+ servers (scripts/bench/seed-bench-project.sh, idempotent)
 #   5. scripts/bench/bench.mjs: the cases, the tunnel, the targets; writes bench/results/
+#   6. scripts/bench/latency.mjs (a far-away cloud) and scripts/bench/load.mjs (10,000 servers,
+#      the tunnel soak); BENCH_NO_LATENCY=1, BENCH_NO_LOAD=1 skip them
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 T0=$(date +%s)
@@ -65,4 +67,14 @@ bash scripts/bench/seed-bench-project.sh "${BENCH_SERVERS:-220}"
 
 # ---------------------------------------------------------------- 5. measure
 say "measuring"
-exec node scripts/bench/bench.mjs
+node scripts/bench/bench.mjs
+
+# ---------------------------------------------------------------- 6. far-away cloud and load (issue 18)
+if [ "${BENCH_NO_LATENCY:-0}" != 1 ]; then
+  say "far-away cloud: every client through a delaying proxy (scripts/bench/latency.mjs)"
+  node scripts/bench/latency.mjs
+fi
+if [ "${BENCH_NO_LOAD:-0}" != 1 ]; then
+  say "load: server list of 10,000 servers, tunnel soak (scripts/bench/load.mjs)"
+  node scripts/bench/load.mjs
+fi

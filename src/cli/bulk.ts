@@ -7,6 +7,7 @@
  * Ctrl-C stops the waits (the actions already sent go on in Nova): those are not failures, and
  * the summary says "waiting was interrupted for N of M servers" instead.
  */
+import { setMaxListeners } from 'node:events';
 import type { Context } from './context.js';
 import { messageFor } from './errors.js';
 import { interrupts } from './process.js';
@@ -78,6 +79,8 @@ export interface BulkOptions {
 export async function runBulk(ctx: Context, jobs: readonly BulkJob[], opts: BulkOptions): Promise<number> {
   const board = new ProgressBoard(ctx.io.err, opts.wait);
   const stop = opts.wait ? interrupts(ctx.debug) : { signal: new AbortController().signal, dispose: () => {} };
+  // every waiting job listens to the one signal: no MaxListenersExceededWarning past 10 (--parallel 100)
+  setMaxListeners(0, stop.signal);
   const notes: string[][] = jobs.map(() => []);
   let results: PromiseSettledResult<string>[];
   try {
