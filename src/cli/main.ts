@@ -40,9 +40,19 @@ function addArg(cmd: Command, a: ArgSpec): void {
   if (a.hidden) o.hideHelp();
   if (a.conflicts) o.conflicts([...a.conflicts]);
   const flag = o.long ?? o.short ?? a.flags;
-  if (a.repeatable) o.argParser((v: string, prev: unknown) => [...((prev as string[] | undefined) ?? []), v]);
+  // a repeatable `--x <v>` paired with `--no-x` (commander gives both one attribute): values after
+  // `--no-x` start a new list that carries `reset: true` (openstackclient's `--no-property
+  // --property k=v` replaces every property); `--no-x` alone or last leaves `false`
+  if (a.repeatable) o.argParser((v: string, prev: unknown) => repeated(prev, v));
   else if (a.integer) o.argParser(intParser(flag, a.min));
   cmd.addOption(o);
+}
+
+/** The next value of a repeatable option: `prev` + `v`; after a `--no-…` (`prev` false), `[v]` marked `reset`. */
+function repeated(prev: unknown, v: string): string[] {
+  const out = [...(Array.isArray(prev) ? (prev as string[]) : []), v];
+  if (prev === false || (prev as { reset?: boolean } | undefined)?.reset) Object.assign(out, { reset: true });
+  return out;
 }
 
 /**
