@@ -55,6 +55,9 @@ function unixListenError(err: NodeJS.ErrnoException, path: string): TunnelError 
   return new TunnelError('LISTEN', `Cannot listen on the socket ${path}: ${why}.`, { cause: err });
 }
 
+/** Options of {@link forwardLocal}: see there. */
+export type LocalOptions = TunnelOptions & { once?: boolean; vncPassword?: Buffer };
+
 /**
  * Listens on a local TCP address and tunnels every accepted connection
  * through its own WebSocket to the console proxy (like client-go
@@ -92,8 +95,20 @@ function unixListenError(err: NodeJS.ErrnoException, path: string): TunnelError 
  *   with its error instead of writing it to `err`.
  */
 export function forwardLocal(
+  listen: { host: string; port: number },
+  opts: LocalOptions,
+): { ready: Promise<{ host: string; port: number }>; done: Promise<void> };
+export function forwardLocal(
+  listen: { path: string },
+  opts: LocalOptions,
+): { ready: Promise<{ path: string }>; done: Promise<void> };
+export function forwardLocal(
   listen: { host: string; port: number } | { path: string },
-  opts: TunnelOptions & { once?: boolean; vncPassword?: Buffer },
+  opts: LocalOptions,
+): { ready: Promise<{ host: string; port: number } | { path: string }>; done: Promise<void> };
+export function forwardLocal(
+  listen: { host: string; port: number } | { path: string },
+  opts: LocalOptions,
 ): { ready: Promise<{ host: string; port: number } | { path: string }>; done: Promise<void> } {
   type Bound = { host: string; port: number } | { path: string };
   let resolveReady!: (v: Bound) => void;

@@ -198,7 +198,7 @@ describe('console tunnel --vnc-password', () => {
     const seen: ProxySeen[] = [];
     const proxy = await proxyWith(rfbConsole(seen));
     const t = await tunnel(proxy, 'pa55word', { host: '127.0.0.1', port: 0 });
-    const viewer = await RawViewer.connect(t.bound as { port: number });
+    const viewer = await RawViewer.connect(t.bound);
     expect(await viewer.login('pa55word')).toEqual({ status: 0 });
     viewer.sock.write(Buffer.from([1])); // ClientInit, shared
     expect(await viewer.read(SERVER_INIT.length)).toEqual(SERVER_INIT);
@@ -212,7 +212,7 @@ describe('console tunnel --vnc-password', () => {
     const seen: ProxySeen[] = [];
     const proxy = await proxyWith(rfbConsole(seen));
     const t = await tunnel(proxy, 'pa55word', { host: '127.0.0.1', port: 0 });
-    const viewer = await RawViewer.connect(t.bound as { port: number });
+    const viewer = await RawViewer.connect(t.bound);
     expect(await viewer.login('guessing')).toEqual({ status: 1, reason: 'Authentication failure' });
     await viewer.closed();
     expect(proxy.accepted).toHaveLength(0);
@@ -220,7 +220,7 @@ describe('console tunnel --vnc-password', () => {
       expect.stringMatching(/^A VNC viewer gave a wrong password on \d+ \(connection 1\); it was refused\.$/),
     ]);
     // the tunnel still serves the right password afterwards
-    const again = await RawViewer.connect(t.bound as { port: number });
+    const again = await RawViewer.connect(t.bound);
     expect(await again.login('pa55word')).toEqual({ status: 0 });
   });
 
@@ -228,9 +228,9 @@ describe('console tunnel --vnc-password', () => {
     const seen: ProxySeen[] = [];
     const proxy = await proxyWith(rfbConsole(seen));
     const t = await tunnel(proxy, 'pw', { host: '127.0.0.1', port: 0 });
-    const ok = await RawViewer.connect(t.bound as { port: number });
+    const ok = await RawViewer.connect(t.bound);
     expect(await ok.login('pw', 'RFB 003.003\n')).toEqual({ status: 0 });
-    const bad = await RawViewer.connect(t.bound as { port: number });
+    const bad = await RawViewer.connect(t.bound);
     expect(await bad.login('nope', 'RFB 003.003\n')).toEqual({ status: 1 });
   });
 
@@ -238,7 +238,7 @@ describe('console tunnel --vnc-password', () => {
     const seen: ProxySeen[] = [];
     const proxy = await proxyWith(rfbConsole(seen, [1], 'RFB 003.003\n'));
     const t = await tunnel(proxy, 'pw', { host: '127.0.0.1', port: 0 });
-    const viewer = await RawViewer.connect(t.bound as { port: number });
+    const viewer = await RawViewer.connect(t.bound);
     expect(await viewer.login('pw')).toEqual({ status: 0 });
     viewer.sock.write(Buffer.from([1]));
     expect(await viewer.read(SERVER_INIT.length)).toEqual(SERVER_INIT);
@@ -249,7 +249,7 @@ describe('console tunnel --vnc-password', () => {
     const seen: ProxySeen[] = [];
     const proxy = await proxyWith(rfbConsole(seen, [2, 19]));
     const t = await tunnel(proxy, 'pw', { host: '127.0.0.1', port: 0 });
-    const viewer = await RawViewer.connect(t.bound as { port: number });
+    const viewer = await RawViewer.connect(t.bound);
     const result = await viewer.login('pw');
     expect(result.status).toBe(1);
     expect(result.reason).toMatch(/offers security types 2, 19, not None/);
@@ -261,7 +261,7 @@ describe('console tunnel --vnc-password', () => {
   it('closes a client that is not a VNC viewer without a word on stderr', async () => {
     const proxy = await proxyWith(rfbConsole([]));
     const t = await tunnel(proxy, 'pw', { host: '127.0.0.1', port: 0 });
-    const client = await RawViewer.connect(t.bound as { port: number });
+    const client = await RawViewer.connect(t.bound);
     await client.read(12);
     client.sock.write('GET / HTTP/1.1\r\n\r\n');
     await client.closed();
