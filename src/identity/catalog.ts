@@ -24,6 +24,11 @@ export const CatalogServiceSchema = v.looseObject({
 });
 export type CatalogService = v.InferOutput<typeof CatalogServiceSchema>;
 
+/** A catalog value for a one-line message: control characters (a newline in a region name) as spaces. */
+function shown(s: string): string {
+  return s.replace(/\p{Cc}/gu, ' ');
+}
+
 /**
  * The URL of the `type` service's endpoint for `iface` in `region` (any region when not given,
  * as long as only one region offers it).
@@ -33,7 +38,7 @@ export type CatalogService = v.InferOutput<typeof CatalogServiceSchema>;
 export function selectEndpoint(catalog: CatalogService[], type: string, iface: Interface, region?: string): string {
   const services = catalog.filter((s) => s.type === type);
   if (services.length === 0) {
-    const types = [...new Set(catalog.map((s) => s.type))].sort();
+    const types = [...new Set(catalog.map((s) => shown(s.type)))].sort();
     throw catalog.length === 0
       ? new NcliError(
           'ENDPOINT_NOT_FOUND',
@@ -54,11 +59,11 @@ export function selectEndpoint(catalog: CatalogService[], type: string, iface: I
   if (matches.length > 0) {
     throw new NcliError(
       'ENDPOINT_NOT_FOUND',
-      `The ${type} service has ${iface} endpoints in several regions (${regions.join(', ')}).`,
+      `The ${type} service has ${iface} endpoints in several regions (${regions.map(shown).join(', ')}).`,
       { hint: 'region' },
     );
   }
-  const offered = all.map((e) => `${e.interface}@${regionOf(e) || '(no region)'}`);
+  const offered = all.map((e) => shown(`${e.interface}@${regionOf(e) || '(no region)'}`));
   throw new NcliError(
     'ENDPOINT_NOT_FOUND',
     `No ${iface} endpoint for the ${type} service${region ? ` in region '${region}'` : ''}; the catalog offers ${[...new Set(offered)].join(', ')}.`,
