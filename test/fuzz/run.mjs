@@ -10,7 +10,7 @@ const runs = process.env.FUZZ_RUNS ?? '2000';
 console.log(
   `fuzz: FUZZ_SEED=${seed} FUZZ_RUNS=${runs} (replay with: FUZZ_SEED=${seed} FUZZ_RUNS=${runs} npm run fuzz)`,
 );
-const r = spawnSync('npx', ['vitest', 'run', 'test/fuzz', ...process.argv.slice(2)], {
+const r = spawnSync('npx', ['vitest', 'run', 'test/fuzz', '--testTimeout=3600000', ...process.argv.slice(2)], {
   stdio: 'inherit',
   env: { ...process.env, FUZZ_SEED: seed, FUZZ_RUNS: runs },
 });
