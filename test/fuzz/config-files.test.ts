@@ -142,10 +142,10 @@ describe('clouds.yaml and secure.yaml (fuzz)', () => {
             oneLineNcliError(e);
           }
         }),
-        params(300),
+        params(150),
       );
     },
-    timeout(300, 10),
+    timeout(150, 10),
   );
 
   // Found by the property above: an alias inside its own anchor made a cyclic object, and merging
@@ -205,7 +205,7 @@ describe('cache files (fuzz)', () => {
           expect(typeof got.expiresAt).toBe('number');
         }
       }),
-      params(500),
+      params(200),
     );
   });
 
@@ -229,7 +229,7 @@ describe('cache files (fuzz)', () => {
         expect(after.version).toBe(1);
         expect(after.items).toContainEqual({ id: 'new', name: 'n' });
       }),
-      params(300),
+      params(100),
     );
   });
 
@@ -244,7 +244,7 @@ describe('cache files (fuzz)', () => {
         const hit = cache.read('http://nova');
         if (hit) expect([typeof hit.min, typeof hit.max]).toEqual(['string', 'string']);
       }),
-      params(500),
+      params(200),
     );
   });
 
@@ -304,9 +304,9 @@ describe('cache files (fuzz)', () => {
           const now = JSON.parse(readFileSync(file, 'utf8')) as { token?: string };
           if (logins > before) expect(now.token).toBe('tokFUZZ');
         }),
-        params(40),
+        params(20),
       );
     },
-    timeout(40, 100),
+    timeout(20, 100),
   );
 });

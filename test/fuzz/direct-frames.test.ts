@@ -311,10 +311,10 @@ describe('direct frame reader (fuzz, against ws)', () => {
           expect(direct.sent).toEqual(plain.sent);
           expect(plain.closeCode).toBe(1000);
         }),
-        params(40),
+        params(25),
       );
     },
-    timeout(40, 200),
+    timeout(25, 200),
   );
 
   it(
@@ -342,9 +342,9 @@ describe('direct frame reader (fuzz, against ws)', () => {
             expect([1002, 1007, 1009]).toContain(parseInt(closeFrame!.payload.slice(0, 4), 16));
           },
         ),
-        params(40),
+        params(25),
       );
     },
-    timeout(40, 200),
+    timeout(25, 200),
   );
 });

@@ -222,10 +222,10 @@ describe('Keystone answers (fuzz)', () => {
             await runNcli(['server', 'list', '-f', 'json'], env, { dispatcher: agent, tokenStore: null }),
           );
         }),
-        params(150),
+        params(80),
       );
     },
-    timeout(150, 40),
+    timeout(80, 40),
   );
 
   it(
@@ -254,13 +254,13 @@ describe('Keystone answers (fuzz)', () => {
             outcomes.add(r.code === 0 ? 'ok' : r.stderr.slice(0, 300));
           },
         ),
-        params(150),
+        params(80),
       );
       // the catalogs reached the endpoint selection, both ways
       expect(outcomes.has('ok'), [...outcomes].join('\n')).toBe(true);
       expect([...outcomes].some((o) => /endpoint|catalog/.test(o))).toBe(true);
     },
-    timeout(150, 40),
+    timeout(80, 40),
   );
 
   it(
@@ -275,10 +275,10 @@ describe('Keystone answers (fuzz)', () => {
           expectClearOutcome(r);
           expect(r.stdout + r.stderr).not.toContain('pw"');
         }),
-        params(100),
+        params(50),
       );
     },
-    timeout(100, 40),
+    timeout(50, 40),
   );
 
   // Found by the catalog property: a region name holding a newline split the error in two lines.

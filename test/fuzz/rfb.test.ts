@@ -96,7 +96,7 @@ describe('RFB reader (fuzz)', () => {
           const r = reader.result();
           expect(encodePng(r.width, r.height, r.rgba).equals(s.png)).toBe(true);
         }),
-        params(150),
+        params(80),
       );
     }
   });
@@ -104,7 +104,7 @@ describe('RFB reader (fuzz)', () => {
   it('ends random bytes in one clear error or a one-line early end', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 2000 }), sizes, (bytes, cuts) => clearOutcome(Buffer.from(bytes), cuts)),
-      params(1000),
+      params(400),
     );
   });
 
@@ -120,7 +120,7 @@ describe('RFB reader (fuzz)', () => {
       fc.property(greeting, fc.uint8Array({ maxLength: 2000 }), sizes, (g, bytes, cuts) =>
         clearOutcome(Buffer.concat([Buffer.from(g), Buffer.from(bytes)]), cuts),
       ),
-      params(1000),
+      params(400),
     );
   });
 
@@ -130,7 +130,7 @@ describe('RFB reader (fuzz)', () => {
         const s = cut % 2 ? SESSION.stream : RESIZED.stream;
         clearOutcome(Buffer.concat([s.subarray(0, cut % s.length), Buffer.from(noise)]), cuts);
       }),
-      params(1000),
+      params(400),
     );
   });
 
@@ -147,7 +147,7 @@ describe('RFB reader (fuzz)', () => {
           clearOutcome(s, cuts);
         },
       ),
-      params(1000),
+      params(400),
     );
   });
 });

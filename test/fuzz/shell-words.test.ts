@@ -53,7 +53,7 @@ describe('shell words (fuzz)', () => {
         expect(typeof u.value).toBe('string');
         if (u.open) expect(s[u.open.index]).toBe(u.open.quote);
       }),
-      params(2000),
+      params(1000),
     );
   });
 
@@ -64,7 +64,7 @@ describe('shell words (fuzz)', () => {
         expect(unquoteBash(`'${escapeInQuote(s, "'")}'`)).toEqual({ value: s });
         expect(unquoteBash(`"${escapeInQuote(s, '"')}"`)).toEqual({ value: s });
       }),
-      params(2000),
+      params(1000),
     );
   });
 
@@ -76,7 +76,7 @@ describe('shell words (fuzz)', () => {
         const reply = bashReply(typed, [candidate]);
         expect(reply.lines).toHaveLength(1);
       }),
-      params(2000),
+      params(1000),
     );
   });
 
