@@ -125,6 +125,45 @@ describeCloud('console tunnel on a shared jump host, against the real cloud', ()
     expect(tun.stdout()).not.toContain(password);
   });
 
+  it('NCLI_VNC_PASSWORD alone turns it on, with that password, printing none', async () => {
+    const tun = start(['console', 'tunnel', 'vm1', '--local', '0'], { ...env, NCLI_VNC_PASSWORD: 'fr0mEnv' });
+    const [, port] = await tun.waitFor(/^Forwarding from 127\.0\.0\.1:(\d+) -> vm1 \(vnc\)$/m, { ms: 30_000 });
+    const login = async (password: string): Promise<number> => {
+      const sock = net.connect({ port: Number(port), host: '127.0.0.1' });
+      const read = reader(sock);
+      await read(12);
+      sock.write('RFB 003.008\n');
+      expect([...(await read(2))]).toEqual([1, 2]);
+      sock.write(Buffer.from([2]));
+      sock.write(vncAuthResponse(Buffer.from(password), await read(16)));
+      const status = (await read(4)).readUInt32BE(0);
+      sock.destroy();
+      return status;
+    };
+    expect(await login('fr0mEnv')).toBe(0);
+    expect(await login('fr0mEnX')).toBe(1);
+    await tun.waitFor(/wrong password/, { stream: 'stderr' });
+    expect(tun.stderr()).not.toContain('fr0mEnv');
+  });
+
+  it('--vnc-password goes with --local and a VNC console (exit 2)', async () => {
+    for (const [args, message] of [
+      [['--stdio', '--vnc-password'], '--vnc-password goes with --local.'],
+      [
+        ['--local', '0', '--type', 'serial', '--vnc-password'],
+        '--vnc-password protects VNC consoles; a serial console has no VNC handshake to guard.',
+      ],
+      [
+        ['--local', 'unix:/tmp/x.sock', '--viewer'],
+        '--viewer opens vnc://HOST:PORT; with --local unix:PATH point the viewer at the socket yourself.',
+      ],
+    ] as const) {
+      const r = await ncli(['console', 'tunnel', 'vm1', ...args], env);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+  });
+
   it.skipIf(!existsSync(VNCVIEWER) || !existsSync(XVFB))(
     'TigerVNC (vncviewer -passwd, under Xvfb) gets through with a vncpasswd file, and is told "Authentication failure" without',
     async () => {
