@@ -61,6 +61,16 @@ function isMap(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
+/** Whether a parsed YAML value contains itself (an alias inside its own anchor: `c: &a {auth: *a}`). */
+function isCyclic(v: unknown, within: Set<object> = new Set()): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  if (within.has(v)) return true;
+  within.add(v);
+  for (const child of Object.values(v)) if (isCyclic(child, within)) return true;
+  within.delete(v);
+  return false;
+}
+
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
@@ -106,6 +116,11 @@ export async function loadClouds(env: NodeJS.ProcessEnv, cwd?: string): Promise<
         `${path} is not valid YAML${pos ? ` (line ${pos.line}, column ${pos.col})` : ''}: ${what.replace(/\.$/, '')}.`,
         { code: 'CLOUDS_YAML', cause: e },
       );
+    }
+    if (isCyclic(doc)) {
+      throw new ConfigError(`${path} holds a YAML alias inside its own anchor (*a within &a); write that part out.`, {
+        code: 'CLOUDS_YAML',
+      });
     }
     files.push(path);
     if (doc === null || doc === undefined) continue;
