@@ -18,13 +18,14 @@
 //      postject injects the blob into a copy of it.
 //
 // Options: --node <major> (default $NCLI_SEA_NODE or 24), --out <file> (default
-// dist/sea/ncli-linux-x64), --no-code-cache (for measuring what the cache brings). Needs
+// dist/sea/ncli-linux-x64), --no-code-cache (for measuring what the cache brings), --keep (keep
+// the script, its configuration and the blob in <out folder>/.work-<line>/). Needs
 // `npm run build` first (the manifest).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { createRequire, isBuiltin } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { lazyBuiltins, yamlAsEsm } from './bundle-plugins.mjs';
@@ -35,8 +36,10 @@ const { values: opt } = parseArgs({
     node: { type: 'string', default: process.env.NCLI_SEA_NODE || '24' },
     out: { type: 'string', default: join(root, 'dist/sea/ncli-linux-x64') },
     'no-code-cache': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
   },
 });
+opt.out = resolve(opt.out);
 const say = (s) => console.log(`build:sea: ${s}`);
 const die = (s) => {
   console.error(`build:sea: ${s}`);
@@ -100,6 +103,22 @@ ${modules.map((m) => `  ${JSON.stringify(m)}: () => import(${JSON.stringify('../
 };
 export function importHandler(m) { return table[m](); }`,
     }));
+    // `await import('node:fs')`: Node 20's single executables have no dynamic import() (Node
+    // 24's do); a built-in is then taken with require, wrapped as a module esbuild's import() knows
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: args.path, namespace: 'ncli-builtin' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'ncli-builtin' }, (args) => ({
+      loader: 'js',
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+    }));
+    // ws's optional native helpers, which ncli does not install: the script's require knows only
+    // built-ins (and warns); they are modules that throw MODULE_NOT_FOUND, as ws expects
+    b.onResolve({ filter: /^(bufferutil|utf-8-validate)$/ }, (args) => ({ path: args.path, namespace: 'ncli-absent' }));
+    b.onLoad({ filter: /.*/, namespace: 'ncli-absent' }, (args) => ({
+      loader: 'js',
+      contents: `throw Object.assign(new Error(${JSON.stringify(`Cannot find module '${args.path}'`)}), { code: 'MODULE_NOT_FOUND' });`,
+    }));
     // token-cache.ts: createRequire(import.meta.url)('@napi-rs/keyring') → the asset's loader
     b.onResolve({ filter: /^node:module$/ }, (args) =>
       /[/\\]src[/\\]identity[/\\]token-cache\.ts$/.test(args.importer)
@@ -144,6 +163,16 @@ const result = await build({
   metafile: true,
   plugins: [seaPlugin, lazyBuiltins, yamlAsEsm],
 });
+// every import() must have become a function call inside the script (see the built-ins above),
+// and every require() name a built-in (the only modules the script's require loads; node:sqlite,
+// which undici probes for, is absent from Node 20 but guarded)
+const text = readFileSync(script, 'utf8');
+const left = [...text.matchAll(/[^\w$.]import\((.{0,40})/g)].map((m) => m[1]);
+if (left.length) die(`the script still has import() calls, which a Node 20 executable cannot run: ${left.join(' | ')}`);
+const notBuiltin = [...new Set([...text.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]))].filter(
+  (m) => !m.startsWith('node:') && !isBuiltin(m),
+);
+if (notBuiltin.length) die(`the script requires modules that are not built-ins: ${notBuiltin.join(', ')}`);
 say(`script: ${(statSync(script).size / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} modules`);
 
 // ------------------------------------------------------------------ 2. the executable
@@ -207,7 +236,7 @@ try {
       .join(' | ')}`,
   );
 }
-rmSync(work, { recursive: true, force: true });
+if (!opt.keep) rmSync(work, { recursive: true, force: true });
 const mib = (f) => (statSync(f).size / 1024 / 1024).toFixed(1);
 say(
   `${relative(root, opt.out)}: ${mib(opt.out)} MiB (Node ${nodeVersion} ${mib(nodeBin)} MiB + script and ${
