@@ -145,6 +145,7 @@ export function createRequire() {
 };
 
 const script = join(work, 'ncli.cjs');
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: ['src/sea/main.ts'],
@@ -153,9 +154,9 @@ const result = await build({
   format: 'cjs',
   platform: 'node',
   target: `node${opt.node === '20' ? '20.12' : opt.node}`,
-  // import.meta.url (open's own folder, for its bundled xdg-open): the executable's path
-  define: { 'import.meta.url': '__ncliMetaUrl' },
-  banner: { js: "const __ncliMetaUrl = require('node:url').pathToFileURL(process.execPath).href;" },
+  // import.meta.url: none. What read it is rewritten above; `open` then takes the system's
+  // xdg-open, not one next to the executable (as in any bundle)
+  define: { 'import.meta.url': 'undefined' },
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
