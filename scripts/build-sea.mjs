@@ -18,8 +18,9 @@
 //      postject injects the blob into a copy of it.
 //
 // Options: --node <major> (default $NCLI_SEA_NODE or 24), --out <file> (default
-// dist/sea/ncli-linux-x64), --no-code-cache (for measuring what the cache brings), --keep (keep
-// the script, its configuration and the blob in <out folder>/.work-<line>/). Needs
+// dist/sea/ncli-linux-x64), --no-code-cache (for measuring what the cache brings), --snapshot (a
+// V8 start-up snapshot instead of the code cache, Node >= 22: measured, not used, see the README),
+// --keep (keep the script, its configuration and the blob in <out folder>/.work-<line>/). Needs
 // `npm run build` first (the manifest).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -37,6 +38,7 @@ const { values: opt } = parseArgs({
     out: { type: 'string', default: join(root, 'dist/sea/ncli-linux-x64') },
     'no-code-cache': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    snapshot: { type: 'boolean', default: false },
   },
 });
 opt.out = resolve(opt.out);
@@ -103,6 +105,24 @@ ${modules.map((m) => `  ${JSON.stringify(m)}: () => import(${JSON.stringify('../
 };
 export function importHandler(m) { return table[m](); }`,
     }));
+    // --snapshot: the entry loads the parser, the context and the table renderer (not undici:
+    // node:http cannot be in a snapshot, "global handle not serialized: HTTPParser"), then V8
+    // snapshots the heap; the executable starts from it and runs src/sea/main.ts's run()
+    b.onResolve({ filter: /^ncli-sea:snapshot-entry$/ }, () => ({ path: 'snapshot-entry', namespace: 'ncli-sea' }));
+    b.onLoad({ filter: /^snapshot-entry$/, namespace: 'ncli-sea' }, () => ({
+      loader: 'js',
+      resolveDir: src('sea'),
+      contents: `import { startupSnapshot } from 'node:v8';
+import { run } from './main.ts';
+import '../cli/main.ts';
+import '../cli/context.ts';
+import '../cli/output.ts';
+import 'cli-table3';
+startupSnapshot.setDeserializeMainFunction(() => {
+  require('node:v8').setFlagsFromString('--liftoff-only');
+  run();
+});`,
+    }));
     // `await import('node:fs')`: Node 20's single executables have no dynamic import() (Node
     // 24's do); a built-in is then taken with require, wrapped as a module esbuild's import() knows
     b.onResolve({ filter: /^node:/ }, (args) =>
@@ -148,7 +168,7 @@ const script = join(work, 'ncli.cjs');
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: ['src/sea/main.ts'],
+  entryPoints: [opt.snapshot ? 'ncli-sea:snapshot-entry' : 'src/sea/main.ts'],
   outfile: script,
   bundle: true,
   format: 'cjs',
@@ -205,7 +225,8 @@ const config = {
   main: script,
   output: blob,
   disableExperimentalSEAWarning: true,
-  useCodeCache: !opt['no-code-cache'],
+  useCodeCache: !opt['no-code-cache'] && !opt.snapshot,
+  useSnapshot: opt.snapshot,
   assets: { 'keyring.node': keyringNode },
 };
 writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
@@ -241,6 +262,6 @@ if (!opt.keep) rmSync(work, { recursive: true, force: true });
 const mib = (f) => (statSync(f).size / 1024 / 1024).toFixed(1);
 say(
   `${relative(root, opt.out)}: ${mib(opt.out)} MiB (Node ${nodeVersion} ${mib(nodeBin)} MiB + script and ${
-    config.useCodeCache ? 'code cache' : 'no code cache'
+    config.useSnapshot ? 'start-up snapshot' : config.useCodeCache ? 'code cache' : 'no code cache'
   } + keyring.node ${mib(keyringNode)} MiB)`,
 );

@@ -9,14 +9,14 @@
  * compile cache (V8's code cache is inside the executable, made at build time), no source maps
  * (a `--debug` stack names the bundle's functions).
  */
-import { setFlagsFromString } from 'node:v8';
+import { setFlagsFromString, startupSnapshot } from 'node:v8';
 import type { IO } from '../cli/context.js';
 
 // as bin/ncli: the baseline compiler is enough for undici's WebAssembly HTTP parser
 setFlagsFromString('--liftoff-only');
 
 /** Runs ncli with the executable's arguments; sets the exit code. */
-async function run(): Promise<void> {
+export async function run(): Promise<void> {
   // process.argv of a single executable: [executable, executable, ...arguments]
   const argv = process.argv.slice(2);
   const io: IO = {
@@ -43,4 +43,5 @@ async function run(): Promise<void> {
   }
 }
 
-void run();
+// a V8 start-up snapshot build (scripts/build-sea.mjs --snapshot) runs it after deserializing
+if (!startupSnapshot.isBuildingSnapshot()) void run();
