@@ -18,12 +18,13 @@
  * - `zsh`: words already unquoted (`${(Q)…}`), plain candidates (compadd quotes them), after the
  *   same first line.
  */
-import type { IO } from './context.js';
+import type { IO } from './io.js';
 import { readManifest } from './manifest.js';
 import { GLOBAL_OPTIONS, flagsFromWords } from '../config/global-options.js';
 import { LIST_FORMATS, SHOW_FORMATS } from './output.js';
 import { analyze, buildModel, candidates, nameCandidates, type Analysis } from '../completion/engine.js';
 import { bashReply, unquoteBash } from '../completion/shell-words.js';
+import { isNameKind } from '../name-kinds.js';
 
 /**
  * The names to offer for the analysed line's source: cloud names from clouds.yaml, or the cached
@@ -37,10 +38,10 @@ export async function lookupNames(a: Analysis, env: NodeJS.ProcessEnv): Promise<
       const { cloudNamesQuick } = await import('../config/clouds.js');
       return cloudNamesQuick(env);
     }
-    if (source === 'server' || source === 'flavor' || source === 'image') {
+    if (source && isNameKind(source)) {
       const [{ resolveConfig }, { namesScopeKey, readNames }] = await Promise.all([
         import('../config/options.js'),
-        import('../completion/names-cache.js'),
+        import('../config/names-cache.js'),
       ]);
       const cfg = await resolveConfig(flagsFromWords(a.globals), env);
       return nameCandidates(readNames(env, namesScopeKey(cfg), source), a.want.current);

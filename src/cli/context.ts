@@ -15,19 +15,13 @@ import type { Authenticator } from '../identity/keystone.js';
 import type { TokenStore } from '../identity/token-cache.js';
 import type { Timing, Transport } from '../http/transport.js';
 import type { NotFoundError } from '../errors.js';
+import type { NameKind } from '../name-kinds.js';
+import type { IO } from './io.js';
+import type { NameLookup, Resource } from '../compute/resource.js';
+import type { Query } from '../compute/client.js';
 import { preloadTable, renderList, renderShow, type RenderOptions, type Row } from './output.js';
 
-/**
- * Standard streams and environment of a run (tests pass buffers: test/support/io.ts). `stdin` is
- * read only by `console tunnel --stdio`.
- */
-export interface IO {
-  /** `columns`: the terminal's width, when it is one (tables fit it; progress lines are cut to it). */
-  out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  err: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  env: NodeJS.ProcessEnv;
-  stdin?: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
-}
+export type { IO } from './io.js';
 
 /**
  * Per-command output choice: `-f`, `-c`, `--sort-column`, `--sort-descending`, `--max-width`,
@@ -140,6 +134,7 @@ export class Context {
         debug: this.globals.debug ? this.debug : undefined,
         timings: this.timings,
         dispatcher: this.deps.dispatcher,
+        env: this.io.env,
         onFirstSend: this.output.format === 'table' ? preloadTable : undefined,
       });
     })();
@@ -291,14 +286,12 @@ export class Context {
   }
 
   /**
-   * A flavor by ID or name (src/compute/find.ts `findFlavor`), remembered for shell completion.
+   * A flavor by ID (tried first) or name among all the caller may see, remembered for shell completion.
    * @throws NotFoundError (`NOT_FOUND`, `AMBIGUOUS`), ApiError
    */
   async flavor(ref: string): Promise<Flavor> {
-    const [compute, { findFlavor }] = await Promise.all([this.compute(), import('../compute/find.js')]);
-    const flavor = await findFlavor(compute, ref);
-    await this.rememberNames('flavor', [flavor], { complete: false });
-    return flavor;
+    const { FLAVOR } = await import('../compute/resources/flavor.js');
+    return this.find(FLAVOR, ref, { query: { is_public: 'None' } });
   }
 
   /**
@@ -323,14 +316,72 @@ export class Context {
     this.write(await renderList(columns, rows, this.renderOptions()));
   }
 
+  /**
+   * Prints items of a resource with its columns (src/compute/resource.ts): the default ones, or
+   * every one with `long`; `names` gives the names of other resources a column shows.
+   * @throws UsageError for an unknown `-c` or `--sort-column` column
+   */
+  async listOf<T>(
+    resource: Pick<Resource<T>, 'columns'>,
+    items: readonly T[],
+    opts: { long?: boolean; names?: NameLookup } = {},
+  ): Promise<void> {
+    const { columnsOf, rowsOf } = await import('../compute/resource.js');
+    const columns = columnsOf(resource, opts.long);
+    await this.list(
+      columns.map((c) => c.name),
+      rowsOf(columns, items, opts.names),
+    );
+  }
+
+  /**
+   * An item of a resource by ID or exact name (src/compute/resource.ts `findResource`),
+   * remembered for shell completion under the resource's kind.
+   * @param opts.query extra query parameters of the name search (e.g. `all_tenants`)
+   * @param opts.remember false: not remembered (another project's items)
+   * @throws NotFoundError (`NOT_FOUND`, `AMBIGUOUS`), ApiError, NetworkError
+   */
+  async find<T>(resource: Resource<T>, ref: string, opts: { query?: Query; remember?: boolean } = {}): Promise<T> {
+    const [compute, m] = await Promise.all([this.compute(), import('../compute/resource.js')]);
+    const item = await m.findResource(compute, resource, ref, { query: opts.query });
+    if (opts.remember !== false) {
+      await this.rememberNames(resource.kind, [{ id: m.idOf(resource, item), name: m.nameOf(resource, item) }], {
+        complete: false,
+      });
+    }
+    return item;
+  }
+
+  /**
+   * Remembers a whole listing of a resource for shell completion (`complete`: it was unfiltered,
+   * so it replaces what the cache had).
+   */
+  async rememberAll<T>(resource: Resource<T>, items: readonly T[], complete: boolean): Promise<void> {
+    const m = await import('../compute/resource.js');
+    await this.rememberNames(
+      resource.kind,
+      items.map((it) => ({ id: m.idOf(resource, it), name: m.nameOf(resource, it) })),
+      { complete },
+    );
+  }
+
   /** Prints one resource in the chosen format. @throws UsageError for an unknown `-c` field */
   async show(obj: Row): Promise<void> {
     this.write(await renderShow(obj, this.renderOptions()));
   }
 
   /**
+   * Prints several resources as {@link show} prints one (`-f json`: an array).
+   * @throws UsageError for `-f shell` or an unknown `-c` field
+   */
+  async showMany(objs: readonly Row[]): Promise<void> {
+    const { renderShowMany } = await import('./output.js');
+    this.write(await renderShowMany(objs, this.renderOptions()));
+  }
+
+  /**
    * Records the servers, flavors or images a command just saw in the names cache shell completion
-   * reads (src/completion/names-cache.ts), for this run's cloud and project. `complete: true` means
+   * reads (src/config/names-cache.ts), for this run's cloud and project. `complete: true` means
    * an unfiltered listing of the whole project and replaces the set; otherwise the items are merged
    * in, after the IDs in `forget` (deleted servers) are dropped. The file is written when the run
    * ends ({@link close}), after the output: a reader of the output never waits for it. Nothing is
@@ -338,7 +389,7 @@ export class Context {
    * on failure): the cache is a convenience.
    */
   rememberNames(
-    kind: 'server' | 'flavor' | 'image',
+    kind: NameKind,
     items: readonly { id: string; name?: string }[],
     opts: { complete: boolean; forget?: readonly string[] },
   ): Promise<void> {
@@ -353,12 +404,12 @@ export class Context {
   }
 
   private async writeNames(
-    kind: 'server' | 'flavor' | 'image',
+    kind: NameKind,
     items: readonly { id: string; name?: string }[],
     opts: { complete: boolean; forget?: readonly string[] },
   ): Promise<void> {
     try {
-      const [cfg, { rememberNames }] = await Promise.all([this.config(), import('../completion/names-cache.js')]);
+      const [cfg, { rememberNames }] = await Promise.all([this.config(), import('../config/names-cache.js')]);
       rememberNames(this.io.env, cfg, kind, items, opts);
     } catch (e) {
       this.debug(`names cache not updated: ${(e as Error).message}`);
@@ -370,11 +421,11 @@ export class Context {
    * (epoch milliseconds); undefined with the cache off or empty. Never throws.
    */
   async cachedNames(
-    kind: 'server' | 'flavor' | 'image',
+    kind: NameKind,
   ): Promise<{ items: { id: string; name?: string }[]; updatedAt: number } | undefined> {
     await this.flushNames();
     try {
-      const [cfg, { cachedNames }] = await Promise.all([this.config(), import('../completion/names-cache.js')]);
+      const [cfg, { cachedNames }] = await Promise.all([this.config(), import('../config/names-cache.js')]);
       return cachedNames(this.io.env, cfg, kind);
     } catch (e) {
       this.debug(`names cache not read: ${(e as Error).message}`);

@@ -8,7 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { GLOBAL_OPTIONS, type GlobalFlags } from '../config/global-options.js';
 import { readManifest } from './manifest.js';
 import { outputOptions } from './output.js';
-import type { ArgSpec, Manifest } from './spec.js';
+import type { ArgSpec, CommandSpec, Manifest } from './spec.js';
 import { UsageError } from '../errors.js';
 import { exitCodeFor, messageFor } from './errors.js';
 import type { ContextDeps, IO, OutputChoice } from './context.js';
@@ -25,7 +25,8 @@ function addArg(cmd: Command, a: ArgSpec): void {
     cmd.argument(a.flags, a.help);
     return;
   }
-  const o = new Option(a.flags, a.help);
+  const range = a.since && a.until ? `${a.since}–${a.until}` : a.since ? `${a.since}+` : a.until ? `≤ ${a.until}` : '';
+  const o = new Option(a.flags, range ? `${a.help} [compute API ${range}]` : a.help);
   if (a.choices) o.choices(a.choices);
   if (a.default !== undefined) o.default(a.default);
   if (a.hidden) o.hideHelp();
@@ -111,6 +112,11 @@ function outputChoice(args: Record<string, unknown>): OutputChoice {
   };
 }
 
+/** Whether a command or one of its options declares a microversion range (src/cli/versions.ts). */
+function declaresVersions(spec: CommandSpec): boolean {
+  return !!(spec.since || spec.until || spec.args.some((a) => a.since || a.until));
+}
+
 /** `ncli help server list` → `ncli server list --help`. */
 function rewriteHelp(argv: string[]): string[] {
   if (argv[0] !== 'help') return argv;
@@ -136,6 +142,10 @@ export async function main(argv: string[], io: IO, deps: ContextDeps = {}): Prom
       try {
         const mod = (await import(new URL(`../${group.module}`, import.meta.url).href)) as Record<string, unknown>;
         const handler = mod[entry.export] as (c: unknown, a: unknown) => Promise<number | void>;
+        if (declaresVersions(entry.spec)) {
+          const { checkVersions } = await import('./versions.js');
+          await checkVersions(ctx, entry.spec, args, `${groupName} ${cmdName}`);
+        }
         exitCode = (await handler(ctx, args)) ?? 0;
       } finally {
         await ctx.close();

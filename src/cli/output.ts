@@ -12,7 +12,7 @@
  * formatters/table.py `_assign_max_widths`), and `--prefix P` for `-f shell`.
  */
 import { UsageError } from '../errors.js';
-import type { ArgSpec } from './spec.js';
+import type { ArgSpec } from '../arg-spec.js';
 
 export const LIST_FORMATS = ['table', 'json', 'yaml', 'value', 'csv'] as const;
 export const SHOW_FORMATS = ['table', 'json', 'yaml', 'value', 'shell'] as const;
@@ -339,4 +339,29 @@ export async function renderShow(obj: Row, format?: Format | RenderOptions, sele
         )) + '\n'
       );
   }
+}
+
+/**
+ * Several resources of one kind, each as {@link renderShow} shows one: `-f json` and `-f yaml` an
+ * array of the objects, `-f value` and `table` one after another. (`server create --min 2 --max 2
+ * -f json` prints every server it made.)
+ * @throws UsageError for `-f shell` (its variables would overwrite each other) and for an unknown `-c` field
+ */
+export async function renderShowMany(objs: readonly Row[], format?: Format | RenderOptions): Promise<string> {
+  const opts = asOptions(format);
+  if (opts.format === 'shell') {
+    throw new UsageError('-f shell shows one resource; for several use -f json, yaml or value.');
+  }
+  if (opts.format === 'json' || opts.format === 'yaml') {
+    const picked = objs.map((obj) => {
+      const fields = chooseColumns(Object.keys(obj), opts.columns);
+      return Object.fromEntries(fields.map((f) => [f, obj[f]]));
+    });
+    if (opts.format === 'json') return JSON.stringify(picked, null, 2) + '\n';
+    const { stringify } = await import('yaml');
+    return stringify(picked);
+  }
+  let out = '';
+  for (const obj of objs) out += await renderShow(obj, opts);
+  return out;
 }

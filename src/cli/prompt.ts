@@ -5,7 +5,7 @@
  * both stdin and stderr are terminals; a script gets a one-line error instead (src/identity).
  */
 import { NcliError } from '../errors.js';
-import type { IO } from './context.js';
+import type { IO } from './io.js';
 import { enterRawMode } from './process.js';
 
 /** Whether a person can be asked: stdin and stderr are terminals. */

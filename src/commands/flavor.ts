@@ -1,33 +1,24 @@
-/** `ncli flavor …`: list and show flavors (Nova "Flavors" API). */
+/** `ncli flavor …`: list and show flavors (Nova "Flavors" API; columns in src/compute/resources/flavor.ts). */
 import { command, arg } from '../cli/spec.js';
 import { listFlavors } from '../compute/flavors.js';
+import { FLAVOR } from '../compute/resources/flavor.js';
 
 export const help = 'Flavors (sizes of servers)';
-
-const COLUMNS = ['ID', 'Name', 'RAM', 'Disk', 'Ephemeral', 'VCPUs', 'Is Public'];
 
 export const do_list = command(
   {
     help: 'List flavors',
-    description: 'Examples:\n  ncli flavor list\n  ncli flavor list --all -f csv',
+    description: 'Examples:\n  ncli flavor list\n  ncli flavor list --all -f csv\n  ncli flavor list --long',
     output: 'list',
-    args: [arg('--all', 'Include private flavors (admin)')],
+    args: [
+      arg('--all', 'Include private flavors (admin)'),
+      arg('--long', 'Also Swap, RXTX Factor and Properties (extra specs, 2.61)'),
+    ],
   },
   async (ctx, a) => {
     const flavors = await listFlavors(await ctx.compute(), a.all);
-    await ctx.rememberNames('flavor', flavors, { complete: true });
-    await ctx.list(
-      COLUMNS,
-      flavors.map((f) => ({
-        ID: f.id,
-        Name: f.name,
-        RAM: f.ram,
-        Disk: f.disk,
-        Ephemeral: f['OS-FLV-EXT-DATA:ephemeral'] ?? 0,
-        VCPUs: f.vcpus,
-        'Is Public': f['os-flavor-access:is_public'] ?? true,
-      })),
-    );
+    await ctx.rememberAll(FLAVOR, flavors, true);
+    await ctx.listOf(FLAVOR, flavors, { long: a.long });
   },
 );
 

@@ -9,7 +9,8 @@
  * lib/utils/completion.sh model, it is asked again at every TAB, so it follows the manifest
  * as commands change; python-novaclient's bash_completion had a static word list instead.
  */
-import type { ArgSpec, Completer, Manifest } from '../cli/spec.js';
+import type { ArgSpec, Completer } from '../arg-spec.js';
+import type { Manifest } from '../cli/spec.js';
 import { outputOptions } from '../cli/output.js';
 
 /** How an option takes a value: `--long` none, `--name <x>` required, `--name [x]` optional. */

@@ -12,80 +12,10 @@ import { NcliError, NotFoundError, type NcliErrorOptions } from '../errors.js';
 import { ApiError, NetworkError, TimeoutError } from '../http/errors.js';
 import type { ComputeClient } from './client.js';
 import { findRecordedAction } from './events.js';
+import { actionWords, definitionOf, type ServerAction } from './action-table.js';
 import { deleteServer, requireMicroversion } from './servers.js';
-import type { WaitKind } from './wait.js';
 
-/** The actions, by the name the command uses (`confirm-resize` is `server resize --confirm`). */
-export type ActionKind = Exclude<WaitKind, 'create'>;
-
-/** One action and its arguments. */
-export type ServerAction =
-  | {
-      kind: Exclude<ActionKind, 'reboot' | 'lock' | 'resize' | 'rebuild'>;
-    }
-  | { kind: 'reboot'; hard?: boolean }
-  | { kind: 'lock'; reason?: string }
-  | { kind: 'resize'; flavorRef: string }
-  | { kind: 'rebuild'; imageRef: string };
-
-/** Nova's name of each action in the server's instance actions (nova/compute/instance_actions.py). */
-export const INSTANCE_ACTION: Readonly<Record<ActionKind, string>> = {
-  start: 'start',
-  stop: 'stop',
-  reboot: 'reboot',
-  pause: 'pause',
-  unpause: 'unpause',
-  suspend: 'suspend',
-  resume: 'resume',
-  lock: 'lock',
-  unlock: 'unlock',
-  shelve: 'shelve',
-  unshelve: 'unshelve',
-  resize: 'resize',
-  'confirm-resize': 'confirmResize',
-  'revert-resize': 'revertResize',
-  rebuild: 'rebuild',
-  delete: 'delete',
-};
-
-/** The action in words, for messages: `stop`, `hard reboot`, `resize confirmation`. */
-export function actionWords(a: ServerAction): string {
-  if (a.kind === 'reboot') return a.hard ? 'hard reboot' : 'reboot';
-  if (a.kind === 'confirm-resize') return 'resize confirmation';
-  if (a.kind === 'revert-resize') return 'resize revert';
-  return a.kind;
-}
-
-/**
- * The body of `POST /servers/{id}/action` (api-ref "Servers - run an action"): `{"os-start":
- * null}`, `{"reboot": {"type": "HARD"}}`, `{"lock": {"locked_reason": "…"}}` (2.73),
- * `{"resize": {"flavorRef": "2"}}`, `{"confirmResize": null}`, `{"rebuild": {"imageRef": "…"}}`…
- * Undefined for `delete` (not an action body).
- */
-export function actionBody(a: ServerAction): Record<string, unknown> | undefined {
-  switch (a.kind) {
-    case 'start':
-      return { 'os-start': null };
-    case 'stop':
-      return { 'os-stop': null };
-    case 'reboot':
-      return { reboot: { type: a.hard ? 'HARD' : 'SOFT' } };
-    case 'lock':
-      return { lock: a.reason === undefined ? null : { locked_reason: a.reason } };
-    case 'resize':
-      return { resize: { flavorRef: a.flavorRef } };
-    case 'confirm-resize':
-      return { confirmResize: null };
-    case 'revert-resize':
-      return { revertResize: null };
-    case 'rebuild':
-      return { rebuild: { imageRef: a.imageRef } };
-    case 'delete':
-      return undefined;
-    default:
-      return { [a.kind]: null };
-  }
-}
+export { actionWords, type ServerAction } from './action-table.js';
 
 /** Nova refused an action (`REFUSED`): wrong state or locked (409), policy (403), a bad request (400). */
 export class ActionRefusedError extends NcliError {
@@ -170,7 +100,8 @@ export interface PerformOptions {
 
 /**
  * Runs one action on one server: `POST /servers/{id}/action` (202, 204 for confirmResize), or
- * `DELETE /servers/{id}`. A lock reason needs 2.73 (checked before sending).
+ * `DELETE /servers/{id}`, as the action table (src/compute/action-table.ts) describes it; the
+ * microversion the action needs is checked before sending.
  * @throws ActionRefusedError (409 wrong state / locked, 403 policy, 400), NotFoundError (404),
  *   ConfigError `MICROVERSION`, NetworkError / TimeoutError (a POST whose answer was lost and that
  *   Nova has no record of: never sent again), ApiError otherwise
@@ -182,8 +113,11 @@ export async function performAction(
   opts: PerformOptions = {},
 ): Promise<ActionAccepted> {
   const label = opts.label ?? serverId;
-  if (a.kind === 'lock' && a.reason !== undefined) await requireMicroversion(client, '2.73', 'A lock reason');
-  if (a.kind === 'delete') {
+  const def = definitionOf(a);
+  const need = def.needs?.(a);
+  if (need) await requireMicroversion(client, need.version, need.feature);
+  const request = def.request(a);
+  if (request.method === 'DELETE') {
     try {
       return { requestId: await deleteServer(client, serverId) };
     } catch (e) {
@@ -193,12 +127,12 @@ export async function performAction(
   }
   const sentAt = (opts.now ?? (() => new Date()))();
   try {
-    const res = await client.send('POST', `/servers/${encodeURIComponent(serverId)}/action`, { body: actionBody(a) });
+    const res = await client.send('POST', `/servers/${encodeURIComponent(serverId)}/action`, { body: request.body });
     return { requestId: res.requestId };
   } catch (e) {
     if (!(e instanceof NetworkError || e instanceof TimeoutError)) throw refusal(e, a, label);
     // The answer was lost: Nova may or may not have the action. Never send it again; ask.
-    const recorded = await findRecordedAction(client, serverId, INSTANCE_ACTION[a.kind], sentAt).catch(() => undefined);
+    const recorded = await findRecordedAction(client, serverId, def.instanceAction, sentAt).catch(() => undefined);
     if (recorded) {
       return {
         requestId: recorded.request_id,

@@ -5,6 +5,11 @@
  */
 import { NotFoundError } from '../errors.js';
 
+/** Escapes regular-expression metacharacters (for Nova's REGEXP name filters). */
+export function escapeRegex(s: string): string {
+  return s.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+}
+
 /**
  * The one item of `found` named exactly `ref`, or the error to throw.
  * @param kind `server`, `flavor`, `image`: the word of the messages

@@ -4,6 +4,7 @@
  * `GET {endpoint}/` (api-ref compute "API Versions"), kept for a day by a {@link VersionCache} the
  * caller supplies; the endpoint itself comes from the service catalog before the client is built.
  */
+import { NcliError } from '../errors.js';
 import { ApiError } from '../http/errors.js';
 import type { HttpResponse } from '../http/transport.js';
 import type { Session } from '../http/session.js';
@@ -11,7 +12,7 @@ import * as v from 'valibot';
 import { checkShape } from '../http/shape.js';
 import { parseJson } from '../http/transport.js';
 import { microversionHeaders, negotiate, type VersionRange } from './microversion.js';
-import { LinkSchema, type Link } from './types.js';
+import type { Link } from './types.js';
 
 /** Where version documents are kept between runs (a day); see src/config/cache-files.ts `versionCache`. */
 export interface VersionCache {
@@ -100,7 +101,11 @@ export class ComputeClient {
         if (!(e instanceof ApiError && e.status === 404)) throw e;
       }
     }
-    throw last instanceof Error ? last : new Error(`No version document at ${base}`);
+    if (last instanceof Error) throw last;
+    throw new NcliError(
+      'BAD_RESPONSE',
+      `The compute endpoint ${base} has no version document (GET ${base}/ answered without one); check the compute endpoint in the service catalog or --os-endpoint-override.`,
+    );
   }
 
   /** The microversion this run uses (negotiated once). @throws ConfigError `MICROVERSION` */
@@ -149,43 +154,6 @@ export class ComputeClient {
     const url = this.url(path, opts.query);
     const body: unknown = res.text ? parseJson(res, method, url, 'compute') : undefined;
     return checkShape(schema, body, { method, url, service: 'compute', expected });
-  }
-
-  /**
-   * Walks a paginated collection (`servers`/`servers_links`, `flavors`/`flavors_links`; api-guide
-   * `paginated_collections.rst`) by marker until the end or `limit` items. The marker is read from
-   * the `rel=next` link; its host and scheme are not used (behind a TLS terminator Nova writes
-   * `http://` links): every page is asked of the catalog endpoint.
-   * @param key the collection's key, e.g. `servers`
-   * @param item the schema of one item
-   * @param expected what a page is, for the message when it is not (`a list of servers`)
-   * @param limit at most this many items; all when undefined or negative
-   * @throws ApiError, NetworkError, TimeoutError, NcliError `BAD_RESPONSE`
-   */
-  async paginate<S extends v.GenericSchema<unknown, { id: string }>>(
-    path: string,
-    key: string,
-    item: S,
-    expected: string,
-    query: Query,
-    limit?: number,
-  ): Promise<v.InferOutput<S>[]> {
-    const page = v.looseObject({ [key]: v.array(item), [`${key}_links`]: v.optional(v.array(LinkSchema)) });
-    const out: v.InferOutput<S>[] = [];
-    let marker = query.marker as string | undefined;
-    const want = limit !== undefined && limit >= 0 ? limit : undefined;
-    for (let n = 0; n < 100_000; n++) {
-      const q: Query = { ...query, marker };
-      if (want !== undefined) q.limit = want - out.length;
-      const body = (await this.read('GET', path, page, expected, { query: q })) as Record<string, unknown>;
-      const items = body[key] as v.InferOutput<S>[];
-      out.push(...items);
-      if (want !== undefined && out.length >= want) return out.slice(0, want);
-      const m = nextMarker(body[`${key}_links`] as Link[] | undefined);
-      if (!m || items.length === 0 || m === marker) return out;
-      marker = m;
-    }
-    return out;
   }
 }
 

@@ -4,28 +4,24 @@
  * (Nova's `?name=` is an unanchored regex: `web.1` would also match `webX1`).
  */
 import { NotFoundError } from '../errors.js';
-import { exactlyOne } from './by-name.js';
+import { UUID } from '../ids.js';
+import { escapeRegex, exactlyOne } from './by-name.js';
 import { ApiError } from '../http/errors.js';
 import type { ComputeClient } from './client.js';
-import { getFlavor, listFlavors } from './flavors.js';
+import { findResource } from './resource.js';
+import { FLAVOR } from './resources/flavor.js';
+import { SERVER } from './resources/server.js';
 import { getServer, listServers } from './servers.js';
 import type { Flavor, Server } from './types.js';
-
-/** Several resources have that name (`AMBIGUOUS`, with their IDs). */
-const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-
-/** Escapes regular-expression metacharacters for Nova's REGEXP name filter. */
-export function escapeRegex(s: string): string {
-  return s.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
-}
 
 function isNotFound(e: unknown): boolean {
   return e instanceof ApiError && (e.status === 404 || e.status === 400);
 }
 
 /**
- * A server by ID or exact name. With `refetch`, a server found by name is fetched again by ID, so
- * that it has every field `GET /servers/{id}` gives.
+ * A server by ID or exact name ({@link findResource} with the server resource). With `refetch`,
+ * a server found by name is fetched again by ID, so that it has every field `GET /servers/{id}`
+ * gives (a list item lacks a few, e.g. server_groups from 2.71).
  * @throws NotFoundError "No server with a name or ID of 'x' exists.", NotFoundError `AMBIGUOUS`, ApiError
  */
 export async function findServer(
@@ -33,19 +29,8 @@ export async function findServer(
   ref: string,
   opts: { allProjects?: boolean; refetch?: boolean } = {},
 ): Promise<Server> {
-  if (!ref) throw new NotFoundError('A server name or ID is required.');
-  if (UUID.test(ref)) {
-    try {
-      return await getServer(client, ref);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-  }
-  const candidates = await listServers(client, { name: `^${escapeRegex(ref)}$`, allProjects: opts.allProjects });
-  const one = exactlyOne('server', ref, candidates);
-  if (one instanceof NotFoundError) throw one;
-  // A list item lacks a few fields GET /servers/{id} has (e.g. server_groups from 2.71): refetch for a full show.
-  return opts.refetch ? getServer(client, one.id) : one;
+  const server = await findResource(client, SERVER, ref, { query: { all_tenants: opts.allProjects ? 1 : undefined } });
+  return opts.refetch && server.id !== ref ? getServer(client, server.id) : server;
 }
 
 /** The shortest common prefix {@link findServers} searches by (a shorter one could match too much). */
@@ -117,18 +102,10 @@ export async function findServers(
 }
 
 /**
- * A flavor by ID (tried first: flavor IDs need not be UUIDs) or exact name.
+ * A flavor by ID (tried first: flavor IDs need not be UUIDs) or exact name, among every flavor
+ * the caller may see (`is_public=None`).
  * @throws NotFoundError (`NOT_FOUND` or `AMBIGUOUS`), ApiError
  */
-export async function findFlavor(client: ComputeClient, ref: string): Promise<Flavor> {
-  if (!ref) throw new NotFoundError('A flavor name or ID is required.');
-  try {
-    return await getFlavor(client, ref);
-  } catch (e) {
-    if (!isNotFound(e)) throw e;
-  }
-  const all = await listFlavors(client, true);
-  const one = exactlyOne('flavor', ref, all);
-  if (one instanceof NotFoundError) throw one;
-  return one;
+export function findFlavor(client: ComputeClient, ref: string): Promise<Flavor> {
+  return findResource(client, FLAVOR, ref, { query: { is_public: 'None' } });
 }

@@ -4,15 +4,19 @@
  * "Create Server", "Delete Server"; api-guide `paginated_collections.rst`), and the microversion a
  * feature needs.
  */
-import { ConfigError, NcliError } from '../errors.js';
+import { NcliError } from '../errors.js';
 import type { ComputeClient, Query } from './client.js';
-import { escapeRegex } from './find.js';
-import { ApiError } from '../http/errors.js';
+import { escapeRegex } from './by-name.js';
+import { getResource, listResource } from './resource.js';
+import { SERVER } from './resources/server.js';
+import { ApiError, NetworkError, TimeoutError } from '../http/errors.js';
 import * as v from 'valibot';
 import { checkShape } from '../http/shape.js';
 import { parseJson } from '../http/transport.js';
-import { compareVersions } from './microversion.js';
-import { ServerSchema, type Server } from './types.js';
+import { hasMicroversion, requireMicroversion } from './versions.js';
+
+export { hasMicroversion, requireMicroversion } from './versions.js';
+import type { Server } from './types.js';
 
 /** One server-side sort key and its direction (`sort_key`/`sort_dir`, repeated in order). */
 export interface SortKey {
@@ -57,34 +61,6 @@ export interface ServerFilters {
   reservationId?: string;
 }
 
-/**
- * Checks that this run's microversion is at least `min` before a request that needs it.
- * @param feature what needs it, as a sentence subject (`Filtering servers by lock state`)
- * @throws ConfigError `MICROVERSION`: "… needs compute API version 2.73; this cloud supports at
- *   most 2.60." (or, when the cloud has it but `--os-compute-api-version` asked for less, with the
- *   `compute-api-version` hint)
- */
-export async function requireMicroversion(client: ComputeClient, min: string, feature: string): Promise<void> {
-  const mv = await client.microversion();
-  if (mv && compareVersions(mv, min) >= 0) return;
-  const max = (await client.versionRange()).max || '2.0';
-  if (compareVersions(max, min) >= 0) {
-    throw new ConfigError(`${feature} needs compute API version ${min}; this run uses ${mv ?? '2.0'}.`, {
-      code: 'MICROVERSION',
-      hint: 'compute-api-version',
-    });
-  }
-  throw new ConfigError(`${feature} needs compute API version ${min}; this cloud supports at most ${max}.`, {
-    code: 'MICROVERSION',
-  });
-}
-
-/** `true` when this run's microversion is at least `min`. */
-export async function hasMicroversion(client: ComputeClient, min: string): Promise<boolean> {
-  const mv = await client.microversion();
-  return !!mv && compareVersions(mv, min) >= 0;
-}
-
 /** The query of {@link listServers}, after the microversion checks. */
 async function serverQuery(client: ComputeClient, f: ServerFilters): Promise<Query> {
   if (f.locked !== undefined) await requireMicroversion(client, '2.73', 'Filtering servers by lock state');
@@ -94,7 +70,6 @@ async function serverQuery(client: ComputeClient, f: ServerFilters): Promise<Que
     name: f.name,
     status: f.status?.toUpperCase(),
     all_tenants: f.allProjects ? 1 : undefined,
-    marker: f.marker,
     flavor: f.flavor,
     image: f.image,
     host: f.host,
@@ -117,20 +92,12 @@ async function serverQuery(client: ComputeClient, f: ServerFilters): Promise<Que
  *   NetworkError
  */
 export async function listServers(client: ComputeClient, f: ServerFilters = {}): Promise<Server[]> {
-  return client.paginate(
-    '/servers/detail',
-    'servers',
-    ServerSchema,
-    'a list of servers',
-    await serverQuery(client, f),
-    f.limit,
-  );
+  return listResource(client, SERVER, { query: await serverQuery(client, f), limit: f.limit, marker: f.marker });
 }
 
 /** One server by ID. @throws ApiError (404 when absent) */
-export async function getServer(client: ComputeClient, id: string): Promise<Server> {
-  const path = `/servers/${encodeURIComponent(id)}`;
-  return (await client.read('GET', path, v.object({ server: ServerSchema }), 'a server')).server;
+export function getServer(client: ComputeClient, id: string): Promise<Server> {
+  return getResource(client, SERVER, id);
 }
 
 /**
@@ -246,6 +213,57 @@ export async function findCreatedServers(
     (s) =>
       (exact ? exact.test(s.name) : s.name === name) && (!s.created || Date.parse(s.created) >= from.getTime() - 1000),
   );
+}
+
+/** What {@link createOnce} made. */
+export interface CreateOutcome {
+  /** The new servers (NAME-1, NAME-2, … in order for a multiple create). */
+  servers: Server[];
+  /** Nova's request ID of the create, when its answer came. */
+  requestId?: string;
+  /** Set when the answer was lost and the servers were found by name and creation time: one line saying so. */
+  recovered?: string;
+}
+
+/**
+ * Creates servers once: `send` (a {@link createServer}) is called once; the answer's server is
+ * read back, or the reservation's servers listed. When the answer is lost (a dropped
+ * connection, a timeout), the servers are looked up by name and creation time
+ * ({@link findCreatedServers}) instead of posting again.
+ * @throws NcliError (the network error's code) when the answer was lost and no server appeared;
+ *   what `send` throws otherwise; ApiError, NetworkError of the reads
+ */
+export async function createOnce(
+  client: ComputeClient,
+  name: string,
+  send: () => Promise<CreatedServer>,
+  multi: boolean,
+): Promise<CreateOutcome> {
+  const sentAt = new Date();
+  let created: CreatedServer;
+  try {
+    created = await send();
+  } catch (e) {
+    if (!(e instanceof NetworkError || e instanceof TimeoutError)) throw e;
+    const found = await findCreatedServers(client, name, sentAt, { multi });
+    const why = e.message.replace(/\.$/, '');
+    if (!found.length) {
+      throw new NcliError(
+        e.code,
+        `The answer to the create of server ${name} was lost (${why}) and no server named ${name} has appeared since; ncli does not send a create twice: check with \`ncli server list --name '^${name}'\` and run it again if none is there.`,
+        { cause: e },
+      );
+    }
+    return {
+      servers: found,
+      recovered: `the answer to the create of server ${name} was lost (${why}); found ${found.map((s) => `${s.name} (${s.id})`).join(', ')} by name and creation time: not created again.`,
+    };
+  }
+  if (created.id) return { servers: [await getServer(client, created.id)], requestId: created.requestId };
+  const servers = await listServers(client, { reservationId: created.reservationId });
+  // NAME-1, NAME-2, … in order (Nova lists the newest first)
+  servers.sort((x, y) => x.name.localeCompare(y.name, undefined, { numeric: true }));
+  return { servers, requestId: created.requestId };
 }
 
 /**

@@ -110,5 +110,10 @@ export const FlavorSchema = v.looseObject({
   'OS-FLV-EXT-DATA:ephemeral': v.optional(v.number()),
   'os-flavor-access:is_public': v.optional(v.boolean()),
   description: optionalString,
+  /** MB, or "" for none (Nova answers "" rather than 0). */
+  swap: v.optional(v.union([v.number(), v.string()])),
+  rxtx_factor: v.optional(v.nullable(v.number())),
+  /** From 2.61 (for users allowed to see them). */
+  extra_specs: v.optional(v.nullable(v.record(v.string(), v.string()))),
 });
 export type Flavor = v.InferOutput<typeof FlavorSchema>;

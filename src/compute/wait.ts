@@ -15,30 +15,12 @@ import { NcliError, type NcliErrorOptions } from '../errors.js';
 import type { ActionFailure } from './events.js';
 import type { Server, ServerFault } from './types.js';
 
-/** What a wait is for: an action of src/compute/actions.ts, or a new server. */
-export type WaitKind =
-  | 'start'
-  | 'stop'
-  | 'reboot'
-  | 'pause'
-  | 'unpause'
-  | 'suspend'
-  | 'resume'
-  | 'lock'
-  | 'unlock'
-  | 'shelve'
-  | 'unshelve'
-  | 'resize'
-  | 'confirm-resize'
-  | 'revert-resize'
-  | 'rebuild'
-  | 'delete'
-  | 'create';
-
 /** Where a wait ends. Exactly one of `statuses`, `gone`, `locked` is set. */
 export interface WaitTarget {
   /** Statuses that end the wait once the task state is empty. */
   statuses?: readonly string[];
+  /** With `statuses`: the server must also be on another host than this one (migrations, evacuation). */
+  hostNot?: string;
   /** The server must be gone (404, or DELETED / SOFT_DELETED). */
   gone?: boolean;
   /** The `locked` value that ends the wait (2.9+; a server without the field counts as there). */
@@ -47,45 +29,13 @@ export interface WaitTarget {
   label: string;
 }
 
-function statuses(...s: string[]): WaitTarget {
+/** The target "one of these statuses, no task running". */
+export function statuses(...s: string[]): WaitTarget {
   return { statuses: s, label: s.join(' or ') };
 }
 
-/**
- * The target of each action (issue 10): stop → SHUTOFF; start, reboot, unpause, resume, unshelve,
- * create → ACTIVE; pause → PAUSED; suspend → SUSPENDED; shelve → SHELVED or SHELVED_OFFLOADED;
- * resize → VERIFY_RESIZE; confirm/revert of a resize → ACTIVE or SHUTOFF (a stopped server stays
- * stopped); rebuild → ACTIVE, or SHUTOFF for a server that was SHUTOFF (Nova keeps it stopped);
- * delete → gone; lock/unlock → `locked` true/false.
- * @param before the server as it was before the action (rebuild needs its status)
- */
-export function targetOf(kind: WaitKind, before?: Pick<Server, 'status'>): WaitTarget {
-  switch (kind) {
-    case 'stop':
-      return statuses('SHUTOFF');
-    case 'pause':
-      return statuses('PAUSED');
-    case 'suspend':
-      return statuses('SUSPENDED');
-    case 'shelve':
-      return statuses('SHELVED', 'SHELVED_OFFLOADED');
-    case 'resize':
-      return statuses('VERIFY_RESIZE');
-    case 'confirm-resize':
-    case 'revert-resize':
-      return statuses('ACTIVE', 'SHUTOFF');
-    case 'rebuild':
-      return before?.status === 'SHUTOFF' ? statuses('SHUTOFF') : statuses('ACTIVE');
-    case 'delete':
-      return { gone: true, label: 'deleted' };
-    case 'lock':
-      return { locked: true, label: 'locked' };
-    case 'unlock':
-      return { locked: false, label: 'unlocked' };
-    default:
-      return statuses('ACTIVE');
-  }
-}
+/** Where a new server's wait ends: ACTIVE. */
+export const CREATED: WaitTarget = statuses('ACTIVE');
 
 /**
  * Where a server stands against a target:
@@ -95,6 +45,8 @@ export function targetOf(kind: WaitKind, before?: Pick<Server, 'status'>): WaitT
  * - `settled`: no task running, but not at the target: the action failed inside nova-compute
  *   and was rolled back, or has not begun (ask the action's events);
  * - `pending`: a task is running.
+ * A target with `hostNot` is reached only on another host: a migration Nova rolled back leaves
+ * the server where it was, which reads as `settled`.
  * @param server the server as Nova shows it now, or null after a 404
  */
 export function observe(
@@ -113,7 +65,10 @@ export function observe(
       : 'pending';
   }
   if (task) return 'pending';
-  if (target.statuses?.includes(server.status)) return 'done';
+  if (target.statuses?.includes(server.status)) {
+    const host = server['OS-EXT-SRV-ATTR:host'];
+    if (!target.hostNot || !host || host !== target.hostNot) return 'done';
+  }
   return server.status === 'ERROR' ? 'error' : 'settled';
 }
 

@@ -9,7 +9,7 @@
  * openstacksdk's clouds.yaml keys (openstack/config/cloud_region.py); `OS_TENANT_*` and
  * `OS_ENDPOINT_TYPE` are python-novaclient's aliases.
  */
-import type { ArgKey, ArgSpec, ValuesOf } from '../cli/spec.js';
+import type { ArgKey, ArgSpec, ValuesOf } from '../arg-spec.js';
 import { ConfigError } from '../errors.js';
 
 /** Endpoint interfaces of the v3 service catalog. */
@@ -134,7 +134,9 @@ export const GLOBAL_OPTIONS = [
       cloud: 'compute_api_version',
     },
   ),
-  opt('--no-cache', 'Neither read nor write the token cache', { env: ['OS_CACHE'] }),
+  opt('--no-cache', 'Neither read nor write the caches (token, names for completion, version documents)', {
+    env: ['OS_CACHE'],
+  }),
   opt('--timeout <seconds>', 'Per-request timeout in seconds (default 30)', { env: ['OS_TIMEOUT'], seconds: true }),
   opt('--debug', 'Print each HTTP request and response (secrets redacted) and stack traces', {}),
   opt('--timings', 'Print a table of API calls and their durations at the end', {}),

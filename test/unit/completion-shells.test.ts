@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bashScript, zshScript } from '../../src/completion/scripts.js';
-import { namesScopeKey, writeNames } from '../../src/completion/names-cache.js';
+import { namesScopeKey, writeNames } from '../../src/config/names-cache.js';
 import { resolveConfig } from '../../src/config/options.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -322,7 +322,7 @@ describe('ncli __complete', () => {
       ).toEqual([]);
     }
     const names = await loads(['__complete', 'server', 'show', 'we']);
-    expect(names.urls.some((u) => u.endsWith('/dist/completion/names-cache.js'))).toBe(true);
+    expect(names.urls.some((u) => u.endsWith('/dist/config/names-cache.js'))).toBe(true);
 
     // the hook does see them when they load: a real command against a closed port
     const control = await loads([

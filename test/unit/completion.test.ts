@@ -1,6 +1,6 @@
 /**
  * The completion engine, pure: words in, candidates out (src/completion/engine.ts); bash quoting
- * (src/completion/shell-words.ts); the names cache on disk (src/completion/names-cache.ts).
+ * (src/completion/shell-words.ts); the names cache on disk (src/config/names-cache.ts).
  */
 import { mkdtempSync, readdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { LIST_FORMATS, SHOW_FORMATS } from '../../src/cli/output.js';
 import type { Manifest } from '../../src/cli/spec.js';
 import { analyze, buildModel, candidates, nameCandidates, parseFlags } from '../../src/completion/engine.js';
 import { bashReplacement, bashReply, commonPrefix, unquoteBash } from '../../src/completion/shell-words.js';
-import { namesPath, namesScopeKey, readNames, rememberNames, writeNames } from '../../src/completion/names-cache.js';
+import { namesPath, namesScopeKey, readNames, rememberNames, writeNames } from '../../src/config/names-cache.js';
 import { resolveConfig, type ResolvedConfig } from '../../src/config/options.js';
 
 const cmd = (

@@ -99,7 +99,9 @@ describe('the option table', () => {
     const io = { out: process.stdout, err: process.stderr, env: {} };
     const help = buildProgram(manifest, io, async () => {}).helpInformation();
     expect(help).toMatch(/--os-project-name <name> +Project to scope to \[env OS_PROJECT_NAME\]/);
-    expect(help).toMatch(/--no-cache +Neither read nor write the token cache \[env OS_CACHE\]/);
+    expect(help).toMatch(
+      /--no-cache +Neither read nor write the caches \(token, names for completion, version documents\) \[env OS_CACHE\]/,
+    );
   });
 });
 

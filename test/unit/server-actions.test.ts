@@ -13,13 +13,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   observe,
   pollDelay,
-  targetOf,
   waitForServer,
   type WaitClock,
   ActionFailedError,
   WaitTimeoutError,
 } from '../../src/compute/wait.js';
-import { actionBody } from '../../src/compute/actions.js';
+import { ACTIONS, targetOf as tableTarget, type ServerAction } from '../../src/compute/action-table.js';
+import { CREATED } from '../../src/compute/wait.js';
 import type { Server } from '../../src/compute/types.js';
 import { runNcli } from '../support/io.js';
 import { mockCloud, type MockCloud } from '../support/mock-nova.js';
@@ -210,6 +210,18 @@ function setup(opts: Parameters<typeof mockCloud>[0] = {}) {
 
 const TINY = { id: '1', name: 'm1.tiny', ram: 512, disk: 1, vcpus: 1 };
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+/** The wait target of an action without parameters, on a running server (or `before`). */
+function targetOf(kind: ServerAction['kind'] | 'create', before: Partial<Server> = {}) {
+  if (kind === 'create') return CREATED;
+  return tableTarget({ kind } as ServerAction, { id: 'x', name: 'x', status: 'ACTIVE', ...before });
+}
+
+/** The body an action sends. */
+function actionBody(a: ServerAction): unknown {
+  const r = (ACTIONS[a.kind].request as (p: ServerAction) => { method: string; body?: unknown })(a);
+  return r.body;
+}
 
 describe('server actions on several servers', () => {
   it('stop --wait: one POST per server, polled to SHUTOFF, one outcome line each, exit 0', async () => {
@@ -444,7 +456,20 @@ describe('server actions on several servers', () => {
     expect(r).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'ncli: A lock reason needs compute API version 2.73; this cloud supports at most 2.60.\n',
+      stderr: 'ncli: --reason needs compute API version 2.73; this cloud supports at most 2.60.\n',
+    });
+  });
+
+  it('server migrate --host on a cloud older than 2.30 is refused before any request', async () => {
+    const c = mockCloud({ max: '2.29' });
+    const r = await runNcli(['server', 'migrate', 'vm1', '--live-migration', '--host', 'compute-2'], c.env, {
+      dispatcher: c.agent,
+      tokenStore: null,
+    });
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'ncli: --host needs compute API version 2.30; this cloud supports at most 2.29.\n',
     });
   });
 
@@ -810,6 +835,50 @@ describe('the wait policy', () => {
     expect(actionBody({ kind: 'lock' })).toEqual({ lock: null });
     expect(actionBody({ kind: 'shelve' })).toEqual({ shelve: null });
     expect(actionBody({ kind: 'rebuild', imageRef: IMAGE })).toEqual({ rebuild: { imageRef: IMAGE } });
+    expect(actionBody({ kind: 'migrate' })).toEqual({ migrate: null });
+    expect(actionBody({ kind: 'migrate', host: 'compute-2' })).toEqual({ migrate: { host: 'compute-2' } });
+    expect(actionBody({ kind: 'live-migrate', blockMigration: 'auto' })).toEqual({
+      'os-migrateLive': { host: null, block_migration: 'auto' },
+    });
+    expect(actionBody({ kind: 'live-migrate', host: 'c2', blockMigration: false })).toEqual({
+      'os-migrateLive': { host: 'c2', block_migration: false, disk_over_commit: false },
+    });
+    expect(actionBody({ kind: 'evacuate' })).toEqual({ evacuate: {} });
+    expect(actionBody({ kind: 'reset-state', state: 'error' })).toEqual({ 'os-resetState': { state: 'error' } });
+    expect(actionBody({ kind: 'force-delete' })).toEqual({ forceDelete: null });
+    expect(actionBody({ kind: 'restore' })).toEqual({ restore: null });
+    expect(ACTIONS.delete.request({})).toEqual({ method: 'DELETE' });
+  });
+
+  it('every action declares its instance action, its help body and a wait target', () => {
+    for (const [kind, def] of Object.entries(ACTIONS)) {
+      expect(def.instanceAction, kind).toMatch(/^[a-zA-Z-]+$/);
+      expect(def.help, kind).not.toBe('');
+      expect(typeof def.target, kind).toBe('function');
+    }
+    expect(ACTIONS['live-migrate'].instanceAction).toBe('live-migration');
+    expect(ACTIONS['reset-state'].instanceAction).toBe('resetState');
+  });
+
+  it('a migration or evacuation is done only on another host; a rolled-back one is settled', () => {
+    const on = (host: string, status = 'ACTIVE', task: string | null = null) =>
+      srv(status, task, { 'OS-EXT-SRV-ATTR:host': host });
+    const cold = targetOf('migrate', { 'OS-EXT-SRV-ATTR:host': 'compute-1' });
+    expect(cold.label).toBe('VERIFY_RESIZE or ACTIVE or SHUTOFF on another host');
+    expect(observe(on('compute-1', 'ACTIVE', 'resize_prep'), cold)).toBe('pending');
+    expect(observe(on('compute-2', 'VERIFY_RESIZE'), cold)).toBe('done');
+    expect(observe(on('compute-1'), cold)).toBe('settled'); // not moved: ask the events
+    const live = targetOf('live-migrate', { 'OS-EXT-SRV-ATTR:host': 'compute-1', status: 'PAUSED' });
+    expect(live.statuses).toEqual(['PAUSED']);
+    expect(observe(on('compute-2', 'PAUSED'), live)).toBe('done');
+    expect(observe(on('compute-1', 'PAUSED'), live)).toBe('settled');
+    const evac = targetOf('evacuate', { 'OS-EXT-SRV-ATTR:host': 'compute-1', status: 'SHUTOFF' });
+    expect(evac.statuses).toEqual(['SHUTOFF']);
+    expect(observe(on('compute-2', 'SHUTOFF'), evac)).toBe('done');
+    // a non-admin sees no host: the status alone decides
+    expect(targetOf('migrate').hostNot).toBeUndefined();
+    expect(tableTarget({ kind: 'reset-state', state: 'error' }, srv('ACTIVE')).statuses).toEqual(['ERROR']);
+    expect(observe(srv('ERROR'), tableTarget({ kind: 'reset-state', state: 'error' }, srv('ACTIVE')))).toBe('done');
   });
 
   it('ActionFailedError keeps the fault', () => {

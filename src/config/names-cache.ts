@@ -13,12 +13,12 @@
  * compute it from clouds.yaml, the environment and the `--os-*` options typed.
  */
 import { join } from 'node:path';
-import { cacheDir, ensurePrivateDir, readJsonFile, writePrivateFile } from '../config/cache-files.js';
-import type { ResolvedConfig } from '../config/options.js';
-import { scopeKey } from '../config/scope-key.js';
+import { cacheDir, ensurePrivateDir, readJsonFile, writePrivateFile } from './cache-files.js';
+import type { ResolvedConfig } from './options.js';
+import type { NameKind } from '../name-kinds.js';
+import { scopeKey } from './scope-key.js';
 
-/** What is cached: servers, flavors and images. */
-export type NameKind = 'server' | 'flavor' | 'image';
+export type { NameKind };
 
 /** One resource: its ID and (if it has one) its name. */
 export interface NamedItem {
