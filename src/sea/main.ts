@@ -10,7 +10,7 @@
  * (a `--debug` stack names the bundle's functions).
  */
 import { setFlagsFromString, startupSnapshot } from 'node:v8';
-import type { IO } from '../cli/context.js';
+import type { IO } from '../cli/io.js';
 
 // as bin/ncli: the baseline compiler is enough for undici's WebAssembly HTTP parser
 setFlagsFromString('--liftoff-only');
