@@ -816,13 +816,14 @@ async function main() {
   ]) {
     const c = byId[id];
     if (!c || c.skipped) continue;
-    const floorName = c.floor === 'api' ? 'the floor (node + curl)' : 'bare node';
+    const api = CASES.find((x) => x.id === id).floor === 'api'; // (c.floor: the case's floor, seconds)
+    const floorName = api ? 'the floor (node + curl)' : 'bare node';
     for (const [key, ratio, name, line, baseKey] of who) {
       const f = c.ratios[ratio];
       if (f === undefined) continue;
       const lim = name === 'bin/ncli' ? limBin : limSea;
       const floorCpu =
-        line === 'Node 24' ? c.clients.node24.cpu + (c.floor === 'api' ? (c.clients.curl?.cpu ?? NaN) : 0) : c.floorCpu;
+        line === 'Node 24' ? c.clients.node24.cpu + (api ? (c.clients.curl?.cpu ?? NaN) : 0) : c.floorCpu;
       targets.push({
         id: `${id}-${key}`,
         text: `${id === 'complete' ? 'a completion call' : `\`${c.title}\``} from ${name} on ${line} ≤ ${lim}× ${floorName}`,
