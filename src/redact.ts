@@ -26,7 +26,18 @@ const SECRET_KEYS = new Set([
   'access_token',
   'adminPass',
   'admin_pass',
+  // OAuth 2.0 / OpenID Connect (token endpoint answers, device authorization)
+  'refresh_token',
+  'id_token',
+  'device_code',
+  'client_secret',
+  'code',
+  'code_verifier',
 ]);
+
+/** Form / query parameters whose values are secrets (OAuth 2.0 token requests, redirects). */
+const SECRET_PARAMS =
+  /([?&]|^)(password|client_secret|code|code_verifier|device_code|refresh_token|id_token|access_token|assertion)=[^&#\s"']*/gi;
 
 export const REDACTED = '<redacted>';
 
@@ -43,10 +54,12 @@ export function redactHeaders(headers: Record<string, string | string[] | undefi
 /**
  * Text (a URL or a free line) with every `token=` value removed, raw or percent-encoded once or
  * twice (`path=%3Ftoken%3D…` in noVNC page URLs, `%253D` when that URL is itself encoded), and
- * userinfo passwords (`//user:pw@host`) removed.
+ * userinfo passwords (`//user:pw@host`) removed, and the values of OAuth 2.0 secret parameters
+ * (`password=`, `client_secret=`, `code=`, `code_verifier=`, `device_code=`, `refresh_token=`…).
  */
 export function redactUrl(text: string): string {
   return text
+    .replace(SECRET_PARAMS, `$1$2=${REDACTED}`)
     .replace(/(token)(=|%3D|%253D)[^&#\s"']*/gi, `$1$2${REDACTED}`)
     .replace(/\/\/([^/@\s:]+):[^/@\s]*@/g, `//$1:${REDACTED}@`);
 }

@@ -32,6 +32,7 @@ stop_wave() {
   [ ${#pids[@]} = 0 ] || wait "${pids[@]}"
 }
 BACKENDS="mariadb rabbitmq epmd"
+SERVICES="apache-oidc keystone-oidc idp $SERVICES"   # scripts/cloud/oidc-up.sh's services
 if [ -d "$RUN_DIR" ]; then
   shopt -s nullglob
   pidfiles=("$RUN_DIR"/*.pid); before=${#pidfiles[@]}

@@ -496,6 +496,7 @@ main() {
   ts "(re)started this run: ${STARTED_SERVICES[*]:-nothing}"
   setup_fixtures
   write_client_files
+  bash "$CLOUD_SCRIPTS/oidc-up.sh" --locked   # federated login: IdP, mod_auth_openidc, clouds (OIDC)
 
   local total=$(( $(date +%s) - T0 ))
   ts "cloud is up in ${total}s$( [ "$t_apt" -gt 1 ] && echo " (${t_apt}s of it apt-get)")"

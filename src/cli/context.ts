@@ -164,7 +164,9 @@ export class Context {
         import('./prompt.js'),
       ]);
       const ask = canPrompt(this.io) ? (question: string) => askSecret(this.io, question) : undefined;
-      return new Authenticator(cfg, transport, store, Date.now, ask);
+      const a = new Authenticator(cfg, transport, store, Date.now, ask);
+      if (cfg.auth.method.type === 'oidc') a.loginUi = (await import('./login-ui.js')).loginUi(this);
+      return a;
     })();
     return this.authP;
   }

@@ -234,7 +234,14 @@ export async function waitForServer(
     if (where === 'error' || where === 'settled') {
       const failures = (await opts.failures?.()) ?? [];
       if (where === 'error' || failures.length) {
-        const what = where === 'error' ? 'it is in ERROR' : `it is ${stateWords(server)}, not ${target.label}`;
+        const host = server?.['OS-EXT-SRV-ATTR:host'];
+        const stayed = !!target.hostNot && host === target.hostNot && !!target.statuses?.includes(server?.status ?? '');
+        const what =
+          where === 'error'
+            ? 'it is in ERROR'
+            : stayed
+              ? `it is still ${stateWords(server)} on ${host}`
+              : `it is ${stateWords(server)}, not ${target.label}`;
         const fault = server?.fault ?? undefined;
         throw new ActionFailedError(failureLine(opts, what, fault, failures), { fault, failures });
       }

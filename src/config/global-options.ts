@@ -12,6 +12,16 @@
 import type { ArgKey, ArgSpec, ValuesOf } from '../arg-spec.js';
 import { ConfigError } from '../errors.js';
 
+/** keystoneauth's federated (OpenID Connect) auth types, plus keystoneauth-websso's `v3websso`. */
+export const OIDC_AUTH_TYPES = [
+  'v3oidcpassword',
+  'v3oidcclientcredentials',
+  'v3oidcaccesstoken',
+  'v3oidcauthcode',
+  'v3oidcdeviceauthz',
+  'v3websso',
+] as const;
+
 /** Endpoint interfaces of the v3 service catalog. */
 export const INTERFACES = ['public', 'internal', 'admin'] as const;
 
@@ -44,11 +54,20 @@ export const GLOBAL_OPTIONS = [
   }),
   opt(
     '--os-auth-type <type>',
-    'password, v3applicationcredential, token, v3totp or v3multifactor (default: inferred)',
+    'password, v3applicationcredential, token, v3totp, v3multifactor, v3oidcpassword, v3oidcclientcredentials, v3oidcaccesstoken, v3oidcauthcode, v3oidcdeviceauthz or v3websso (default: inferred)',
     {
       env: ['OS_AUTH_TYPE'],
       cloud: 'auth_type',
-      choices: ['password', 'v3password', 'v3applicationcredential', 'token', 'v3token', 'v3totp', 'v3multifactor'],
+      choices: [
+        'password',
+        'v3password',
+        'v3applicationcredential',
+        'token',
+        'v3token',
+        'v3totp',
+        'v3multifactor',
+        ...OIDC_AUTH_TYPES,
+      ],
     },
   ),
   opt('--os-auth-methods <methods>', 'With v3multifactor: the methods, e.g. v3password,v3totp', {
@@ -107,6 +126,42 @@ export const GLOBAL_OPTIONS = [
     secret: true,
   }),
   opt('--os-token <token>', 'An existing Keystone token', { env: ['OS_TOKEN'], cloud: 'auth.token', secret: true }),
+  // Federated login (keystoneauth1/loading/_plugins/identity/v3.py OpenIDConnect* options)
+  opt('--os-identity-provider <name>', "Federation: the identity provider's ID in Keystone", {
+    env: ['OS_IDENTITY_PROVIDER'],
+    cloud: 'auth.identity_provider',
+  }),
+  opt('--os-protocol <name>', 'Federation: the protocol in Keystone, e.g. openid', {
+    env: ['OS_PROTOCOL'],
+    cloud: 'auth.protocol',
+  }),
+  opt('--os-client-id <id>', 'OpenID Connect client ID', { env: ['OS_CLIENT_ID'], cloud: 'auth.client_id' }),
+  opt('--os-client-secret <secret>', 'OpenID Connect client secret (none for a public client)', {
+    env: ['OS_CLIENT_SECRET'],
+    cloud: 'auth.client_secret',
+    secret: true,
+  }),
+  opt('--os-discovery-endpoint <url>', "The IdP's discovery document (…/.well-known/openid-configuration)", {
+    env: ['OS_DISCOVERY_ENDPOINT'],
+    cloud: 'auth.discovery_endpoint',
+  }),
+  opt('--os-access-token-endpoint <url>', "The IdP's token endpoint (else from the discovery document)", {
+    env: ['OS_ACCESS_TOKEN_ENDPOINT'],
+    cloud: 'auth.access_token_endpoint',
+  }),
+  opt('--os-device-authorization-endpoint <url>', "The IdP's device authorization endpoint (v3oidcdeviceauthz)", {
+    env: ['OS_DEVICE_AUTHORIZATION_ENDPOINT'],
+    cloud: 'auth.device_authorization_endpoint',
+  }),
+  opt('--os-openid-scope <scope>', 'OpenID Connect scope (default: openid profile)', {
+    env: ['OS_OPENID_SCOPE'],
+    cloud: 'auth.openid_scope',
+  }),
+  opt('--os-access-token <token>', 'An OpenID Connect access token (v3oidcaccesstoken)', {
+    env: ['OS_ACCESS_TOKEN'],
+    cloud: 'auth.access_token',
+    secret: true,
+  }),
   opt('--os-region-name <region>', 'Region of the endpoints to use', {
     env: ['OS_REGION_NAME'],
     cloud: 'region_name',

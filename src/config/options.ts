@@ -8,6 +8,9 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { loadClouds, type CloudEntry } from './clouds.js';
 import { readSettings, type SettingName, type Settings } from './global-options.js';
+import { oidcGrantOf, oidcMethod, type OidcMethod } from './oidc-options.js';
+
+export type { OidcMethod } from './oidc-options.js';
 
 /** The global flags `resolveConfig` reads (any subset), by attribute name (`osAuthUrl`, `cache`). */
 export type ConfigFlags = Partial<Record<SettingName, string | boolean>>;
@@ -48,7 +51,7 @@ export interface TotpMethod {
   userDomainName?: string;
   userDomainId?: string;
 }
-export type AuthMethod = PasswordMethod | ApplicationCredentialMethod | TokenMethod | TotpMethod;
+export type AuthMethod = PasswordMethod | ApplicationCredentialMethod | TokenMethod | TotpMethod | OidcMethod;
 
 export type Scope =
   | { project: { id?: string; name?: string; domainId?: string; domainName?: string } }
@@ -208,7 +211,9 @@ export function configFromSettings(resolved: ResolvedSettings): ResolvedConfig {
   let method: AuthMethod;
   let secondFactor: TotpMethod | undefined;
   let scope: Scope | undefined;
-  if (kind === 'totp') {
+  if (kind === 'oidc') {
+    method = oidcMethod(oidcGrantOf(authType!)!, s);
+  } else if (kind === 'totp') {
     if (!username && !userId) {
       throw new ConfigError('TOTP auth needs the user: set OS_USERNAME (or OS_USER_ID) or pass --os-username.');
     }
@@ -306,7 +311,7 @@ function userRef(username?: string, userId?: string, domainName?: string, domain
   };
 }
 
-type AuthKind = 'password' | 'token' | 'application_credential' | 'totp' | 'multifactor';
+type AuthKind = 'password' | 'token' | 'application_credential' | 'totp' | 'multifactor' | 'oidc';
 
 /**
  * The auth method from `--os-auth-type` (keystoneauth's plugin names), else inferred from what is
@@ -321,6 +326,7 @@ function inferAuthType(
 ): AuthKind {
   if (authType) {
     const t = authType.toLowerCase();
+    if (oidcGrantOf(t)) return 'oidc';
     if (t === 'password' || t === 'v3password') return 'password';
     if (t === 'token' || t === 'v3token' || t === 'admin_token') return 'token';
     if (t === 'v3applicationcredential' || t === 'applicationcredential' || t === 'application_credential')
@@ -340,7 +346,7 @@ function inferAuthType(
       );
     }
     throw new ConfigError(
-      `Auth type '${authType}' is not supported by ncli; use password, v3applicationcredential, token, v3totp or v3multifactor.`,
+      `Auth type '${authType}' is not supported by ncli; use password, v3applicationcredential, token, v3totp, v3multifactor, v3oidcpassword, v3oidcclientcredentials, v3oidcaccesstoken, v3oidcauthcode, v3oidcdeviceauthz or v3websso.`,
     );
   }
   if (have.token) return 'token';

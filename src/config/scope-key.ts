@@ -31,7 +31,21 @@ export function scopeKey(auth: AuthOptions, region: string | undefined, namespac
         : m.type === 'totp'
           ? // the passcode changes every 30 s: not part of who (keystoneauth's TOTPMethod.get_cache_id_elements)
             ['totp', m.userId ?? '', m.username ?? '', m.userDomainId ?? '', m.userDomainName ?? '']
-          : ['token', createHash('sha256').update(m.token).digest('hex')];
+          : m.type === 'oidc'
+            ? // who logs in is the IdP's business: the cloud's IdP, client and grant (and the user of
+              // the password grant); the client secret is checked by the entry's verifier, and an
+              // access token given is not part of it (a cached token needs none)
+              [
+                'oidc',
+                m.grant,
+                m.identityProvider,
+                m.protocol,
+                m.clientId ?? '',
+                m.username ?? '',
+                m.tokenEndpoint ?? m.discoveryEndpoint ?? '',
+                m.scope,
+              ]
+            : ['token', createHash('sha256').update(m.token).digest('hex')];
   const parts = [namespace, auth.authUrl, region ?? '', ...who, JSON.stringify(auth.scope ?? null)];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }

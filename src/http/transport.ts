@@ -59,6 +59,8 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Sent as a JSON body with `Content-Type: application/json`. */
   json?: unknown;
+  /** Sent as `application/x-www-form-urlencoded` (OAuth 2.0 token requests, RFC 6749). */
+  form?: Record<string, string>;
   /** Who is being called, for error messages: `compute`, `identity`. */
   service: string;
   /** Safe to send again although the method is not idempotent (retried like a GET). */
@@ -313,6 +315,9 @@ export class Transport {
     if (req.json !== undefined) {
       body = JSON.stringify(req.json);
       headers['Content-Type'] = 'application/json';
+    } else if (req.form !== undefined) {
+      body = new URLSearchParams(req.form).toString();
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
     }
     const debug = this.opts.debug;
     if (debug) {

@@ -14,6 +14,7 @@ import * as v from 'valibot';
 import { checkShape } from '../http/shape.js';
 import { CatalogServiceSchema, selectEndpoint } from './catalog.js';
 import { cacheKey, entryVerifier, usableEntry, type CachedToken, type TokenStore } from './token-cache.js';
+import type { LoginUi } from './browser-login.js';
 
 /** A token whose expiry is closer than this is renewed first (keystoneauth: MIN_TOKEN_LIFE_SECONDS = 120). */
 export const TOKEN_MARGIN_MS = 120_000;
@@ -52,6 +53,8 @@ function methodEntry(m: AuthMethod): [string, unknown] {
       return ['totp', { user: { ...(userOf(m) as object), passcode: m.passcode } }];
     case 'token':
       return ['token', { id: m.token }];
+    case 'oidc': // federated logins go through ./oidc.ts, never into this body
+      throw new Error('internal error: no identity method entry for a federated login');
   }
 }
 
@@ -148,11 +151,19 @@ function missingMethods(body: v.InferOutput<typeof ReceiptBodySchema>): string[]
  * when what is missing is a TOTP passcode, it is the one given, or asked for with `ask` (a
  * terminal), and the login is completed with the receipt, as keystoneauth's `ReceiptMethod` does.
  * @param ask asks for the passcode (no echo); without it a missing passcode is an error
+ * @param ui how a federated login talks to the person (browser, device code): see ./oidc.ts
  * @returns the token and what to cache with it
  * @throws AuthError (refused, with the cause and fix; `MFA_REQUIRED` when a passcode is needed and
  *   none can be had), NetworkError, TimeoutError, NcliError `BAD_RESPONSE`
  */
-export async function authenticate(transport: Transport, auth: AuthOptions, ask?: AskSecret): Promise<CachedToken> {
+export async function authenticate(
+  transport: Transport,
+  auth: AuthOptions,
+  ask?: AskSecret,
+  ui?: LoginUi,
+): Promise<CachedToken> {
+  // federated (OpenID Connect, WebSSO): src/identity/oidc.ts
+  if (auth.method.type === 'oidc') return (await import('./oidc.js')).authenticateOidc(transport, auth, ui);
   const url = `${auth.authUrl}/auth/tokens`;
   const post = (json: unknown, headers: Record<string, string>) =>
     // Creating a token twice is harmless: a Keystone answering 503 or dropping the connection is retried.
@@ -268,6 +279,8 @@ export class Authenticator implements TokenProvider {
   authCount = 0;
   /** Whether the current token came from the cache rather than from Keystone in this process. */
   private fromCache = false;
+  /** How a federated login talks to the person (browser, device code); set by the CLI. */
+  loginUi?: LoginUi;
 
   /**
    * @param ask asks the person at the terminal for a TOTP passcode when Keystone wants one (none
@@ -309,7 +322,7 @@ export class Authenticator implements TokenProvider {
     // secret writes nothing, so the entry of the right secret stays.
     const verifier = this.store ? entryVerifier(this.cfg.auth) : undefined;
     this.authCount++;
-    const fresh = await authenticate(this.transport, this.cfg.auth, this.ask);
+    const fresh = await authenticate(this.transport, this.cfg.auth, this.ask, this.loginUi);
     this.current = fresh;
     this.fromCache = false;
     if (this.store) await this.store.set(this.key, { ...fresh, verifier: await verifier }).catch(() => undefined);
@@ -328,6 +341,12 @@ export class Authenticator implements TokenProvider {
       this.current = undefined;
       if (this.store) await this.store.delete(this.key).catch(() => undefined);
     }
+  }
+
+  /** Logs in anew, replacing this identity's cache entry (`ncli auth login`). */
+  async login(): Promise<CachedToken> {
+    await this.forget();
+    return this.state();
   }
 
   /** Removes this identity's cache entry (`ncli auth logout`). */

@@ -60,6 +60,8 @@ export function longLivedSecrets(auth: AuthOptions): string[] {
   const m = auth.method;
   if (m.type === 'password') return [m.password];
   if (m.type === 'application_credential') return [m.secret];
+  // federated: the IdP password and the client secret (an access token is short-lived: not one)
+  if (m.type === 'oidc') return [m.password, m.clientSecret].filter((x): x is string => x !== undefined);
   return [];
 }
 

@@ -362,7 +362,7 @@ describe('bash', () => {
     );
     expect(await bashComplete('ncli server ', env)).toEqual(expect.arrayContaining(['list', 'show', 'stop', 'event']));
     expect(await bashComplete('ncli completion ', env)).toEqual(['bash', 'zsh']);
-    expect(await bashComplete('ncli --os-cl', env)).toEqual(['--os-cloud']);
+    expect(await bashComplete('ncli --os-clo', env)).toEqual(['--os-cloud']);
     expect(await bashComplete('ncli server list --l', env)).toEqual(['--long', '--locked', '--limit']);
     expect(await bashComplete('ncli server list -f ', env)).toEqual(['table', 'json', 'yaml', 'value', 'csv']);
     expect(await bashComplete('ncli server list --format=j', env)).toEqual(['json']);

@@ -140,7 +140,13 @@ describe('completion engine', () => {
 
   it('offers global options before a group, and command options after a command', () => {
     const top = complete(['--os-c']);
-    expect(top).toEqual(['--os-cloud', '--os-cacert', '--os-compute-api-version']);
+    expect(top).toEqual([
+      '--os-cloud',
+      '--os-client-id',
+      '--os-client-secret',
+      '--os-cacert',
+      '--os-compute-api-version',
+    ]);
     expect(complete(['-'])).toContain('--version');
     expect(complete(['-'])).not.toContain('--format');
     const list = complete(['server', 'list', '-']);

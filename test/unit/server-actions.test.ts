@@ -860,6 +860,23 @@ describe('the wait policy', () => {
     expect(ACTIONS['reset-state'].instanceAction).toBe('resetState');
   });
 
+  it('a rolled-back migration ends the wait naming the host it stayed on and the failed event', async () => {
+    let now = 0;
+    const clock: WaitClock = { now: () => now, sleep: async (ms) => void (now += ms) };
+    const target = targetOf('live-migrate', { 'OS-EXT-SRV-ATTR:host': 'compute-1' });
+    const stayed = srv('ACTIVE', null, { 'OS-EXT-SRV-ATTR:host': 'compute-1' });
+    const failed = waitForServer(async () => stayed, target, {
+      timeoutSeconds: 60,
+      label: 'vm1',
+      action: 'live migration',
+      clock,
+      failures: async () => [{ event: 'conductor_live_migrate_instance', reason: 'No valid host was found.' }],
+    });
+    await expect(failed).rejects.toThrow(
+      'The live migration of server vm1 failed: it is still ACTIVE on compute-1; event conductor_live_migrate_instance failed: No valid host was found.',
+    );
+  });
+
   it('a migration or evacuation is done only on another host; a rolled-back one is settled', () => {
     const on = (host: string, status = 'ACTIVE', task: string | null = null) =>
       srv(status, task, { 'OS-EXT-SRV-ATTR:host': host });
