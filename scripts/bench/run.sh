@@ -3,7 +3,7 @@
 # on the project's real local cloud, in one run. See scripts/bench/README.md.
 #
 #   1. the tools it needs (Debian packages; installed when missing, as root or with sudo)
-#   2. npm run build (skip with BENCH_NO_BUILD=1)
+#   2. npm run build (skip with BENCH_NO_BUILD=1), and the single executables on Node 20 and 24
 #   3. the local cloud, only if it does not answer (npm run cloud:up is idempotent)
 #   4. project `bench` with 220+ servers (scripts/bench/seed-bench-project.sh, idempotent)
 #   5. scripts/bench/bench.mjs: the cases, the tunnel, the targets; writes bench/results/
@@ -48,6 +48,20 @@ fi
 if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
   say "npm run build"
   npm run --silent build >&2 || die "npm run build failed"
+fi
+
+# ---------------------------------------------------------------- 2b. the single executables
+# issue 21: ncli as one executable (scripts/build-sea.mjs) on each Node line, measured next to
+# bin/ncli (BENCH_SEA20 / BENCH_SEA24 given: those; BENCH_NO_SEA=1: none)
+if [ -z "${BENCH_SEA20:-}${BENCH_SEA24:-}" ] && [ "${BENCH_NO_SEA:-0}" != 1 ]; then
+  for m in 20 24; do
+    say "single executable on Node $m (scripts/build-sea.mjs --node $m)"
+    if node scripts/build-sea.mjs --node "$m" --out "dist/sea/bench/ncli-node$m" >&2; then
+      export "BENCH_SEA$m=$PWD/dist/sea/bench/ncli-node$m"
+    else
+      say "could not build the Node $m executable: not measured"
+    fi
+  done
 fi
 
 # ---------------------------------------------------------------- 3. cloud
