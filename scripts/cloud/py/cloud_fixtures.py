@@ -9,6 +9,8 @@
 
 The fake driver (devcloud_driver.py) adopts the servers Nova knows on its host when
 nova-compute restarts, so servers survive restarts; broken ones are replaced (ensure_servers).
+Fixture servers live on the first compute host (COMPUTE1_HOST): new servers go there anyway
+(devcloud_weigher.py), and one that a test moved elsewhere is live-migrated back.
 """
 import argparse
 import collections
@@ -40,6 +42,7 @@ COMPUTE_PID_FILE = os.path.join(cl.DATA_DIR, 'fixtures-compute.pid')   # written
 IMAGES = (cl.IMAGE_NAME, cl.IMAGE2_NAME)   # 1 KiB raw each, public; the second for rebuild tests
 NETWORK, SUBNET, SUBNET_CIDR = 'private', 'private-subnet', '10.10.0.0/24'
 FACTS_FILE = os.path.join(cl.DATA_DIR, 'facts.env')
+FIRST_HOST = os.environ.get('COMPUTE1_HOST', 'devcloud-compute')
 
 
 # ------------------------------------------------------------------ prepare
@@ -138,10 +141,43 @@ def prepare():
     ensure_appcred(k, sess.get_user_id())
     ensure_network(sess)
     log('images %s, flavors, quota, appcred, network ok' % ', '.join(images))
-    cl.wait_for('nova-compute to report up (see logs/nova-compute.log)',
-                lambda: [s for s in n.services.list(binary='nova-compute') if s.state == 'up'],
+    ensure_first_host_usable(n)
+    cl.wait_for('nova-compute on %s to report up (see logs/nova-compute.log)' % FIRST_HOST,
+                lambda: [s for s in n.services.list(host=FIRST_HOST, binary='nova-compute')
+                         if s.state == 'up'],
                 timeout=120)
-    log('nova-compute is up')
+    others = ', '.join('%s %s/%s%s' % (s.host, s.status, s.state, ' (forced down)' if s.forced_down else '')
+                       for s in n.services.list(binary='nova-compute') if s.host != FIRST_HOST)
+    log('nova-compute on %s is up; other hosts: %s' % (FIRST_HOST, others or 'none yet'))
+
+
+def ensure_first_host_usable(n):
+    """The first compute host takes the fixtures and every unplaced server: a test that disabled
+    it or forced it down and never undid that is undone here (compute-2 is left as it is)."""
+    for svc in n.services.list(host=FIRST_HOST, binary='nova-compute'):
+        if svc.forced_down:
+            log('nova-compute on %s was forced down: setting it up' % FIRST_HOST)
+            n.services.force_down(FIRST_HOST, 'nova-compute', False)
+        if svc.status != 'enabled':
+            log('nova-compute on %s was disabled (%s): enabling it' % (FIRST_HOST, svc.disabled_reason))
+            n.services.enable(FIRST_HOST, 'nova-compute')
+
+
+def ensure_on_first_host(n_admin, ids):
+    """Live-migrate fixture servers that are not on FIRST_HOST back there (a test moved them)."""
+    def away():
+        found = [s for s in cl.list_servers(n_admin, all_projects=True) if s.id in ids]
+        return [s for s in found if getattr(s, 'OS-EXT-SRV-ATTR:host', None) != FIRST_HOST
+                or getattr(s, 'OS-EXT-STS:task_state', None)]
+    moving = away()
+    for s in moving:
+        if getattr(s, 'OS-EXT-STS:task_state', None):
+            continue   # a move in progress: wait for it below, then check again
+        log('fixture %s (%s) is on %s: live-migrating it back to %s'
+            % (s.name, s.id, getattr(s, 'OS-EXT-SRV-ATTR:host', None), FIRST_HOST))
+        n_admin.servers.live_migrate(s, FIRST_HOST, 'auto')
+    if moving:
+        cl.wait_for('fixture servers back on %s' % FIRST_HOST, lambda: not away(), timeout=180, interval=1)
 
 
 # ------------------------------------------------------------------ servers
@@ -220,6 +256,7 @@ def servers():
 
     admin = ensure_servers(n_admin, image, ADMIN_SERVERS, 'admin')
     demo = ensure_servers(n_demo, image, DEMO_SERVERS, 'demo')
+    ensure_on_first_host(n_admin, {i for d in (admin, demo) for lst in d.values() for i in lst})
 
     with open(APPCRED_FILE) as fh:
         appcred = json.load(fh)
