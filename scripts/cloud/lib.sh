@@ -33,6 +33,8 @@ KEYSTONE_PORT=5000
 PLACEMENT_PORT=8778
 GLANCE_PORT=9292
 NEUTRON_PORT=9696
+CINDER_PORT=8776
+CINDER_HOST=devcloud-cinder     # cinder-volume's backend is $CINDER_HOST@fake (pool #fake)
 NOVA_PORT=8774
 NOVNC_PORT=6080
 SERIAL_PROXY_PORT=6083
@@ -72,8 +74,8 @@ MYSQL_SOCKET=$RUN_DIR/mysqld.sock
 
 # Stop order for down.sh (reverse dependency order); up.sh starts them the other way round.
 SERVICES="nginx nova-spicehtml5proxy nova-serialproxy nova-novncproxy nova-compute-2 nova-compute nova-scheduler
- nova-conductor nova-api serial-console-2 serial-console qemu-spice xvnc-2 xvnc neutron-server glance-api
- placement keystone mariadb rabbitmq epmd"
+ nova-conductor nova-api serial-console-2 serial-console qemu-spice xvnc-2 xvnc cinder-volume cinder-scheduler
+ cinder-api neutron-server glance-api placement keystone mariadb rabbitmq epmd"
 
 # ------------------------------------------------------------------ output
 T0=${T0:-$(date +%s)}

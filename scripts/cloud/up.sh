@@ -13,7 +13,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ================================================================== packages
 PACKAGES="mariadb-server python3-pymysql rabbitmq-server
- python3-keystone python3-placement python3-glance python3-neutron python3-nova
+ python3-keystone python3-placement python3-glance python3-neutron python3-nova python3-cinder
  python3-keystoneclient python3-glanceclient python3-novaclient python3-openstackclient
  uwsgi-core uwsgi-plugin-python3 tigervnc-standalone-server websockify novnc python3-websocket
  curl procps openssl nginx qemu-system-x86 spice-html5"
@@ -46,12 +46,12 @@ install_packages() {
 
 # ================================================================== configuration
 write_configs() {
-  mkdir -p "$LOG_DIR" "$RUN_DIR" "$ETC_DIR"/{keystone,placement,glance,neutron,nova,nginx} \
-    "$DATA_DIR"/{rabbitmq,nova/lock,nova/instances,nova-compute-2/lock,nova-compute-2/instances,glance/images,glance/staging,glance/tasks,neutron} \
+  mkdir -p "$LOG_DIR" "$RUN_DIR" "$ETC_DIR"/{keystone,placement,glance,neutron,nova,cinder,nginx} \
+    "$DATA_DIR"/{rabbitmq,nova/lock,nova/instances,nova-compute-2/lock,nova-compute-2/instances,cinder/lock,glance/images,glance/staging,glance/tasks,neutron} \
     "$NGINX_DIR"/{client_body,proxy,fastcgi,uwsgi,scgi}
   KEYSTONE_DB=$(db_url keystone)  PLACEMENT_DB=$(db_url placement)  GLANCE_DB=$(db_url glance)
   NEUTRON_DB=$(db_url neutron)    NOVA_API_DB=$(db_url nova_api)    NOVA_DB=$(db_url nova)
-  NOVA_CELL0_DB=$(db_url nova_cell0)
+  NOVA_CELL0_DB=$(db_url nova_cell0) CINDER_DB=$(db_url cinder)
   render rabbitmq.conf          "$DATA_DIR/rabbitmq/rabbitmq.conf"
   render keystone.conf          "$ETC_DIR/keystone/keystone.conf"
   render placement.conf         "$ETC_DIR/placement/placement.conf"
@@ -62,6 +62,8 @@ write_configs() {
   render nova.conf              "$ETC_DIR/nova/nova.conf"
   render nova-compute-2.conf    "$ETC_DIR/nova/nova-compute-2.conf"
   render nova-api-paste.ini     "$ETC_DIR/nova/api-paste.ini"   # name fixed by nova's wsgi app
+  render cinder.conf            "$ETC_DIR/cinder/cinder.conf"
+  render cinder-api-paste.ini   "$ETC_DIR/cinder/api-paste.ini"
   render nginx.conf             "$ETC_DIR/nginx/nginx.conf"
   install_py
   make_tls
@@ -83,6 +85,9 @@ SERVICE_INPUTS=(
   [nova-novncproxy]="$NOVA_FILES"
   [nova-serialproxy]="$NOVA_FILES"
   [nova-spicehtml5proxy]="$NOVA_FILES"
+  [cinder-api]="$ETC_DIR/cinder/cinder.conf $ETC_DIR/cinder/api-paste.ini"
+  [cinder-scheduler]="$ETC_DIR/cinder/cinder.conf"
+  [cinder-volume]="$ETC_DIR/cinder/cinder.conf"
   [serial-console]="$PY_DIR/serial_console.py"
   [serial-console-2]="$PY_DIR/serial_console.py"
   [nginx]="$ETC_DIR/nginx/nginx.conf $TLS_DIR/server.pem"
@@ -172,6 +177,11 @@ GRANT ALL PRIVILEGES ON *.* TO 'os'@'localhost';
 EOF
     mark_done databases
   fi
+  if ! done_mark database-cinder; then   # added after the others: clouds made before have no cinder
+    mariadb --no-defaults -S "$MYSQL_SOCKET" -uroot -e 'CREATE DATABASE IF NOT EXISTS cinder' \
+      >> "$LOG_DIR/mariadb-setup.log" 2>&1 || die_service mariadb-setup "creating database cinder failed"
+    mark_done database-cinder
+  fi
 }
 
 # ================================================================== database schemas (run in the background)
@@ -189,6 +199,12 @@ sync_placement_glance_neutron() {
       --config-file "$ETC_DIR/neutron/neutron.conf" upgrade heads
     mark_done neutron-db
   fi
+}
+
+sync_cinder() {
+  done_mark cinder-db && return 0
+  step cinder-manage py_entry cinder-manage cinder.cmd.manage --config-file "$ETC_DIR/cinder/cinder.conf" db sync
+  mark_done cinder-db
 }
 
 sync_nova() {
@@ -261,6 +277,14 @@ start_services() {
     "$PY" "$PY_DIR/run_entry.py" neutron-server neutron.cmd.eventlet.server \
       --config-file "$ETC_DIR/neutron/neutron.conf"
 
+  # Cinder: api, scheduler and one volume service with the fake backend
+  ensure cinder-api 0 "$CINDER_PORT" http_ok "http://127.0.0.1:$CINDER_PORT/" -- \
+    "$PY" "$PY_DIR/run_entry.py" cinder-api cinder.cmd.api --config-file "$ETC_DIR/cinder/cinder.conf"
+  ensure cinder-scheduler 0 0 alive cinder-scheduler -- \
+    "$PY" "$PY_DIR/run_entry.py" cinder-scheduler cinder.cmd.scheduler --config-file "$ETC_DIR/cinder/cinder.conf"
+  ensure cinder-volume 0 0 alive cinder-volume -- \
+    "$PY" "$PY_DIR/run_entry.py" cinder-volume cinder.cmd.volume --config-file "$ETC_DIR/cinder/cinder.conf"
+
   # the consoles' back ends: a real VNC server, and a TCP "serial port" that echoes; one each
   # per compute host
   clear_stale_x_lock xvnc "$VNC_DISPLAY"
@@ -312,6 +336,7 @@ start_services() {
   wait_until glance-api 90 http_ok "http://127.0.0.1:$GLANCE_PORT/"
   wait_until neutron-server 90 http_ok "http://127.0.0.1:$NEUTRON_PORT/"
   wait_until nova-api 90 http_ok "http://127.0.0.1:$NOVA_PORT/"
+  wait_until cinder-api 90 http_ok "http://127.0.0.1:$CINDER_PORT/"
   wait_until xvnc 30 port_open "$VNC_PORT"
   wait_until xvnc-2 30 port_open "$VNC2_PORT"
   wait_until serial-console 30 port_open "$SERIAL_SERVICE_PORT"
@@ -322,7 +347,7 @@ start_services() {
   wait_until qemu-spice 30 port_open "$SPICE_PORT"
   wait_until nginx 30 https_ok "$KEYSTONE_TLS_URL/v3"
   [ "$ENSURE_PLAN" = 1 ] && return 0
-  local s; for s in nova-conductor nova-scheduler nova-compute nova-compute-2; do
+  local s; for s in nova-conductor nova-scheduler nova-compute nova-compute-2 cinder-scheduler cinder-volume; do
     alive "$s" || die_service "$s" "exited right after start"
   done
   ts "all services answer"
@@ -502,6 +527,8 @@ EOF
     echo "LIVE_MIGRATION_SECONDS_KEY=devcloud_live_migration_seconds"
     echo "RECLAIM_INSTANCE_INTERVAL=$RECLAIM_INSTANCE_INTERVAL"
     echo "SOFT_DELETE_PREFIX=soft-"
+    echo "CINDER_URL=http://127.0.0.1:$CINDER_PORT/v3"
+    echo "VOLUME_BACKEND_HOST=$CINDER_HOST@fake#fake"
     cat "$DATA_DIR/facts.env"
   } > "$CLOUD_DIR/cloud.env.tmp"
   chmod 600 "$CLOUD_DIR/cloud.env.tmp"
@@ -525,6 +552,7 @@ main() {
   # schema migrations run in the background while keystone is bootstrapped
   in_background nova-db sync_nova
   in_background placement-glance-neutron-db sync_placement_glance_neutron
+  in_background cinder-db sync_cinder
   setup_keystone
   wait_until rabbitmq 120 port_open "$RABBIT_PORT"
   ts "rabbitmq ready"
