@@ -21,10 +21,16 @@ import {
   withComputeHost2,
   type ServerView,
 } from '../support/cloud-api.js';
-import { cloudFacts, describeCloud, openstack, type RunResult } from '../support/cloud.js';
+import { cloudEnv, cloudFacts, describeCloud, run, type RunResult } from '../support/cloud.js';
 
-/** openstack at a microversion where migrations use `block_migration: auto` and servers show their host. */
-const os = (args: string[]): Promise<RunResult> => openstack(['--os-compute-api-version', '2.80', ...args]);
+/**
+ * openstack at a microversion where migrations use `block_migration: auto` and servers show
+ * their host (2 minutes per call: on a busy 2-core machine one call can take most of a minute).
+ */
+const os = (args: string[]): Promise<RunResult> =>
+  run('/usr/bin/openstack', ['--os-cloud', 'devcloud', '--os-compute-api-version', '2.80', ...args], cloudEnv(), {
+    timeoutMs: 120_000,
+  });
 
 /** Runs openstack and fails the test with its stderr when it exits non-zero; returns stdout. */
 async function osOk(args: string[]): Promise<string> {
