@@ -291,12 +291,14 @@ export class Context {
    */
   async servers(
     refs: readonly string[],
-    opts: { allProjects?: boolean } = {},
+    opts: { allProjects?: boolean; softDeleted?: 'only' | 'also' } = {},
   ): Promise<Map<string, Server | NotFoundError>> {
     const [compute, { findServers }] = await Promise.all([this.compute(), import('../compute/find.js')]);
     const found = await findServers(compute, refs, opts);
     const servers = [...found.values()].filter((s): s is Server => !(s instanceof Error));
-    if (!opts.allProjects && servers.length) await this.rememberNames('server', servers, { complete: false });
+    if (!opts.allProjects && !opts.softDeleted && servers.length) {
+      await this.rememberNames('server', servers, { complete: false });
+    }
     return found;
   }
 

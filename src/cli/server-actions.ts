@@ -147,6 +147,7 @@ export function reached(target: WaitTarget, s: Server | null, started: number): 
  * @param plan the actions for one server, e.g. `[{kind: 'stop'}]`, or resize then confirm
  * @param verb for "N of M servers failed to <verb>."
  * @param onDone told of each server whose last action Nova accepted (the names cache)
+ * @param resolve `softDeleted`: how names are looked up among soft-deleted servers (src/compute/find.ts)
  * @returns the exit code
  */
 export async function runActions(
@@ -155,12 +156,13 @@ export async function runActions(
   plan: (s: Server) => ServerAction[],
   verb: string,
   onDone?: (s: Server) => void,
+  resolve: { softDeleted?: 'only' | 'also' } = {},
 ): Promise<number> {
   const settings = bulkSettings(a);
   const compute = await ctx.compute();
   const refs = [...new Set(a.server)];
   // every name resolved in few requests (a name that does not resolve fails only its own job)
-  const resolved = await ctx.servers(refs, { allProjects: a.allProjects });
+  const resolved = await ctx.servers(refs, { allProjects: a.allProjects, ...resolve });
   const seen = new Map<string, string>();
   const jobs: BulkJob[] = refs.map((ref) => ({
     name: ref,
@@ -217,13 +219,17 @@ type PlainKind = { [K in ActionKind]: { kind: K } extends ServerAction ? K : nev
  * request come from the action table.
  * @param verb for "N of M servers failed to <verb>." (default: the kind)
  */
-export function plainAction(kind: PlainKind, help: string, opts: { example?: string; verb?: string } = {}) {
+export function plainAction(
+  kind: PlainKind,
+  help: string,
+  opts: { example?: string; verb?: string; softDeleted?: 'only' | 'also' } = {},
+) {
   return command(
     {
       help,
       description: actionHelp(kind, opts.example ?? `ncli server ${kind} vm1 web.1 --wait`),
       args: [SERVERS, ...BULK],
     },
-    (ctx, a) => runActions(ctx, a, () => [{ kind }], opts.verb ?? kind),
+    (ctx, a) => runActions(ctx, a, () => [{ kind }], opts.verb ?? kind, undefined, { softDeleted: opts.softDeleted }),
   );
 }

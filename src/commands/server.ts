@@ -156,7 +156,8 @@ export const do_resume = plainAction('resume', 'Resume servers (SUSPENDED → AC
 export const do_unshelve = plainAction('unshelve', 'Unshelve servers (→ ACTIVE)');
 export const do_unlock = plainAction('unlock', 'Unlock servers');
 export const do_restore = plainAction('restore', 'Restore soft-deleted servers (SOFT_DELETED → ACTIVE)', {
-  example: 'ncli server restore vm1 --wait',
+  example: 'ncli server restore vm1 --wait   (names are looked up among soft-deleted servers: admin; IDs work for all)',
+  softDeleted: 'only',
 });
 
 export const do_shelve = command(
@@ -229,6 +230,7 @@ export const do_delete = command(
       () => [{ kind }],
       'delete',
       (s) => deleted.push(s.id),
+      { softDeleted: a.force ? 'also' : undefined },
     );
     if (deleted.length) await ctx.rememberNames('server', [], { complete: false, forget: deleted });
     return code;

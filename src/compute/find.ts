@@ -70,6 +70,10 @@ export function commonPrefix(words: readonly string[]): string {
  * {@link PREFIX_SEARCH_LIMIT} servers and matched exactly here; otherwise one `^name$` search per
  * name. (A single `^(a|b)$` search would do, but Nova on MySQL escapes `|`: nova/db/main/api.py
  * `_safe_regex_mysql`.)
+ * Soft-deleted servers: Nova lists them only with `deleted=true` (admin), beside the deleted ones,
+ * which are left out here. `softDeleted: 'only'` matches names among them alone (`server
+ * restore`); `'also'` looks a name up among them when no other server has it (`server delete
+ * --force`).
  * @returns for each distinct ref, its server or the NotFoundError (`NOT_FOUND` / `AMBIGUOUS`)
  *   {@link findServer} would throw for it
  * @throws ApiError, NetworkError (a request failed as a whole)
@@ -77,8 +81,12 @@ export function commonPrefix(words: readonly string[]): string {
 export async function findServers(
   client: ComputeClient,
   refs: readonly string[],
-  opts: { allProjects?: boolean } = {},
+  opts: { allProjects?: boolean; softDeleted?: 'only' | 'also' } = {},
 ): Promise<Map<string, Server | NotFoundError>> {
+  const search = async (name: string, limit?: number, soft = opts.softDeleted === 'only'): Promise<Server[]> => {
+    const found = await listServers(client, { name, allProjects: opts.allProjects, limit, deleted: soft || undefined });
+    return soft ? found.filter((s) => s.status === 'SOFT_DELETED') : found;
+  };
   const out = new Map<string, Server | NotFoundError>();
   const unique = [...new Set(refs)];
   for (const ref of unique) if (!ref) out.set(ref, new NotFoundError('A server name or ID is required.'));
@@ -98,11 +106,7 @@ export async function findServers(
   let names = unique.filter((r) => r && !out.has(r));
   const prefix = commonPrefix(names);
   if (names.length > 1 && prefix.length >= MIN_SHARED_PREFIX) {
-    const found = await listServers(client, {
-      name: `^${escapeRegex(prefix)}`,
-      allProjects: opts.allProjects,
-      limit: PREFIX_SEARCH_LIMIT + 1,
-    });
+    const found = await search(`^${escapeRegex(prefix)}`, PREFIX_SEARCH_LIMIT + 1);
     if (found.length <= PREFIX_SEARCH_LIMIT) {
       for (const ref of names) out.set(ref, exactlyOne('server', ref, found));
       names = [];
@@ -110,11 +114,22 @@ export async function findServers(
   }
   const each = await Promise.all(
     names.map(async (ref) => {
-      const found = await listServers(client, { name: `^${escapeRegex(ref)}$`, allProjects: opts.allProjects });
-      return [ref, exactlyOne('server', ref, found)] as const;
+      return [ref, exactlyOne('server', ref, await search(`^${escapeRegex(ref)}$`))] as const;
     }),
   );
   for (const [ref, r] of each) out.set(ref, r);
+  if (opts.softDeleted === 'also') {
+    const missing = [...out]
+      .filter(([ref, r]) => ref && r instanceof NotFoundError && r.code === 'NOT_FOUND')
+      .map(([ref]) => ref);
+    const soft = await Promise.all(
+      missing.map(
+        async (ref) =>
+          [ref, exactlyOne('server', ref, await search(`^${escapeRegex(ref)}$`, undefined, true))] as const,
+      ),
+    );
+    for (const [ref, r] of soft) if (!(r instanceof NotFoundError)) out.set(ref, r);
+  }
   return out;
 }
 

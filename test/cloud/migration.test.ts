@@ -4,13 +4,14 @@
  * `devcloud_live_migration_seconds`): live and cold migration with --wait, the migration list and
  * a running live migration's show compared with openstackclient, abort and force-complete of a
  * running one, evacuation off a host forced down, reset-state, soft delete / restore / force
- * delete. Servers are named mig-<pid>-… in project admin and deleted in afterAll; every section
- * that moves servers or changes a service runs under the compute-hosts lock
- * (test/support/host-lock.ts), so it never meets another file's drain.
+ * delete. Servers are named mig-<pid>-… (soft-mig-<pid>: the harness soft-deletes only soft-*
+ * servers) in project admin, booted on the first host, and deleted in afterAll; every section
+ * that moves servers to compute-2 or changes its service runs under the compute-2 lock
+ * (test/support/cloud-api.ts `withComputeHost2`), and only compute-2 is ever forced down.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cloudEnv, cloudFacts, describeCloud, freshCache, ncli, openstack, type RunResult } from '../support/cloud.js';
-import { withHostLock } from '../support/host-lock.js';
+import { restartCompute, withComputeHost2 } from '../support/cloud-api.js';
 
 const PREFIX = `mig-${process.pid}`;
 const LONG = 240_000;
@@ -64,12 +65,17 @@ describeCloud('server migrations against the real cloud', () => {
         '-c',
         'id',
       ]);
-    const made = await Promise.all([boot(`${PREFIX}-fast`, 2), boot(`${PREFIX}-slow`, 120), boot(`${PREFIX}-misc`, 2)]);
+    const made = await Promise.all([
+      boot(`${PREFIX}-fast`, 2),
+      boot(`${PREFIX}-slow`, 120),
+      boot(`${PREFIX}-misc`, 2),
+      boot(`soft-${PREFIX}`, 2),
+    ]);
     for (const r of made) ok(r);
   }, LONG);
 
   afterAll(async () => {
-    const live = ok(await run(['server', 'list', '--name', `^${PREFIX}`, '-f', 'value', '-c', 'ID']))
+    const live = ok(await run(['server', 'list', '--name', `^(soft-)?${PREFIX}`, '-f', 'value', '-c', 'ID']))
       .split('\n')
       .filter(Boolean);
     if (live.length) await run(['server', 'delete', '--force', ...live, '--wait']);
@@ -78,7 +84,7 @@ describeCloud('server migrations against the real cloud', () => {
   it(
     'live migrates with --wait to the other host; openstack and the migration list agree',
     () =>
-      withHostLock(async () => {
+      withComputeHost2(async () => {
         const before = await where(`${PREFIX}-fast`);
         const out = ok(await run(['server', 'migrate', `${PREFIX}-fast`, '--live-migration', '--wait']));
         const target = other(before['OS-EXT-SRV-ATTR:host']);
@@ -102,7 +108,7 @@ describeCloud('server migrations against the real cloud', () => {
   it(
     'cold migrates with --confirm --wait: VERIFY_RESIZE on the other host, then ACTIVE there',
     () =>
-      withHostLock(async () => {
+      withComputeHost2(async () => {
         const before = await where(`${PREFIX}-fast`);
         const target = other(before['OS-EXT-SRV-ATTR:host']);
         const out = ok(await run(['server', 'migrate', `${PREFIX}-fast`, '--confirm', '--wait']));
@@ -125,7 +131,7 @@ describeCloud('server migrations against the real cloud', () => {
   it(
     'shows a running live migration as openstack does, aborts it, and forces the next one to complete',
     () =>
-      withHostLock(async () => {
+      withComputeHost2(async () => {
         const name = `${PREFIX}-slow`;
         const before = await where(name);
         const source = before['OS-EXT-SRV-ATTR:host'];
@@ -211,10 +217,11 @@ describeCloud('server migrations against the real cloud', () => {
   it(
     'evacuates a server off a host forced down, after one line saying why it cannot while the host is up',
     () =>
-      withHostLock(async () => {
+      withComputeHost2(async () => {
         const name = `${PREFIX}-misc`;
-        const source = (await where(name))['OS-EXT-SRV-ATTR:host'];
+        const source = facts.COMPUTE2_HOST;
         const target = other(source);
+        ok(await run(['server', 'migrate', name, '--live-migration', '--host', source, '--wait']));
         const up = await run(['server', 'evacuate', name]);
         expect(up.code).toBe(1);
         expect(up.stderr).toMatch(/^ncli: Nova refused the evacuation of server .*: .*\n$/);
@@ -227,6 +234,8 @@ describeCloud('server migrations against the real cloud', () => {
           const shown = (await osc(['server', 'show', name])) as Record<string, unknown>;
           expect([shown.status, shown['OS-EXT-SRV-ATTR:host']]).toEqual(['ACTIVE', target]);
         } finally {
+          // Nova forces a host up only once its evacuations are done, which its restart completes
+          await restartCompute(source);
           const r = await force(false);
           expect(r.stderr, `openstack compute service set --up ${source} nova-compute`).toBe('');
         }
@@ -251,10 +260,10 @@ describeCloud('server migrations against the real cloud', () => {
   it(
     'a deleted server is kept (reclaim_instance_interval): restore brings it back, delete --force removes it',
     async () => {
-      const name = `${PREFIX}-misc`;
+      const name = `soft-${PREFIX}`;
       const id = (await where(name)).id;
       ok(await run(['server', 'delete', name, '--wait']));
-      // (openstackclient finds a soft-deleted server by ID only)
+      // (openstackclient finds a soft-deleted server by ID only; ncli by name too)
       expect(((await osc(['server', 'show', id])) as { status: string }).status).toBe('SOFT_DELETED');
       expect(ok(await run(['server', 'restore', name, '--wait']))).toMatch(
         new RegExp(`^${name}: restore: ACTIVE after `),
