@@ -41,7 +41,7 @@ export const KEYPAIR = defineResource<Keypair>({
 
 /**
  * A keypair as `openstack keypair show|create -f json` prints it (openstacksdk's Keypair
- * attributes: `deleted` is `is_deleted`; no public or private key).
+ * attributes: `deleted` is `is_deleted`; no public key, and `private_key` always null).
  */
 export function keypairFields(k: Keypair): Record<string, unknown> {
   return {
@@ -50,6 +50,8 @@ export function keypairFields(k: Keypair): Record<string, unknown> {
     id: k.name,
     is_deleted: k.deleted ?? false,
     name: k.name,
+    // openstackclient shows the field, always empty: a private key is never kept by Nova or shown here
+    private_key: null,
     type: k.type ?? 'ssh',
     user_id: k.user_id ?? null,
   };
