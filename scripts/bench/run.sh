@@ -65,4 +65,5 @@ bash scripts/bench/seed-bench-project.sh "${BENCH_SERVERS:-220}"
 
 # ---------------------------------------------------------------- 5. measure
 say "measuring"
+[ "${BENCH_NO_DRAIN:-0}" = 1 ] || node scripts/bench/drain.mjs || say "the drain case failed (bench/results/drain-*.json)"
 exec node scripts/bench/bench.mjs
