@@ -27,14 +27,7 @@ import { ACTIONS, actionWords, targetOf, type ServerAction } from '../compute/ac
 import { ActionRefusedError, performAction } from '../compute/actions.js';
 import type { ComputeClient } from '../compute/client.js';
 import { actionFailures } from '../compute/events.js';
-import {
-  liveProgress,
-  planMoves,
-  serversOnHost,
-  type LiveProgress,
-  type Move,
-  type MoveMode,
-} from '../compute/host-moves.js';
+import { liveProgress, planMoves, serversOnHost, type LiveProgress, type Move } from '../compute/host-moves.js';
 import { serverOrNull } from '../compute/servers.js';
 import { adminOnly, findService, NOVA_COMPUTE, updateService } from '../compute/services.js';
 import type { ComputeService } from '../compute/resources/compute-service.js';

@@ -168,7 +168,7 @@ class HostFake {
     if (m && method === 'GET') {
       const list = this.actions.get(m[1]) ?? [];
       if (m[2]) {
-        const a = list.find((x) => x.request_id === m![2]);
+        const a = list.find((x) => x.request_id === m[2]);
         if (!a) return this.json(404, { itemNotFound: { code: 404, message: 'no action' } });
         return this.json(200, { instanceAction: { events: [], ...a } });
       }
