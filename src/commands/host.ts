@@ -5,6 +5,7 @@
 import { drainHost, evacuateHost, DEFAULT_DRAIN_REASON, HOST_PARALLEL } from '../cli/host-ops.js';
 import { DEFAULT_WAIT_TIMEOUT, bulkSettings } from '../cli/server-actions.js';
 import { arg, command } from '../cli/spec.js';
+import { ACTIONS } from '../compute/action-table.js';
 
 export const help = 'Compute hosts: drain one for maintenance, evacuate a dead one';
 
@@ -25,8 +26,9 @@ export const do_drain = command(
       "1. Disables the host's nova-compute with the reason (nothing new is scheduled there);",
       '2. lists every server on the host in every project (admin);',
       '3. moves them --parallel at a time: a live migration for ACTIVE and PAUSED servers',
-      '   ({"os-migrateLive": {"host": null, "block_migration": "auto"}}), a cold migration for SHUTOFF ones',
-      '   ({"migrate": null}, then {"confirmResize": null}); --cold cold-migrates ACTIVE ones too.',
+      `   (${ACTIONS['live-migrate'].help}),`,
+      `   a cold migration for SHUTOFF ones (${ACTIONS.migrate.help}, then ${ACTIONS['confirm-resize'].help});`,
+      '   --cold cold-migrates ACTIVE ones too.',
       'With --wait: one live line per server on a terminal (status, task state, progress, destination), one',
       'line per server at the end, a summary, and exit status 0 only when the host ends empty. A server in',
       'another state (SUSPENDED, ERROR, a task running) is named with the reason and stays. Ctrl-C starts no',
@@ -61,8 +63,8 @@ export const do_evacuate = command(
     description: [
       'Nova evacuates only from a host whose nova-compute is down: while it is up, this refuses and names the',
       'fix (compute service set HOST nova-compute --down, or --force-down here: fence the host first, or the',
-      'servers run twice). Then sends {"evacuate": {}} to every server on the host (ACTIVE, SHUTOFF and ERROR',
-      'ones), --parallel at a time; with --wait follows each one until it runs on another host, prints a',
+      `servers run twice). Then sends ${ACTIONS.evacuate.help.split(' (')[0]} to every server on the host (ACTIVE, SHUTOFF`,
+      'and ERROR ones), --parallel at a time; with --wait follows each one until it runs on another host, prints a',
       'summary and exits 0 only when the host ends empty. After an evacuation Nova refuses --up until the',
       "host's nova-compute has restarted (it then removes the evacuated guests).",
       'Examples:',
