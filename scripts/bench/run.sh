@@ -81,6 +81,7 @@ bash scripts/bench/seed-bench-project.sh "${BENCH_SERVERS:-220}"
 
 # ---------------------------------------------------------------- 5. measure
 say "measuring"
+[ "${BENCH_NO_DRAIN:-0}" = 1 ] || node scripts/bench/drain.mjs || say "the drain case failed (bench/results/drain-*.json)"
 node scripts/bench/bench.mjs
 
 # ---------------------------------------------------------------- 6. far-away cloud and load (issue 18)

@@ -225,6 +225,20 @@ export async function restartCompute(host = cloudFacts().COMPUTE2_HOST): Promise
  * @throws Error when the lock is not had within waitMs
  */
 export async function withComputeHost2<T>(fn: () => Promise<T>, waitMs = 600_000): Promise<T> {
+  const release = await lockComputeHost2(waitMs);
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Takes the compute-2 lock of {@link withComputeHost2} for longer than one function (a whole
+ * file's beforeAll to afterAll); the returned function releases it (so does the process's death).
+ * @throws Error when the lock is not had within waitMs
+ */
+export async function lockComputeHost2(waitMs = 600_000): Promise<() => void> {
   const lock = join(CLOUD_DIR, 'run', 'compute-2.lock');
   const holder = spawn('flock', ['-w', String(Math.ceil(waitMs / 1000)), lock, '-c', 'echo locked; exec cat'], {
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -238,11 +252,7 @@ export async function withComputeHost2<T>(fn: () => Promise<T>, waitMs = 600_000
     holder.on('exit', (code) => reject(new Error(`no compute-2 lock (${lock}) within ${waitMs} ms (flock ${code})`)));
     holder.on('error', reject);
   });
-  try {
-    return await fn();
-  } finally {
-    holder.stdin.end();
-  }
+  return () => holder.stdin.end();
 }
 
 /**
