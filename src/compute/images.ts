@@ -240,7 +240,7 @@ export function formatImage(image: Image): Record<string, unknown> {
   for (const [k, val] of Object.entries(image)) {
     if (val === null || val === undefined) continue;
     if (IMAGE_FIELDS.has(k)) info[k] = val;
-    else if (k === 'tags' || k === 'locations' || k === 'location') continue;
+    else if (k === 'tags' || k === 'locations' || k === 'location' || k === 'self') continue;
     else properties[k] = val;
   }
   info.tags = (image as { tags?: unknown }).tags ?? [];
