@@ -7,7 +7,7 @@
  * the real cloud are in test/cloud/server-props.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { runNcli } from '../support/io.js';
+import { FakeTty, runNcli } from '../support/io.js';
 import { mockCloud, type MockCloud } from '../support/mock-nova.js';
 
 const GLANCE = 'http://glance.test:9292';
@@ -172,6 +172,47 @@ describe('server set / unset', () => {
       ['POST', `/v2.1/servers/${SID}/action`, { changePassword: { adminPass: 'Pw-not-shown' } }],
       ['PUT', `/v2.1/servers/${SID}/tags/prod`, undefined],
     ]);
+  });
+
+  it('--root-password asks twice without echo and sends the password once; a mismatch changes nothing', async () => {
+    const until = async (ok: () => boolean) => {
+      for (let i = 0; i < 500 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    const { c, serverById } = cloud();
+    serverById();
+    c.answer('POST', `/v2.1/servers/${SID}/action`, 202, '');
+    const stdin = new FakeTty();
+    const run = runNcli(
+      ['server', 'set', SID, '--root-password'],
+      c.env,
+      { dispatcher: c.agent, tokenStore: null },
+      { tty: true, stdin },
+    );
+    await until(() => stdin.modes.length === 1);
+    stdin.write('Typed-Pw\r');
+    await until(() => stdin.modes.length === 3);
+    stdin.write('Typed-Pw\r');
+    const r = await run;
+    expect([r.code, r.stdout]).toEqual([0, '']);
+    expect(r.stderr).toBe('New password: \nRetype new password: \n');
+    expect(c.seen.find((x) => x.method === 'POST')!.body).toEqual({ changePassword: { adminPass: 'Typed-Pw' } });
+
+    const stdin2 = new FakeTty();
+    const run2 = runNcli(
+      ['server', 'set', SID, '--root-password'],
+      {},
+      { tokenStore: null },
+      { tty: true, stdin: stdin2 },
+    );
+    await until(() => stdin2.modes.length === 1);
+    stdin2.write('one\r');
+    await until(() => stdin2.modes.length === 3);
+    stdin2.write('two\r');
+    const r2 = await run2;
+    expect(r2.code).toBe(2);
+    expect(r2.stderr.split('\n').filter(Boolean).pop()).toBe(
+      'ncli: The passwords do not match; the password is unchanged.',
+    );
   });
 
   it('--no-password clears the metadata service password', async () => {
