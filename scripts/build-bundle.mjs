@@ -23,10 +23,10 @@
 // - @napi-rs/keyring: a native addon (its .node file is chosen by platform at run time);
 // - open: it starts its own xdg-open script from its package folder when the system has none.
 import { build } from 'esbuild';
-import http2 from 'node:http2';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lazyBuiltins, virtualSources, yamlAsEsm } from './bundle-plugins.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const src = join(root, 'src');
@@ -49,50 +49,6 @@ for (const f of files) {
     entries.add(relative(src, resolve(dirname(join(src, f)), m[1] + '.ts')));
   }
 }
-
-/** @type {Record<string, {importer: RegExp, source: string}>} */
-const LAZY = {
-  'node:http2': {
-    importer: /[/\\]node_modules[/\\]undici[/\\]/,
-    source: `const constants = ${JSON.stringify(http2.constants)};`,
-  },
-  'node:child_process': { importer: /[/\\]node_modules[/\\]commander[/\\]/, source: 'const constants = undefined;' },
-};
-/** The text of the stand-ins by their name in the source maps (they have no file to point to). */
-const virtualSources = new Map();
-/** esbuild plugin: the {@link LAZY} modules, for their importers, as stand-ins that load on first use. */
-const lazyBuiltins = {
-  name: 'lazy-builtins',
-  setup(b) {
-    b.onResolve({ filter: /^node:(http2|child_process)$/ }, (args) =>
-      LAZY[args.path]?.importer.test(args.importer) ? { path: args.path, namespace: 'lazy-builtin' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
-      const contents = `${LAZY[args.path].source}
-let real;
-const load = () => (real ??= require(${JSON.stringify(args.path)}));
-module.exports = new Proxy({}, {
-  get: (_, k) => (k === 'constants' && constants ? constants : load()[k]),
-  has: (_, k) => k in load(),
-});
-`;
-      virtualSources.set(`lazy-builtin:${args.path}`, contents);
-      return { loader: 'js', resolveDir: root, contents };
-    });
-  },
-};
-
-/**
- * esbuild plugin: `yaml` as its ES module build. Its package gives Node its CommonJS build, whose
- * named exports a bundled `await import('yaml')` does not see (only `default`, as in Node's own
- * interop without its lexer); the ES build (package.json `exports` "default", the same code) has them.
- */
-const yamlAsEsm = {
-  name: 'yaml-esm',
-  setup(b) {
-    b.onResolve({ filter: /^yaml$/ }, () => ({ path: join(root, 'node_modules/yaml/browser/index.js') }));
-  },
-};
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const result = await build({

@@ -2,7 +2,7 @@
 // a group, each exported `do_<verb>` handler (with its `.spec`) a command `<group> <verb>`
 // (underscores become hyphens, as python-novaclient's `_find_actions` does); a module in a folder,
 // dist/commands/<group>/<sub>.js, is the nested group `<group> <sub>` (`server event list`).
-// Groups are listed parents first.
+// Groups are listed parents first; a parent without a module is listed as a group without commands.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
@@ -29,5 +29,17 @@ for (const file of files) {
     commands,
   });
 }
+// A nested group whose parent has no module of its own (`availability zone`): the parent is a
+// group without commands, whose help is its sub-groups' (so help and completion list it too).
+for (const g of [...groups]) {
+  const words = g.name.split(' ');
+  for (let n = 1; n < words.length; n++) {
+    const name = words.slice(0, n).join(' ');
+    if (groups.some((x) => x.name === name)) continue;
+    const subs = groups.filter((x) => x.name.startsWith(`${name} `) && x.name.split(' ').length === n + 1);
+    groups.push({ name, help: subs.map((x) => x.help).join('; '), module: '', commands: [] });
+  }
+}
+groups.sort((a, b) => a.name.split(' ').length - b.name.split(' ').length || a.name.localeCompare(b.name));
 writeFileSync(join(root, 'dist', 'manifest.json'), JSON.stringify({ version: pkg.version, groups }, null, 1) + '\n');
 console.log(`manifest: ${groups.length} groups, ${groups.reduce((n, g) => n + g.commands.length, 0)} commands`);

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # (spice-client-gtk: spicy-screenshot, the SPICE client of the tests; dbus-x11: dbus-launch for
 #  keyring sessions; the cloud's own packages (nginx, qemu-system-x86, spice-html5, ...) come with up.sh)
 PKGS="git curl ca-certificates openssl python3 make g++ dbus dbus-x11 gnome-keyring
- websockify gvncviewer spice-client-gtk x11-utils zsh tmux bash-completion hyperfine python3-openstackclient python3-novaclient"
+ websockify gvncviewer spice-client-gtk x11-utils zsh tmux bash-completion hyperfine python3-openstackclient python3-novaclient python3-cinderclient"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

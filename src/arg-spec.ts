@@ -22,6 +22,8 @@ export interface ArgSpec {
   readonly repeatable?: boolean;
   /** Parsed as a whole number (a usage error otherwise). */
   readonly integer?: boolean;
+  /** With `integer`: the smallest value taken (`--limit`: -1, no limit); less is a usage error. */
+  readonly min?: number;
   readonly complete?: Completer;
   /** Not shown in help. */
   readonly hidden?: boolean;

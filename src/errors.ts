@@ -52,6 +52,8 @@ export type ErrorCode =
   | 'AMBIGUOUS'
   | 'CONSOLE'
   | 'REFUSED'
+  /** A resource of that name exists already (a keypair, an aggregate, a flavor ID: HTTP 409). */
+  | 'CONFLICT'
   | 'FAILED'
   | 'WAIT_TIMEOUT'
   | 'INTERRUPTED'
@@ -89,6 +91,7 @@ export type Hint =
   | 'console-url-renew'
   | 'compute-api-version'
   | 'passcode'
+  | 'os-token'
   | 'wait-timeout';
 
 /** Options of {@link NcliError}. */

@@ -9,12 +9,13 @@
  * NCLI_CLOUD_DIR (default /tmp/ncli-cloud).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { profileCommand, ownerOf } from './profile.mjs';
 import { firstLine, freePort, procCpu, startTracked, waitPort } from './procs.mjs';
 import { bulkBench, renderBulk } from './bulk-actions.mjs';
+import { build as esbuild } from 'esbuild';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const NCLI = join(ROOT, 'bin/ncli');
@@ -39,6 +40,19 @@ const NODE24 = (() => {
   const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
   return r.status === 0 ? { bin, version: r.stdout.trim().replace(/^v/, '') } : undefined;
 })();
+
+/**
+ * The single executables (issue 21; `npm run build:sea`), one per Node line: BENCH_SEA20 and
+ * BENCH_SEA24 (run.sh builds both under dist/sea/bench/); unset or not runnable: not measured.
+ */
+const SEA = Object.fromEntries(
+  [
+    ['sea20', process.env.BENCH_SEA20],
+    ['sea24', process.env.BENCH_SEA24],
+  ]
+    .filter(([, bin]) => bin && spawnSync(bin, ['--version'], { encoding: 'utf8' }).status === 0)
+    .map(([k, bin]) => [k, bin]),
+);
 
 const STAMP = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, 'Z');
 const OUT = join(ROOT, 'bench/results', `bench-${STAMP}`);
@@ -250,6 +264,45 @@ function curlArgv(reqs, token) {
   return argv;
 }
 
+/** The same requests for the undici floor (undici-floor.mjs): `[{ method, url, headers, body }]`. */
+function undiciRequests(reqs, token) {
+  return reqs.map((rq) => {
+    const headers = {};
+    for (const [k, v] of Object.entries(rq.headers))
+      if (!/^(x-auth-token|content-length|host|connection)$/i.test(k)) headers[k] = v;
+    headers['X-Auth-Token'] = token;
+    return { method: rq.method, url: rq.url, headers, body: rq.body };
+  });
+}
+
+/**
+ * The undici floor's two scripts, bundled with esbuild into OUT (plain bundles: none of ncli's
+ * own start-up work), keyed by their name in the tables.
+ * @returns {Promise<Record<'undiciIndex' | 'undiciParts', string>>}
+ */
+async function bundleUndiciFloor() {
+  const out = {};
+  for (const [k, name] of [
+    ['undiciIndex', 'undici-floor-index'],
+    ['undiciParts', 'undici-floor-parts'],
+  ]) {
+    out[k] = join(OUT, `${name}.mjs`);
+    await esbuild({
+      absWorkingDir: ROOT,
+      entryPoints: [join(ROOT, 'scripts/bench', `${name}.mjs`)],
+      outfile: out[k],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20.18',
+      banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+      logLevel: 'warning',
+    });
+  }
+  return out;
+}
+let UNDICI_FLOOR;
+
 function ncliHas(group, command) {
   return run([NCLI, group, command, '--help'], BASE_ENV).status === 0;
 }
@@ -267,6 +320,8 @@ const CASES = [
     rows: true,
     floor: 'api',
     node24: true,
+    sea: true,
+    undiciFloor: true,
   },
   {
     id: 'flavor-list',
@@ -277,6 +332,8 @@ const CASES = [
     rows: 'lines',
     floor: 'api',
     node24: true,
+    sea: true,
+    undiciFloor: true,
   },
   {
     id: 'server-show',
@@ -303,6 +360,8 @@ const CASES = [
     nova: ['--help'],
     floor: 'node',
     noCache: true,
+    node24: true,
+    sea: true,
   },
   {
     id: 'version',
@@ -312,6 +371,8 @@ const CASES = [
     nova: ['--version'],
     floor: 'node',
     noCache: true,
+    node24: true,
+    sea: true,
   },
   {
     id: 'complete',
@@ -321,6 +382,8 @@ const CASES = [
     nova: ['bash-completion'],
     floor: 'node',
     noCache: true,
+    node24: true,
+    sea: true,
     peerNote:
       "peers: `openstack complete` (prints the bash completion data) and `nova bash-completion` (what nova's completion script calls)",
   },
@@ -359,9 +422,17 @@ function runCase(c) {
     const { requests } = ncliRequests([...(c.globals ?? []), ...c.ncli], warmEnv);
     res.requests = requests.map((r) => `${r.method} ${r.url.replace(/^https?:\/\/[^/]+/, '')}`);
     token = run([NCLI, ...(c.globals ?? []), 'token', 'issue', '-f', 'value', '-c', 'id'], warmEnv).stdout.trim();
-    if (requests.length && token)
+    if (requests.length && token) {
       list.push({ key: 'curl', argv: curlArgv(requests, token), env: BASE_ENV, secret: token });
-    else res.notes.push("could not read ncli's requests for the curl floor");
+      if (c.undiciFloor && UNDICI_FLOOR) {
+        // the same requests from a bundled script on undici (undici-floor.mjs), by index and by parts
+        const env = { ...BASE_ENV, BENCH_UNDICI_REQS: JSON.stringify(undiciRequests(requests, token)) };
+        for (const [k, file] of Object.entries(UNDICI_FLOOR)) {
+          list.push({ key: k, argv: ['node', file], env });
+          if (NODE24 && c.node24) list.push({ key: `${k}24`, argv: [NODE24.bin, file], env });
+        }
+      }
+    } else res.notes.push("could not read ncli's requests for the curl floor");
   }
   list.push({ key: 'ncliWarm', argv: ncliArgv, env: warmEnv });
   if (BASELINE) list.push({ key: 'ncliBase', argv: [BASELINE, ...ncliArgv.slice(1)], env: warmEnv });
@@ -370,6 +441,8 @@ function runCase(c) {
     list.push({ key: 'ncliWarm24', argv: [NODE24.bin, ...ncliArgv], env: warmEnv });
     res.node24Version = NODE24.version;
   }
+  if (c.sea)
+    for (const [k, bin] of Object.entries(SEA)) list.push({ key: k, argv: [bin, ...ncliArgv.slice(1)], env: warmEnv });
   list.push(
     COLD_BY_FLAG
       ? { key: 'ncliCold', argv: [NCLI, '--no-cache', ...(c.globals ?? []), ...c.ncli], env: coldEnv }
@@ -389,6 +462,11 @@ function runCase(c) {
     node: peakRss(['node', '-e', '0'], BASE_ENV, RSS_RUNS),
     ncliWarm: peakRss(ncliArgv, warmEnv, RSS_RUNS),
     ...(BASELINE ? { ncliBase: peakRss([BASELINE, ...ncliArgv.slice(1)], warmEnv, RSS_RUNS) } : {}),
+    ...(c.sea
+      ? Object.fromEntries(
+          Object.entries(SEA).map(([k, bin]) => [k, peakRss([bin, ...ncliArgv.slice(1)], warmEnv, RSS_RUNS)]),
+        )
+      : {}),
     ncliCold: peakRss(
       COLD_BY_FLAG ? [NCLI, '--no-cache', ...(c.globals ?? []), ...c.ncli] : ncliArgv,
       coldEnv,
@@ -424,14 +502,17 @@ function runCase(c) {
   const m = (k) => res.clients[k]?.median;
   res.floor = c.floor === 'api' ? m('node') + (m('curl') ?? NaN) : m('node');
   res.floorCpu = c.floor === 'api' ? res.clients.node.cpu + (res.clients.curl?.cpu ?? NaN) : res.clients.node.cpu;
+  res.floor24 = NODE24 && c.node24 ? (c.floor === 'api' ? m('node24') + (m('curl') ?? NaN) : m('node24')) : undefined;
   res.ratios = {
     warmVsFloor: m('ncliWarm') / res.floor,
+    ...(res.clients.sea20 ? { sea20VsFloor: m('sea20') / res.floor } : {}),
+    ...(res.clients.sea24 && res.floor24 ? { sea24VsFloor24: m('sea24') / res.floor24 } : {}),
     coldVsFloor: m('ncliCold') / res.floor,
     openstackVsWarm: m('openstack') / m('ncliWarm'),
     novaVsWarm: m('nova') / m('ncliWarm'),
     openstackVsCold: m('openstack') / m('ncliCold'),
     openstackVsFloor: m('openstack') / res.floor,
-    ...(res.clients.ncliWarm24 ? { warm24VsFloor24: m('ncliWarm24') / (m('node24') + (m('curl') ?? NaN)) } : {}),
+    ...(res.clients.ncliWarm24 ? { warm24VsFloor24: m('ncliWarm24') / res.floor24 } : {}),
   };
   for (const [k, v] of Object.entries(res.clients)) if (v.error) res.notes.push(`${k}: ${v.error}`);
   return res;
@@ -658,6 +739,10 @@ async function main() {
     ? 'keychain (no token file appeared): cold runs use --no-cache'
     : 'file under XDG_CACHE_HOME: warm = a primed folder, cold = an empty folder before every run';
 
+  UNDICI_FLOOR = await bundleUndiciFloor();
+  meta.sea = Object.fromEntries(
+    Object.entries(SEA).map(([k, bin]) => [k, `${bin} (${(statSync(bin).size / MiB).toFixed(0)} MiB)`]),
+  );
   const only = process.env.BENCH_CASES ? new Set(process.env.BENCH_CASES.split(',')) : null;
   const cases = [];
   for (const c of CASES) if (!only || only.has(c.id)) cases.push(runCase(c));
@@ -714,55 +799,58 @@ async function main() {
     const b = c.clients[key]?.median;
     return b === undefined ? '' : `; before: ${fmtX(b / floorOf(c))}`;
   };
-  for (const [id, profile] of [
-    ['server-list', 'server-list'],
-    ['flavor-list', 'flavor-list'],
+  // start-up targets of issue 21: [case, bin/ncli limit, single executable limit], × floor
+  // (node + curl; bare node for --help, --version, completion), on both Node lines
+  const who = [
+    ['ncliWarm', 'warmVsFloor', 'bin/ncli', 'Node 20', 'ncliBase'],
+    ['ncliWarm24', 'warm24VsFloor24', 'bin/ncli', 'Node 24'],
+    ['sea20', 'sea20VsFloor', 'the executable', 'Node 20'],
+    ['sea24', 'sea24VsFloor24', 'the executable', 'Node 24'],
+  ];
+  for (const [id, limBin, limSea] of [
+    ['server-list', 1.6, 1.4],
+    ['flavor-list', 2.0, 1.6],
+    ['help', 1.2, 1.2],
+    ['version', 1.2, 1.2],
+    ['complete', 1.2, 1.2],
   ]) {
     const c = byId[id];
     if (!c || c.skipped) continue;
-    const f = c.ratios.warmVsFloor;
-    targets.push({
-      id: `${id}-vs-floor`,
-      text: `\`${c.title}\` warm within 1.25× of the floor (node + curl)`,
-      value: f,
-      shown: `${fmtX(f)} (CPU: ${fmtX(c.clients.ncliWarm.cpu / c.floorCpu)}${before(c, 'ncliBase', (x) => x.floor)})`,
-      met: f <= 1.25,
-      profile,
-    });
-    if (c.ratios.warm24VsFloor24 !== undefined) {
-      const f24 = c.ratios.warm24VsFloor24;
+    const api = CASES.find((x) => x.id === id).floor === 'api'; // (c.floor: the case's floor, seconds)
+    const floorName = api ? 'the floor (node + curl)' : 'bare node';
+    for (const [key, ratio, name, line, baseKey] of who) {
+      const f = c.ratios[ratio];
+      if (f === undefined) continue;
+      const lim = name === 'bin/ncli' ? limBin : limSea;
+      const floorCpu =
+        line === 'Node 24' ? c.clients.node24.cpu + (api ? (c.clients.curl?.cpu ?? NaN) : 0) : c.floorCpu;
       targets.push({
-        id: `${id}-vs-floor-node24`,
-        text: `\`${c.title}\` warm within 1.25× of the floor, on Node ${c.node24Version}`,
-        value: f24,
-        shown: `${fmtX(f24)} (CPU: ${fmtX(c.clients.ncliWarm24.cpu / (c.clients.node24.cpu + c.clients.curl.cpu))})`,
-        met: f24 <= 1.25,
+        id: `${id}-${key}`,
+        text: `${id === 'complete' ? 'a completion call' : `\`${c.title}\``} from ${name} on ${line} ≤ ${lim}× ${floorName}`,
+        value: f,
+        shown: `${fmtX(f)} (CPU: ${fmtX(c.clients[key].cpu / floorCpu)}${baseKey ? before(c, baseKey, (x) => x.floor) : ''})`,
+        met: f <= lim,
+        profile: key === 'ncliWarm' ? id : undefined,
       });
     }
   }
-  for (const id of ['help', 'version', 'complete']) {
-    const c = byId[id];
-    if (!c || c.skipped) continue;
-    const r = c.ratios.warmVsFloor;
-    targets.push({
-      id: `${id}-vs-node`,
-      text: `${id === 'complete' ? 'a completion call' : `\`${c.title}\``} within 1.3× of bare node`,
-      value: r,
-      shown: `${fmtX(r)} (CPU: ${fmtX(c.clients.ncliWarm.cpu / c.floorCpu)}${before(c, 'ncliBase', (x) => x.floor)})`,
-      met: r <= 1.3,
-      profile: id,
-    });
-  }
-  if (sl && !sl.skipped && sl.clients.ncliWarm.rssMiB !== undefined) {
-    const v = sl.clients.ncliWarm.rssMiB;
-    const b = sl.clients.ncliBase?.rssMiB;
-    targets.push({
-      id: 'list-rss',
-      text: 'peak RSS of `server list` ≤ 50 MiB',
-      value: v,
-      shown: `${v.toFixed(0)} MiB (bare node: ${sl.clients.node.rssMiB?.toFixed(0)} MiB${b !== undefined ? `; before: ${b.toFixed(0)} MiB` : ''})`,
-      met: v <= 50,
-    });
+  if (sl && !sl.skipped) {
+    for (const [key, name] of [
+      ['ncliWarm', 'bin/ncli (Node 20)'],
+      ['sea20', 'the executable (Node 20)'],
+      ['sea24', 'the executable (Node 24)'],
+    ]) {
+      const v = sl.clients[key]?.rssMiB;
+      if (v === undefined) continue;
+      const b = key === 'ncliWarm' ? sl.clients.ncliBase?.rssMiB : undefined;
+      targets.push({
+        id: `list-rss-${key}`,
+        text: `peak RSS of \`server list\` from ${name} ≤ 50 MiB`,
+        value: v,
+        shown: `${v.toFixed(0)} MiB (bare node: ${sl.clients.node.rssMiB?.toFixed(0)} MiB${b !== undefined ? `; before: ${b.toFixed(0)} MiB` : ''})`,
+        met: v <= 50,
+      });
+    }
   }
   if (tunnel && !tunnel.error) {
     if (tunnel.throughput?.tunnel) {
@@ -931,6 +1019,44 @@ function render(meta, cases, tunnel, targets, profiles, bulk) {
     }
     L.push('');
   }
+  const su = cases.filter((c) => !c.skipped && (c.clients.sea20 || c.clients.sea24 || c.clients.undiciIndex));
+  if (su.length) {
+    L.push(
+      '## Start-up (issue 21): bin/ncli and the single executable on Node 20 and Node 24, against the floors',
+      '',
+      `Floor: node + curl (bare node for \`--help\`, \`--version\`, completion) of the same Node line. Undici floor: a bundled script making the same requests with \`undici\` (scripts/bench/undici-floor.mjs), through its index / through the deep paths ncli imports. Executables: ${
+        Object.entries(meta.sea ?? {})
+          .map(([k, v]) => `${k} ${v}`)
+          .join('; ') || 'none (BENCH_SEA20 / BENCH_SEA24 unset)'
+      }. Wall-time medians; ÷ floor in brackets.`,
+      '',
+      '| case | Node 20 floor | undici floor: index / parts | bin/ncli | executable | Node 24 floor | undici floor: index / parts | bin/ncli | executable |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const c of su) {
+      const m = (k) => c.clients[k]?.median;
+      const x = (k, f) => (m(k) === undefined ? '' : `${fmtMs(m(k))} (${fmtX(m(k) / f)})`);
+      const u = (a, b, f) =>
+        m(a) === undefined ? '' : `${fmtMs(m(a))} / ${fmtMs(m(b))} (${fmtX(m(a) / f)} / ${fmtX(m(b) / f)})`;
+      L.push(
+        `| ${c.title} | ${fmtMs(c.floor)} | ${u('undiciIndex', 'undiciParts', c.floor)} | ${x('ncliWarm', c.floor)} | ${x('sea20', c.floor)} | ` +
+          `${c.floor24 === undefined ? '' : fmtMs(c.floor24)} | ${u('undiciIndex24', 'undiciParts24', c.floor24)} | ${x('ncliWarm24', c.floor24)} | ${x('sea24', c.floor24)} |`,
+      );
+    }
+    L.push('');
+    L.push('CPU time (user + system, mean per run), same runs:', '');
+    L.push(
+      '| case | node 20 | bin/ncli | executable | node 24 | bin/ncli | executable |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const c of su) {
+      const cpu = (k) => (c.clients[k]?.cpu === undefined ? '' : fmtMs(c.clients[k].cpu));
+      L.push(
+        `| ${c.title} | ${cpu('node')} | ${cpu('ncliWarm')} | ${cpu('sea20')} | ${cpu('node24')} | ${cpu('ncliWarm24')} | ${cpu('sea24')} |`,
+      );
+    }
+    L.push('');
+  }
   L.push('## CPU time (user + system, mean per run): less sensitive than wall time to other load on the machine', '');
   L.push('| case | floor | ncli warm | ncli cold | openstack | nova |', '|---|---:|---:|---:|---:|---:|');
   for (const c of cases) {
@@ -945,8 +1071,8 @@ function render(meta, cases, tunnel, targets, profiles, bulk) {
   L.push('');
   L.push('## Peak RSS (MiB, GNU time %M) and rows printed', '');
   L.push(
-    '| case | bare node | ncli warm | ncli cold | openstack | nova | rows ncli / openstack / nova |',
-    '|---|---:|---:|---:|---:|---:|---|',
+    '| case | bare node | ncli warm | executable (Node 20 / 24) | ncli cold | openstack | nova | rows ncli / openstack / nova |',
+    '|---|---:|---:|---:|---:|---:|---:|---|',
   );
   for (const c of cases) {
     if (c.skipped) continue;
@@ -956,7 +1082,7 @@ function render(meta, cases, tunnel, targets, profiles, bulk) {
         ? `${c.clients.ncliWarm.rows} / ${c.clients.openstack.rows} / ${c.clients.nova.rows}`
         : '';
     L.push(
-      `| ${c.title} | ${r('node')} | ${r('ncliWarm')} | ${r('ncliCold')} | ${r('openstack')} | ${r('nova')} | ${rows} |`,
+      `| ${c.title} | ${r('node')} | ${r('ncliWarm')} | ${c.clients.sea20 || c.clients.sea24 ? `${r('sea20')} / ${r('sea24')}` : ''} | ${r('ncliCold')} | ${r('openstack')} | ${r('nova')} | ${rows} |`,
     );
   }
   L.push('');
@@ -1064,7 +1190,23 @@ function render(meta, cases, tunnel, targets, profiles, bulk) {
   );
   for (const c of cases) {
     if (c.skipped) continue;
-    for (const k of ['node', 'curl', 'ncliWarm', 'ncliCold', 'openstack', 'nova']) {
+    for (const k of [
+      'node',
+      'curl',
+      'undiciIndex',
+      'undiciParts',
+      'ncliWarm',
+      'sea20',
+      'node24',
+      'undiciIndex24',
+      'undiciParts24',
+      'ncliWarm24',
+      'sea24',
+      'ncliBase',
+      'ncliCold',
+      'openstack',
+      'nova',
+    ]) {
       const x = c.clients[k];
       if (!x || x.median === undefined) continue;
       const reqs = k === 'curl' || k === 'ncliWarm' ? (c.requests ?? []).join(', ') : '';

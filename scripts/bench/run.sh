@@ -3,10 +3,12 @@
 # on the project's real local cloud, in one run. See scripts/bench/README.md.
 #
 #   1. the tools it needs (Debian packages; installed when missing, as root or with sudo)
-#   2. npm run build (skip with BENCH_NO_BUILD=1)
+#   2. npm run build (skip with BENCH_NO_BUILD=1), and the single executables on Node 20 and 24
 #   3. the local cloud, only if it does not answer (npm run cloud:up is idempotent)
 #   4. project `bench` with 220+ servers (scripts/bench/seed-bench-project.sh, idempotent)
 #   5. scripts/bench/bench.mjs: the cases, the tunnel, the targets; writes bench/results/
+#   6. scripts/bench/latency.mjs (a far-away cloud) and scripts/bench/load.mjs (10,000 servers,
+#      the tunnel soak); BENCH_NO_LATENCY=1, BENCH_NO_LOAD=1 skip them
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 T0=$(date +%s)
@@ -48,6 +50,20 @@ if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
   npm run --silent build >&2 || die "npm run build failed"
 fi
 
+# ---------------------------------------------------------------- 2b. the single executables
+# issue 21: ncli as one executable (scripts/build-sea.mjs) on each Node line, measured next to
+# bin/ncli (BENCH_SEA20 / BENCH_SEA24 given: those; BENCH_NO_SEA=1: none)
+if [ -z "${BENCH_SEA20:-}${BENCH_SEA24:-}" ] && [ "${BENCH_NO_SEA:-0}" != 1 ]; then
+  for m in 20 24; do
+    say "single executable on Node $m (scripts/build-sea.mjs --node $m)"
+    if node scripts/build-sea.mjs --node "$m" --out "dist/sea/bench/ncli-node$m" >&2; then
+      export "BENCH_SEA$m=$PWD/dist/sea/bench/ncli-node$m"
+    else
+      say "could not build the Node $m executable: not measured"
+    fi
+  done
+fi
+
 # ---------------------------------------------------------------- 3. cloud
 cloud_ok() {
   [ -f "$CLOUD_DIR/openrc" ] &&
@@ -65,4 +81,14 @@ bash scripts/bench/seed-bench-project.sh "${BENCH_SERVERS:-220}"
 
 # ---------------------------------------------------------------- 5. measure
 say "measuring"
-exec node scripts/bench/bench.mjs
+node scripts/bench/bench.mjs
+
+# ---------------------------------------------------------------- 6. far-away cloud and load (issue 18)
+if [ "${BENCH_NO_LATENCY:-0}" != 1 ]; then
+  say "far-away cloud: every client through a delaying proxy (scripts/bench/latency.mjs)"
+  node scripts/bench/latency.mjs
+fi
+if [ "${BENCH_NO_LOAD:-0}" != 1 ]; then
+  say "load: server list of 10,000 servers, tunnel soak (scripts/bench/load.mjs)"
+  node scripts/bench/load.mjs
+fi

@@ -6,13 +6,18 @@
 #   run/   <service>.pid + sockets      data/  databases, images, bootstrap markers
 # Every service listens on 127.0.0.1 only.
 
-CLOUD_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CLOUD_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)   # this checkout's scripts/cloud
 CLOUD_DIR=${NCLI_CLOUD_DIR:-/tmp/ncli-cloud}
 LOG_DIR=$CLOUD_DIR/logs
 RUN_DIR=$CLOUD_DIR/run
 ETC_DIR=$CLOUD_DIR/etc
 DATA_DIR=$CLOUD_DIR/data
-PY_DIR=$CLOUD_SCRIPTS/py
+# The Python code the services run is a copy of the checkout's py/ in the state folder
+# (install_py), so that no service names a checkout path: a second checkout (another clone,
+# CI beside a development cloud) with the same code changes nothing, and a deleted checkout
+# leaves every service running.
+PY_SRC=$CLOUD_SCRIPTS/py
+PY_DIR=$CLOUD_DIR/py
 TEMPLATE_DIR=$CLOUD_SCRIPTS/templates
 
 # Debian's interpreter: `python3` on PATH may be a pyenv shim without the OpenStack packages.
@@ -28,6 +33,8 @@ KEYSTONE_PORT=5000
 PLACEMENT_PORT=8778
 GLANCE_PORT=9292
 NEUTRON_PORT=9696
+CINDER_PORT=8776
+CINDER_HOST=devcloud-cinder     # cinder-volume's backend is $CINDER_HOST@fake (pool #fake)
 NOVA_PORT=8774
 NOVNC_PORT=6080
 SERIAL_PROXY_PORT=6083
@@ -36,6 +43,17 @@ SPICE_PORT=5930              # the QEMU whose SPICE server is every server's spi
 VNC_DISPLAY=1
 VNC_PORT=$((5900 + VNC_DISPLAY))
 SERIAL_SERVICE_PORT=10001
+# Two fake compute hosts. New servers go to the first unless asked (py/devcloud_weigher.py);
+# the second has its own Xvnc and serial port (and shares the QEMU of the SPICE consoles).
+COMPUTE1_HOST=devcloud-compute
+COMPUTE2_HOST=compute-2
+VNC2_DISPLAY=2
+VNC2_PORT=$((5900 + VNC2_DISPLAY))
+SERIAL2_SERVICE_PORT=10002
+# How long a live migration takes in the fake driver (s); per server: metadata
+# devcloud_live_migration_seconds. Soft-deleted (soft-*) servers are reclaimed after this (s).
+LIVE_MIGRATION_SECONDS=${NCLI_CLOUD_LIVE_MIGRATION_SECONDS:-4}
+RECLAIM_INSTANCE_INTERVAL=60
 RABBIT_PORT=5672
 RABBIT_DIST_PORT=25672
 EPMD_PORT=4369
@@ -55,9 +73,9 @@ NOVA_TLS_URL=https://127.0.0.1:$NOVA_TLS_PORT
 MYSQL_SOCKET=$RUN_DIR/mysqld.sock
 
 # Stop order for down.sh (reverse dependency order); up.sh starts them the other way round.
-SERVICES="nginx nova-spicehtml5proxy nova-serialproxy nova-novncproxy nova-compute nova-scheduler
- nova-conductor nova-api serial-console qemu-spice xvnc neutron-server glance-api placement keystone
- mariadb rabbitmq epmd"
+SERVICES="nginx nova-spicehtml5proxy nova-serialproxy nova-novncproxy nova-compute-2 nova-compute nova-scheduler
+ nova-conductor nova-api serial-console-2 serial-console qemu-spice xvnc-2 xvnc cinder-volume cinder-scheduler
+ cinder-api neutron-server glance-api placement keystone mariadb rabbitmq epmd"
 
 # ------------------------------------------------------------------ output
 T0=${T0:-$(date +%s)}
@@ -97,13 +115,39 @@ lock_cloud() {
   fi
 }
 
-# start NAME CMD...: run CMD in its own session (process group), log to logs/NAME.log, write run/NAME.pid.
+# start NAME CMD...: run CMD in its own session (process group), log to logs/NAME.log, write
+# run/NAME.pid. The service runs in the state folder (never in a checkout that may be deleted)
+# with a fixed, minimal environment (nothing of the caller's: npm_*, PWD, OS_*, a test's HOME).
+SERVICE_ENV=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  HOME="$DATA_DIR/home" LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 NCLI_CLOUD_DIR="$CLOUD_DIR")
 start() {
   local name=$1; shift
   echo "=== $(date '+%F %T') starting: $*" >> "$LOG_DIR/$name.log"
-  setsid "$@" >> "$LOG_DIR/$name.log" 2>&1 < /dev/null 9>&- &
+  mkdir -p "$DATA_DIR/home"
+  ( cd "$CLOUD_DIR" && exec setsid "${SERVICE_ENV[@]}" "$@" >> "$LOG_DIR/$name.log" 2>&1 < /dev/null 9>&- ) &
   echo $! > "$RUN_DIR/$name.pid"
   ts "started $name (pid $!)"
+}
+
+# install_py: make $PY_DIR (state folder) hold exactly the checkout's py/ ($PY_SRC), copying
+# only files whose content differs (atomically: a running service never reads half a file) and
+# removing files the checkout no longer has. Services are judged by this content (inputs_hash),
+# so an identical second checkout restarts nothing.
+install_py() {
+  local f rel
+  mkdir -p "$PY_DIR"
+  while IFS= read -r -d '' f; do
+    rel=${f#"$PY_SRC"/}
+    mkdir -p "$(dirname "$PY_DIR/$rel")"
+    if ! cmp -s "$f" "$PY_DIR/$rel"; then
+      cp "$f" "$PY_DIR/$rel.tmp.$$" && mv -f "$PY_DIR/$rel.tmp.$$" "$PY_DIR/$rel"
+    fi
+  done < <(find "$PY_SRC" -type f ! -name '*.pyc' -print0)
+  while IFS= read -r -d '' f; do
+    rel=${f#"$PY_DIR"/}
+    [ -e "$PY_SRC/$rel" ] || rm -f "$f"
+  done < <(find "$PY_DIR" -type f -print0)
+  find "$PY_DIR" -mindepth 1 -type d -empty -delete
 }
 
 # stop NAME: TERM the service's process group, wait up to 15 s, then KILL what is left.
@@ -144,14 +188,20 @@ wait_until() {
   done
 }
 
-# inputs_hash NAME CMD...: a hash of CMD and of the files SERVICE_INPUTS[NAME] lists (its config
-# files and code), so that a service whose configuration or code changed gets restarted.
+# inputs_hash NAME CMD...: a hash of CMD, of the files SERVICE_INPUTS[NAME] lists (its config
+# files and code) and of every file of $PY_DIR that CMD names (run_entry.py, ...), so that a
+# service whose configuration or code changed gets restarted. Every path in it is in the state
+# folder: which checkout ran up.sh makes no difference, only what the files hold.
 declare -A SERVICE_INPUTS=()
 inputs_hash() {
   local name=$1 f; shift
   {
     printf '%s\n' "$*"
     for f in ${SERVICE_INPUTS[$name]:-}; do printf '== %s\n' "$f"; cat "$f" 2>/dev/null; done
+    for f in "$@"; do
+      [[ "$f" == "$PY_DIR"/* && -f "$f" ]] && { printf '== %s\n' "$f"; cat "$f"; }
+    done
+    true
   } | sha256sum | cut -c1-16
 }
 
@@ -187,12 +237,16 @@ ensure() {
       fi
       return 0
     fi
+    if [ "$was" = "$hash" ] && [[ "$(readlink "/proc/$(pid_of "$name")/cwd")" == *" (deleted)" ]]; then
+      was="cwd deleted"   # started (by an older harness) in a checkout that is gone since
+      ts "$name runs in a deleted folder: restarting it"
+    fi
     if [ "$was" = "$hash" ]; then
       # patient: a busy service (both nova-api workers held by slow requests of a test run) is
       # not a dead one, and restarting it fails every request other tests have in flight
       for i in $(seq 1 12); do "${check[@]}" && { ts "$name running (pid $(pid_of "$name"))"; return 0; }; sleep 1; done
       ts "$name is running but has not answered for a minute: restarting it"
-    else
+    elif [ "$was" != "cwd deleted" ]; then
       ts "$name: its configuration or code changed: restarting it"
     fi
     stop "$name" >/dev/null

@@ -15,5 +15,5 @@ http_ok "http://127.0.0.1:$NOVA_PORT/" && http_ok "$KEYSTONE_URL/v3" ||
 
 lock_cloud
 export KEYSTONE_URL PASSWORD CLOUD_DIR
-"$PY" "$PY_DIR/cloud_seed.py" "$@"
+"$PY" "$PY_SRC/cloud_seed.py" "$@"   # a one-shot client: runs from the checkout
 ts "done"

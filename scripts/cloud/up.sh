@@ -13,7 +13,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ================================================================== packages
 PACKAGES="mariadb-server python3-pymysql rabbitmq-server
- python3-keystone python3-placement python3-glance python3-neutron python3-nova
+ python3-keystone python3-placement python3-glance python3-neutron python3-nova python3-cinder
  python3-keystoneclient python3-glanceclient python3-novaclient python3-openstackclient
  uwsgi-core uwsgi-plugin-python3 tigervnc-standalone-server websockify novnc python3-websocket
  curl procps openssl nginx qemu-system-x86 spice-html5"
@@ -46,12 +46,12 @@ install_packages() {
 
 # ================================================================== configuration
 write_configs() {
-  mkdir -p "$LOG_DIR" "$RUN_DIR" "$ETC_DIR"/{keystone,placement,glance,neutron,nova,nginx} \
-    "$DATA_DIR"/{rabbitmq,nova/lock,nova/instances,glance/images,glance/staging,glance/tasks,neutron} \
+  mkdir -p "$LOG_DIR" "$RUN_DIR" "$ETC_DIR"/{keystone,placement,glance,neutron,nova,cinder,nginx} \
+    "$DATA_DIR"/{rabbitmq,nova/lock,nova/instances,nova-compute-2/lock,nova-compute-2/instances,cinder/lock,glance/images,glance/staging,glance/tasks,neutron} \
     "$NGINX_DIR"/{client_body,proxy,fastcgi,uwsgi,scgi}
   KEYSTONE_DB=$(db_url keystone)  PLACEMENT_DB=$(db_url placement)  GLANCE_DB=$(db_url glance)
   NEUTRON_DB=$(db_url neutron)    NOVA_API_DB=$(db_url nova_api)    NOVA_DB=$(db_url nova)
-  NOVA_CELL0_DB=$(db_url nova_cell0)
+  NOVA_CELL0_DB=$(db_url nova_cell0) CINDER_DB=$(db_url cinder)
   render rabbitmq.conf          "$DATA_DIR/rabbitmq/rabbitmq.conf"
   render keystone.conf          "$ETC_DIR/keystone/keystone.conf"
   render placement.conf         "$ETC_DIR/placement/placement.conf"
@@ -60,8 +60,12 @@ write_configs() {
   render neutron.conf           "$ETC_DIR/neutron/neutron.conf"
   render neutron-api-paste.ini  "$ETC_DIR/neutron/api-paste.ini"
   render nova.conf              "$ETC_DIR/nova/nova.conf"
+  render nova-compute-2.conf    "$ETC_DIR/nova/nova-compute-2.conf"
   render nova-api-paste.ini     "$ETC_DIR/nova/api-paste.ini"   # name fixed by nova's wsgi app
+  render cinder.conf            "$ETC_DIR/cinder/cinder.conf"
+  render cinder-api-paste.ini   "$ETC_DIR/cinder/api-paste.ini"
   render nginx.conf             "$ETC_DIR/nginx/nginx.conf"
+  install_py
   make_tls
 }
 
@@ -75,12 +79,17 @@ SERVICE_INPUTS=(
                     $PY_DIR/devcloud_ml2-1.0.dist-info/entry_points.txt"
   [nova-api]="$NOVA_FILES $PY_DIR/nova_api_wsgi.py"
   [nova-conductor]="$NOVA_FILES"
-  [nova-scheduler]="$NOVA_FILES"
+  [nova-scheduler]="$NOVA_FILES $PY_DIR/devcloud_weigher.py"
   [nova-compute]="$NOVA_FILES $PY_DIR/nova_compute.py $PY_DIR/devcloud_driver.py"
+  [nova-compute-2]="$NOVA_FILES $ETC_DIR/nova/nova-compute-2.conf $PY_DIR/nova_compute.py $PY_DIR/devcloud_driver.py"
   [nova-novncproxy]="$NOVA_FILES"
   [nova-serialproxy]="$NOVA_FILES"
   [nova-spicehtml5proxy]="$NOVA_FILES"
+  [cinder-api]="$ETC_DIR/cinder/cinder.conf $ETC_DIR/cinder/api-paste.ini"
+  [cinder-scheduler]="$ETC_DIR/cinder/cinder.conf"
+  [cinder-volume]="$ETC_DIR/cinder/cinder.conf"
   [serial-console]="$PY_DIR/serial_console.py"
+  [serial-console-2]="$PY_DIR/serial_console.py"
   [nginx]="$ETC_DIR/nginx/nginx.conf $TLS_DIR/server.pem"
 )
 
@@ -168,6 +177,11 @@ GRANT ALL PRIVILEGES ON *.* TO 'os'@'localhost';
 EOF
     mark_done databases
   fi
+  if ! done_mark database-cinder; then   # added after the others: clouds made before have no cinder
+    mariadb --no-defaults -S "$MYSQL_SOCKET" -uroot -e 'CREATE DATABASE IF NOT EXISTS cinder' \
+      >> "$LOG_DIR/mariadb-setup.log" 2>&1 || die_service mariadb-setup "creating database cinder failed"
+    mark_done database-cinder
+  fi
 }
 
 # ================================================================== database schemas (run in the background)
@@ -185,6 +199,12 @@ sync_placement_glance_neutron() {
       --config-file "$ETC_DIR/neutron/neutron.conf" upgrade heads
     mark_done neutron-db
   fi
+}
+
+sync_cinder() {
+  done_mark cinder-db && return 0
+  step cinder-manage py_entry cinder-manage cinder.cmd.manage --config-file "$ETC_DIR/cinder/cinder.conf" db sync
+  mark_done cinder-db
 }
 
 sync_nova() {
@@ -257,16 +277,32 @@ start_services() {
     "$PY" "$PY_DIR/run_entry.py" neutron-server neutron.cmd.eventlet.server \
       --config-file "$ETC_DIR/neutron/neutron.conf"
 
-  # the consoles' back ends: a real VNC server, and a TCP "serial port" that echoes
-  clear_stale_x_lock
+  # Cinder: api, scheduler and one volume service with the fake backend
+  ensure cinder-api 0 "$CINDER_PORT" http_ok "http://127.0.0.1:$CINDER_PORT/" -- \
+    "$PY" "$PY_DIR/run_entry.py" cinder-api cinder.cmd.api --config-file "$ETC_DIR/cinder/cinder.conf"
+  ensure cinder-scheduler 0 0 alive cinder-scheduler -- \
+    "$PY" "$PY_DIR/run_entry.py" cinder-scheduler cinder.cmd.scheduler --config-file "$ETC_DIR/cinder/cinder.conf"
+  ensure cinder-volume 0 0 alive cinder-volume -- \
+    "$PY" "$PY_DIR/run_entry.py" cinder-volume cinder.cmd.volume --config-file "$ETC_DIR/cinder/cinder.conf"
+
+  # the consoles' back ends: a real VNC server, and a TCP "serial port" that echoes; one each
+  # per compute host
+  clear_stale_x_lock xvnc "$VNC_DISPLAY"
   ensure xvnc 0 "$VNC_PORT" port_open "$VNC_PORT" -- \
     Xvnc ":$VNC_DISPLAY" -geometry 640x480 -depth 24 -desktop devcloud-vm1 -rfbport "$VNC_PORT" \
       -SecurityTypes None -localhost -interface 127.0.0.1 -nolisten tcp \
       -AlwaysShared -BlacklistThreshold 1000000
   # (-AlwaysShared: several viewers at once; -BlacklistThreshold: aborted handshakes in tests
   #  would otherwise get 127.0.0.1 blacklisted after 5 tries)
+  clear_stale_x_lock xvnc-2 "$VNC2_DISPLAY"
+  ensure xvnc-2 0 "$VNC2_PORT" port_open "$VNC2_PORT" -- \
+    Xvnc ":$VNC2_DISPLAY" -geometry 640x480 -depth 24 -desktop "devcloud-$COMPUTE2_HOST" -rfbport "$VNC2_PORT" \
+      -SecurityTypes None -localhost -interface 127.0.0.1 -nolisten tcp \
+      -AlwaysShared -BlacklistThreshold 1000000
   ensure serial-console 0 "$SERIAL_SERVICE_PORT" port_open "$SERIAL_SERVICE_PORT" -- \
     "$PY" "$PY_DIR/serial_console.py" --port "$SERIAL_SERVICE_PORT" --name devcloud-vm1
+  ensure serial-console-2 0 "$SERIAL2_SERVICE_PORT" port_open "$SERIAL2_SERVICE_PORT" -- \
+    "$PY" "$PY_DIR/serial_console.py" --port "$SERIAL2_SERVICE_PORT" --name "devcloud-$COMPUTE2_HOST"
   # every server's SPICE console: one real QEMU (TCG) whose screen is SeaBIOS's "No bootable
   # device"; once the BIOS halts it costs ~1% of a core
   ensure qemu-spice 0 "$SPICE_PORT" port_open "$SPICE_PORT" -- \
@@ -290,9 +326,8 @@ start_services() {
 
   # nova-compute reports its resources to placement right at start-up: placement must answer
   wait_until placement 60 http_ok "http://127.0.0.1:$PLACEMENT_PORT/"
-  ensure nova-compute 0 0 alive nova-compute -- \
-    env DEVCLOUD_VNC_PORT="$VNC_PORT" DEVCLOUD_SERIAL_PORT="$SERIAL_SERVICE_PORT" DEVCLOUD_SPICE_PORT="$SPICE_PORT" \
-      "$PY" "$PY_DIR/nova_compute.py" --config-file "$NOVA_CONF"
+  ensure_compute nova-compute
+  ensure_compute nova-compute-2
   # the TLS front (its upstreams need not be up yet: nginx connects per request)
   ensure nginx 0 "$KEYSTONE_TLS_PORT" https_ok "$KEYSTONE_TLS_URL/v3" -- \
     nginx -p "$NGINX_DIR/" -c "$ETC_DIR/nginx/nginx.conf" -e "$LOG_DIR/nginx.log"
@@ -301,18 +336,39 @@ start_services() {
   wait_until glance-api 90 http_ok "http://127.0.0.1:$GLANCE_PORT/"
   wait_until neutron-server 90 http_ok "http://127.0.0.1:$NEUTRON_PORT/"
   wait_until nova-api 90 http_ok "http://127.0.0.1:$NOVA_PORT/"
+  wait_until cinder-api 90 http_ok "http://127.0.0.1:$CINDER_PORT/"
   wait_until xvnc 30 port_open "$VNC_PORT"
+  wait_until xvnc-2 30 port_open "$VNC2_PORT"
   wait_until serial-console 30 port_open "$SERIAL_SERVICE_PORT"
+  wait_until serial-console-2 30 port_open "$SERIAL2_SERVICE_PORT"
   wait_until nova-novncproxy 60 port_open "$NOVNC_PORT"
   wait_until nova-serialproxy 60 port_open "$SERIAL_PROXY_PORT"
   wait_until nova-spicehtml5proxy 60 port_open "$SPICE_PROXY_PORT"
   wait_until qemu-spice 30 port_open "$SPICE_PORT"
   wait_until nginx 30 https_ok "$KEYSTONE_TLS_URL/v3"
   [ "$ENSURE_PLAN" = 1 ] && return 0
-  local s; for s in nova-conductor nova-scheduler nova-compute; do
+  local s; for s in nova-conductor nova-scheduler nova-compute nova-compute-2 cinder-scheduler cinder-volume; do
     alive "$s" || die_service "$s" "exited right after start"
   done
   ts "all services answer"
+}
+
+# ensure_compute nova-compute|nova-compute-2: the nova-compute of the first / second host, each
+# with its own console ports (the devcloud driver reads them from the environment).
+ensure_compute() {
+  case $1 in
+    nova-compute)
+      ensure nova-compute 0 0 alive nova-compute -- \
+        env DEVCLOUD_VNC_PORT="$VNC_PORT" DEVCLOUD_SERIAL_PORT="$SERIAL_SERVICE_PORT" DEVCLOUD_SPICE_PORT="$SPICE_PORT" \
+          DEVCLOUD_LIVE_MIGRATION_SECONDS="$LIVE_MIGRATION_SECONDS" \
+          "$PY" "$PY_DIR/nova_compute.py" --config-file "$NOVA_CONF" ;;
+    nova-compute-2)
+      ensure nova-compute-2 0 0 alive nova-compute-2 -- \
+        env DEVCLOUD_VNC_PORT="$VNC2_PORT" DEVCLOUD_SERIAL_PORT="$SERIAL2_SERVICE_PORT" DEVCLOUD_SPICE_PORT="$SPICE_PORT" \
+          DEVCLOUD_LIVE_MIGRATION_SECONDS="$LIVE_MIGRATION_SECONDS" \
+          "$PY" "$PY_DIR/nova_compute.py" --config-file "$NOVA_CONF" --config-file "$ETC_DIR/nova/nova-compute-2.conf" ;;
+    *) die "ensure_compute: unknown service $1" ;;
+  esac
 }
 
 # Stop, all at once, the running services whose configuration or code changed (start_services
@@ -324,40 +380,40 @@ stop_changed_services() {
   [ ${#PLAN_PIDS[@]} = 0 ] || { wait "${PLAN_PIDS[@]}"; ts "stopped ${#PLAN_PIDS[@]} services to restart them"; }
 }
 
-# Xvnc leaves /tmp/.X<n>-lock behind when it is killed; a stale one blocks the next start.
+# clear_stale_x_lock SERVICE DISPLAY: Xvnc leaves /tmp/.X<n>-lock behind when it is killed;
+# a stale one blocks the next start.
 clear_stale_x_lock() {
-  local lock=/tmp/.X$VNC_DISPLAY-lock pid
-  alive xvnc && return 0
+  local name=$1 display=$2 lock=/tmp/.X$2-lock pid
+  alive "$name" && return 0
   [ -f "$lock" ] || return 0
   pid=$(tr -d ' \n' < "$lock")
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    die_service xvnc "X display :$VNC_DISPLAY is in use by pid $pid, which this harness did not start"
+    die_service "$name" "X display :$display is in use by pid $pid, which this harness did not start"
   fi
-  rm -f "$lock" "/tmp/.X11-unix/X$VNC_DISPLAY"
+  rm -f "$lock" "/tmp/.X11-unix/X$display"
 }
 
 # ================================================================== fixtures
-export KEYSTONE_URL PASSWORD CLOUD_DIR KEYSTONE_TLS_URL NOVA_TLS_URL TLS_REGION
+export KEYSTONE_URL PASSWORD CLOUD_DIR KEYSTONE_TLS_URL NOVA_TLS_URL TLS_REGION COMPUTE1_HOST COMPUTE2_HOST
 
 # Map the compute host into cell1, once: wait for nova-compute's compute node record (SQL is
 # much quicker than nova-manage, which takes ~3 s per call), then discover_hosts.
 sql() { mariadb --no-defaults -S "$MYSQL_SOCKET" -uroot -N -B -e "$1" 2>/dev/null; }
 discover_hosts() {
-  done_mark hosts-discovered && return 0
-  local i
+  local hosts="'$COMPUTE1_HOST','$COMPUTE2_HOST'" i
+  [ "$(sql "SELECT COUNT(*) FROM nova_api.host_mappings WHERE host IN ($hosts)")" = 2 ] && return 0
   for i in $(seq 1 120); do
-    [ -n "$(sql "SELECT host FROM nova.compute_nodes WHERE host='devcloud-compute' AND deleted=0")" ] && break
-    [ "$i" = 120 ] && die_service nova-compute "no compute node record after 60 s"
+    [ "$(sql "SELECT COUNT(DISTINCT host) FROM nova.compute_nodes WHERE host IN ($hosts) AND deleted=0")" = 2 ] && break
+    [ "$i" = 120 ] && die_service nova-compute "no compute node records for $hosts after 60 s"
     sleep 0.5
   done
   for i in $(seq 1 10); do
     step nova-manage nova_manage cell_v2 discover_hosts --verbose
-    [ -n "$(sql "SELECT host FROM nova_api.host_mappings WHERE host='devcloud-compute'")" ] && break
-    [ "$i" = 10 ] && die_service nova-manage "compute host devcloud-compute never got mapped to cell1"
+    [ "$(sql "SELECT COUNT(*) FROM nova_api.host_mappings WHERE host IN ($hosts)")" = 2 ] && break
+    [ "$i" = 10 ] && die_service nova-manage "compute hosts $hosts never got mapped to cell1"
     sleep 1
   done
-  mark_done hosts-discovered
-  ts "compute host mapped to cell1"
+  ts "compute hosts $COMPUTE1_HOST, $COMPUTE2_HOST mapped to cell1"
 }
 
 setup_fixtures() {
@@ -462,6 +518,17 @@ EOF
     echo "CONSOLE_TOKEN_TTL=30"
     echo "NOVA_MAX_LIMIT=20"
     echo "ADMIN_FIXTURE_SERVERS=25"
+    echo "COMPUTE_HOSTS=$COMPUTE1_HOST,$COMPUTE2_HOST"
+    echo "COMPUTE1_HOST=$COMPUTE1_HOST"
+    echo "COMPUTE2_HOST=$COMPUTE2_HOST"
+    echo "VNC2_PORT=$VNC2_PORT"
+    echo "SERIAL2_SERVICE_PORT=$SERIAL2_SERVICE_PORT"
+    echo "LIVE_MIGRATION_SECONDS=$LIVE_MIGRATION_SECONDS"
+    echo "LIVE_MIGRATION_SECONDS_KEY=devcloud_live_migration_seconds"
+    echo "RECLAIM_INSTANCE_INTERVAL=$RECLAIM_INSTANCE_INTERVAL"
+    echo "SOFT_DELETE_PREFIX=soft-"
+    echo "CINDER_URL=http://127.0.0.1:$CINDER_PORT/v3"
+    echo "VOLUME_BACKEND_HOST=$CINDER_HOST@fake#fake"
     cat "$DATA_DIR/facts.env"
   } > "$CLOUD_DIR/cloud.env.tmp"
   chmod 600 "$CLOUD_DIR/cloud.env.tmp"
@@ -485,6 +552,7 @@ main() {
   # schema migrations run in the background while keystone is bootstrapped
   in_background nova-db sync_nova
   in_background placement-glance-neutron-db sync_placement_glance_neutron
+  in_background cinder-db sync_cinder
   setup_keystone
   wait_until rabbitmq 120 port_open "$RABBIT_PORT"
   ts "rabbitmq ready"

@@ -4,8 +4,10 @@
  * (src/cli/progress.ts), and each job's outcome on its own line when all are done — successes on
  * standard output, failures (one line each, `ncli: …`) on standard error — then, when some
  * failed, "N of M servers failed to <verb>." as python-openstackclient says for `server delete`.
- * Ctrl-C stops the waits (the actions already sent go on in Nova).
+ * Ctrl-C stops the waits (the actions already sent go on in Nova): those are not failures, and
+ * the summary says "waiting was interrupted for N of M servers" instead.
  */
+import { setMaxListeners } from 'node:events';
 import type { Context } from './context.js';
 import { messageFor } from './errors.js';
 import { interrupts } from './process.js';
@@ -72,11 +74,13 @@ export interface BulkOptions {
 
 /**
  * Runs the jobs and prints their outcomes (see the module comment).
- * @returns the exit code: 0 when every job succeeded, 130 when Ctrl-C stopped a wait, else 1
+ * @returns the exit code: 0 when every job succeeded, 130 when Ctrl-C stopped a wait, else 1 (some failed)
  */
 export async function runBulk(ctx: Context, jobs: readonly BulkJob[], opts: BulkOptions): Promise<number> {
   const board = new ProgressBoard(ctx.io.err, opts.wait);
   const stop = opts.wait ? interrupts(ctx.debug) : { signal: new AbortController().signal, dispose: () => {} };
+  // every waiting job listens to the one signal: no MaxListenersExceededWarning past 10 (--parallel 100)
+  setMaxListeners(0, stop.signal);
   const notes: string[][] = jobs.map(() => []);
   let results: PromiseSettledResult<string>[];
   try {
@@ -96,17 +100,25 @@ export async function runBulk(ctx: Context, jobs: readonly BulkJob[], opts: Bulk
     board.clear();
   }
   let failed = 0;
-  let interrupted = false;
+  let interrupted = 0;
   results.forEach((r, i) => {
     for (const n of notes[i]) ctx.warn(`ncli: ${n}`);
     if (r.status === 'fulfilled') {
       if (r.value) ctx.write(r.value + '\n');
     } else {
-      failed++;
-      if (isNcliError(r.reason, 'INTERRUPTED')) interrupted = true;
+      // a wait stopped by Ctrl-C is no failure: the action goes on in Nova
+      if (isNcliError(r.reason, 'INTERRUPTED')) interrupted++;
+      else failed++;
       ctx.warn(`ncli: ${messageFor(r.reason)}`);
     }
   });
-  if (failed && jobs.length > 1) ctx.warn(`ncli: ${failed} of ${jobs.length} servers failed to ${opts.verb}.`);
-  return failed === 0 ? 0 : interrupted ? 130 : 1;
+  if (jobs.length > 1) {
+    if (failed) ctx.warn(`ncli: ${failed} of ${jobs.length} servers failed to ${opts.verb}.`);
+    if (interrupted) {
+      ctx.warn(
+        `ncli: waiting was interrupted for ${interrupted} of ${jobs.length} servers; their ${opts.verb} goes on in Nova.`,
+      );
+    }
+  }
+  return interrupted ? 130 : failed ? 1 : 0;
 }

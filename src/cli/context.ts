@@ -131,6 +131,7 @@ export class Context {
       return new Transport({
         timeoutSeconds: settings.timeout ?? 30,
         ...tls,
+        connectionsFile: settings.cache === false ? undefined : await this.connectionsFile(),
         debug: this.globals.debug ? this.debug : undefined,
         timings: this.timings,
         dispatcher: this.deps.dispatcher,
@@ -139,6 +140,12 @@ export class Context {
       });
     })();
     return this.transportP;
+  }
+
+  /** `connections.json` in the cache folder (src/http/connections.ts). */
+  private async connectionsFile(): Promise<string> {
+    const [dirs, path] = await Promise.all([import('../config/cache-dir.js'), import('node:path')]);
+    return path.join(dirs.cacheDir(this.io.env), 'connections.json');
   }
 
   /** The token cache (keychain or file), or null with `--no-cache`. */
@@ -264,8 +271,14 @@ export class Context {
    * @throws NotFoundError (`NOT_FOUND`, `AMBIGUOUS`), ApiError
    */
   async server(ref: string, opts: { allProjects?: boolean; refetch?: boolean } = {}): Promise<Server> {
-    const [compute, { findServer }] = await Promise.all([this.compute(), import('../compute/find.js')]);
-    const server = await findServer(compute, ref, opts);
+    const [compute, { findServer }, cached] = await Promise.all([
+      this.compute(),
+      import('../compute/find.js'),
+      // with refetch, the ID the names cache holds is fetched together with the name search
+      opts.refetch && !opts.allProjects ? this.cachedNames('server') : undefined,
+    ]);
+    const guessId = cached?.items.find((it) => it.name === ref)?.id;
+    const server = await findServer(compute, ref, { ...opts, guessId });
     if (!opts.allProjects) await this.rememberNames('server', [server], { complete: false });
     return server;
   }

@@ -20,6 +20,7 @@ export const HINTS: Readonly<Record<Hint, string>> = {
   'console-url-renew': 'get a new URL, or give a SERVER instead of --url so that ncli can renew it',
   'compute-api-version': 'leave --os-compute-api-version out to negotiate one',
   passcode: 'pass it with --os-passcode or OS_PASSCODE (on a terminal, ncli asks for it)',
+  'os-token': 'get a new one (openstack token issue) and pass it with OS_TOKEN or --os-token',
   'wait-timeout': 'the action goes on in Nova; wait longer with --wait-timeout SECONDS',
 };
 
@@ -28,10 +29,11 @@ export function exitCodeFor(e: unknown): number {
   return isNcliError(e) ? e.exitCode : 1;
 }
 
-/** The one line to print for an error (redacted), with its hint in words. */
+/** The one line to print for an error (redacted, line breaks made spaces), with its hint in words. */
 export function messageFor(e: unknown): string {
   if (isNcliError(e)) {
-    const text = redactUrl(e.message);
+    // every error is one line, whatever a lower layer or a server put in it
+    const text = redactUrl(e.message).replace(/\s*[\r\n]+\s*/g, ' ');
     return e.hint ? `${text.replace(/\.$/, '')}; ${HINTS[e.hint]}.` : text;
   }
   const err = e as NodeJS.ErrnoException | undefined;

@@ -13,10 +13,18 @@ import { UsageError } from '../errors.js';
 import { exitCodeFor, messageFor } from './errors.js';
 import type { ContextDeps, IO, OutputChoice } from './context.js';
 
-function intParser(flag: string) {
+function intParser(flag: string, min?: number) {
   return (v: string) => {
     if (!/^-?\d+$/.test(v)) throw new UsageError(`${flag} takes a whole number, not '${v}'.`);
-    return Number(v);
+    const n = Number(v);
+    if (min !== undefined && n < min) {
+      throw new UsageError(
+        min === -1
+          ? `${flag} takes -1 (no limit) or a number of 0 or more, not ${n}.`
+          : `${flag} takes ${min} or more, not ${n}.`,
+      );
+    }
+    return n;
   };
 }
 
@@ -32,9 +40,19 @@ function addArg(cmd: Command, a: ArgSpec): void {
   if (a.hidden) o.hideHelp();
   if (a.conflicts) o.conflicts([...a.conflicts]);
   const flag = o.long ?? o.short ?? a.flags;
-  if (a.repeatable) o.argParser((v: string, prev: unknown) => [...((prev as string[] | undefined) ?? []), v]);
-  else if (a.integer) o.argParser(intParser(flag));
+  // a repeatable `--x <v>` paired with `--no-x` (commander gives both one attribute): values after
+  // `--no-x` start a new list that carries `reset: true` (openstackclient's `--no-property
+  // --property k=v` replaces every property); `--no-x` alone or last leaves `false`
+  if (a.repeatable) o.argParser((v: string, prev: unknown) => repeated(prev, v));
+  else if (a.integer) o.argParser(intParser(flag, a.min));
   cmd.addOption(o);
+}
+
+/** The next value of a repeatable option: `prev` + `v`; after a `--no-…` (`prev` false), `[v]` marked `reset`. */
+function repeated(prev: unknown, v: string): string[] {
+  const out = [...(Array.isArray(prev) ? (prev as string[]) : []), v];
+  if (prev === false || (prev as { reset?: boolean } | undefined)?.reset) Object.assign(out, { reset: true });
+  return out;
 }
 
 /**
@@ -123,8 +141,45 @@ function rewriteHelp(argv: string[]): string[] {
   return [...argv.slice(1), '--help'];
 }
 
+/** Whether `argv` asks for help (`-h`/`--help` before any `--`). */
+function asksHelp(argv: readonly string[]): boolean {
+  for (const t of argv) {
+    if (t === '--') return false;
+    if (t === '--help' || t === '-h') return true;
+  }
+  return false;
+}
+
+/**
+ * The first command word of `argv` that names no command where it stands (`sever` in `ncli sever
+ * --help`, `lsit` in `ncli server lsit --help`), or undefined. Options are skipped, with their
+ * value when they take one; the walk stops at a command without subcommands (its operands follow).
+ */
+export function unknownCommandWord(program: Command, argv: readonly string[]): string | undefined {
+  let cmd = program;
+  const scopes: Command[] = [program];
+  for (let i = 0; i < argv.length; i++) {
+    const t = argv[i];
+    if (t === '--') return undefined;
+    if (t.startsWith('-') && t !== '-') {
+      if (t.includes('=')) continue;
+      const opt = scopes.flatMap((c) => c.options).find((o) => o.long === t || o.short === t);
+      if (opt && (opt.required || opt.optional)) i++;
+      continue;
+    }
+    if (cmd.commands.length === 0) return undefined;
+    const next = cmd.commands.find((c) => c.name() === t || c.aliases().includes(t));
+    if (!next) return t;
+    cmd = next;
+    scopes.push(next);
+  }
+  return undefined;
+}
+
 /**
  * Runs ncli with `argv` (without node and script) and returns the exit code. Never throws.
+ * Help for a command that does not exist (`ncli help sever`, `ncli server lsit --help`) is
+ * commander's "unknown command" error with its suggestion, exit 2, as without `--help`.
  */
 export async function main(argv: string[], io: IO, deps: ContextDeps = {}): Promise<number> {
   const manifest = readManifest();
@@ -154,7 +209,13 @@ export async function main(argv: string[], io: IO, deps: ContextDeps = {}): Prom
     argv,
   );
   try {
-    await program.parseAsync(rewriteHelp(argv), { from: 'user' });
+    let words = rewriteHelp(argv);
+    // without its help flag, commander reports the unknown word (and suggests the nearest command)
+    if (asksHelp(words) && unknownCommandWord(program, words) !== undefined) {
+      const end = words.indexOf('--');
+      words = words.filter((t, i) => (end >= 0 && i > end) || (t !== '--help' && t !== '-h'));
+    }
+    await program.parseAsync(words, { from: 'user' });
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
+import { fileErrorReason } from '../fs-reasons.js';
 import { UUID } from '../ids.js';
 import type { SortKey } from '../compute/servers.js';
 
@@ -73,19 +74,6 @@ export function parseProperties(
 /** Nova's limit on `user_data`, base64-encoded (api-ref "Create Server": 65535 bytes). */
 export const MAX_USER_DATA = 65535;
 
-/** A file error in words: `no such file or directory`, `permission denied`, or Node's message. */
-export function fileErrorWords(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  const words: Record<string, string> = {
-    ENOENT: 'no such file or directory',
-    EACCES: 'permission denied',
-    EISDIR: 'it is a directory',
-    ENOTDIR: 'a part of the path is not a directory',
-    ELOOP: 'too many symbolic links',
-  };
-  return (code && words[code]) ?? (e instanceof Error ? e.message : String(e));
-}
-
 /**
  * The `--user-data` file, at most {@link MAX_USER_DATA} bytes once base64-encoded.
  * @returns its bytes, or undefined without the flag
@@ -97,7 +85,7 @@ export async function readUserData(file: string | undefined): Promise<Buffer | u
   try {
     data = await readFile(file);
   } catch (e) {
-    throw new UsageError(`Cannot read the --user-data file: ${fileErrorWords(e)}: ${file}.`);
+    throw new UsageError(`Cannot read the --user-data file ${file}: ${fileErrorReason(e, file)}.`);
   }
   const encoded = Math.ceil(data.length / 3) * 4;
   if (encoded > MAX_USER_DATA) {

@@ -8,6 +8,7 @@
 import { chmodSync, createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { ConfigError } from '../errors.js';
+import { fileErrorReason } from '../fs-reasons.js';
 
 /** An open session log. */
 export interface SessionLog {
@@ -28,7 +29,7 @@ export async function openSessionLog(path: string, now: () => Date = () => new D
   await new Promise<void>((resolve, reject) => {
     file.once('open', () => resolve());
     file.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new ConfigError(`Cannot write the console log ${path}: ${e.code ?? e.message}.`, { cause: e })),
+      reject(new ConfigError(`Cannot write the console log ${path}: ${fileErrorReason(e, path)}.`, { cause: e })),
     );
   });
   try {

@@ -24,6 +24,7 @@ import {
   type ConsoleUrl,
 } from '../compute/consoles.js';
 import { article, NcliError, UsageError } from '../errors.js';
+import { fileErrorReason } from '../fs-reasons.js';
 import { redactUrl } from '../redact.js';
 
 /** The group's one-line help (`ncli console --help`). */
@@ -241,8 +242,13 @@ export const do_screenshot = command(
         try {
           writeFileSync(a.output, shot.png);
         } catch (e) {
-          const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-          throw new NcliError('OUTPUT', `Cannot write the screenshot to ${a.output}: ${why}.`, { cause: e });
+          throw new NcliError(
+            'OUTPUT',
+            `Cannot write the screenshot to ${a.output}: ${fileErrorReason(e, a.output)}.`,
+            {
+              cause: e,
+            },
+          );
         }
         ctx.warn(`Saved the ${shot.width}x${shot.height} console screen of ${server.name} to ${a.output}.`);
       }
@@ -263,11 +269,16 @@ const TUNNEL_SPEC = {
     'one WebSocket per connection, or to stdin/stdout. With a SERVER, ncli asks Nova for the console URL and',
     'asks again when the proxy refuses an expired token; with --url it uses that URL as is (no credentials needed).',
     'Local VNC viewers must speak RFB 3.8 with security type None when Nova proxies VNC securely.',
+    'On a shared machine, anyone there can use a port on 127.0.0.1: add --vnc-password (viewers then prove a',
+    'password; FILE holds it, or a vncpasswd file; NCLI_VNC_PASSWORD; else a random one printed once) or listen',
+    'on a Unix socket (--local unix:PATH, 0600 in a 0700 folder) for socat, ssh -L and viewers that take one.',
     'Ctrl-C stops the tunnel. On a serial console in a terminal, type ~. at the start of a line to leave.',
     'Examples:',
     '  ncli console tunnel vm1 --local 5901            # then: vncviewer 127.0.0.1::5901',
     '  ncli console tunnel vm1 --local 0 --viewer      # a free port, and open the VNC viewer',
     '  ncli console tunnel vm1 --local 127.0.0.1:5901 --once',
+    '  ncli console tunnel vm1 --local 5901 --vnc-password ~/.vnc/passwd   # then: vncviewer -passwd ~/.vnc/passwd ::5901',
+    '  ncli console tunnel vm1 --local unix:$XDG_RUNTIME_DIR/vm1.sock',
     '  ncli console tunnel vm1 --type serial --stdio   # the serial console in this terminal',
     '  ncli console tunnel vm1 --type serial --stdio --log vm1.log   # and keep what it prints',
     '  ncli console tunnel vm1 --type spice-html5 --local 0 --viewer # remote-viewer spice://127.0.0.1:PORT',
@@ -276,10 +287,15 @@ const TUNNEL_SPEC = {
   args: [
     arg('[server]', 'Server name or ID (or use --url)', { complete: 'server' }),
     arg('--type <type>', 'Console type', { choices: TUNNEL_TYPES, default: 'novnc' }),
-    arg('--local <spec>', 'Listen on [ADDR:]PORT: 5901, 0 (any free port), 127.0.0.1:5901, [::1]:5901'),
+    arg('--local <spec>', 'Listen on [ADDR:]PORT: 5901, 0 (any free port), 127.0.0.1:5901, [::1]:5901; or unix:PATH'),
     arg('--stdio', 'Carry one session over stdin/stdout instead'),
     arg('--once', 'With --local: stop after the first connection ends'),
     arg('--viewer', "With --local: open vnc:// (or spice://) 127.0.0.1:PORT in the desktop's viewer once listening"),
+    arg(
+      '--vnc-password [file]',
+      'With --local and a VNC console: viewers must give a password (from FILE, NCLI_VNC_PASSWORD, or a random one printed once)',
+      { complete: 'file' },
+    ),
     arg('--origin <url>', 'Origin header to send (none by default; some proxies want one)'),
     arg('--url <url>', 'A console URL from Nova (get-vnc, get-serial, …) instead of a SERVER'),
     arg('--log <file>', 'With --stdio: also append everything the console prints to FILE (0600), with times', {
@@ -313,6 +329,43 @@ function checkTunnelArgs(a: TunnelArgs): void {
   if (a.viewer && a.type === 'serial') {
     throw new UsageError('--viewer opens a VNC or SPICE viewer; a serial console goes with --stdio.');
   }
+  if (a.vncPassword !== undefined && a.stdio) throw new UsageError('--vnc-password goes with --local.');
+  if (a.vncPassword !== undefined && a.type !== 'novnc') {
+    throw new UsageError(`--vnc-password protects VNC consoles; a ${a.type} console has no VNC handshake to guard.`);
+  }
+  if (a.viewer && a.local?.trim().startsWith('unix:')) {
+    throw new UsageError(
+      '--viewer opens vnc://HOST:PORT; with --local unix:PATH point the viewer at the socket yourself.',
+    );
+  }
+}
+
+/**
+ * The password of `--vnc-password [FILE]`: FILE's (text, or a vncpasswd file), else
+ * NCLI_VNC_PASSWORD's, else a random one written once to stderr. Without the option,
+ * NCLI_VNC_PASSWORD alone turns it on for `--local` VNC tunnels. Returns undefined when off.
+ */
+async function vncPassword(ctx: Context, a: TunnelArgs): Promise<Buffer | undefined> {
+  const option = a.vncPassword as string | boolean | undefined;
+  const env = process.env.NCLI_VNC_PASSWORD;
+  if (option === undefined && (env === undefined || env === '' || a.stdio || a.type !== 'novnc')) return undefined;
+  const { readVncPasswordFile, randomVncPassword, VNC_PASSWORD_BYTES } = await import('../tunnel/vnc-auth.js');
+  let password: Buffer;
+  if (typeof option === 'string') {
+    const file = readVncPasswordFile(option);
+    if (file.warning) ctx.warn(file.warning);
+    password = file.password;
+  } else if (env) {
+    password = Buffer.from(env, 'utf8');
+  } else {
+    const made = randomVncPassword();
+    ctx.warn(`VNC password for this tunnel: ${made}`);
+    return Buffer.from(made, 'utf8');
+  }
+  if (password.length > VNC_PASSWORD_BYTES) {
+    ctx.warn(`Note: VNC uses only the first ${VNC_PASSWORD_BYTES} bytes of a password; viewers cut it the same way.`);
+  }
+  return password;
 }
 
 /**
@@ -347,6 +400,7 @@ export const do_tunnel = command(TUNNEL_SPEC, async (ctx, a) => {
     );
     await resolveUrl(false);
   }
+  const password = listen ? await vncPassword(ctx, a) : undefined;
   const tls = await ctx.tls();
   const stop = interrupts(debug);
   const common = {
@@ -362,12 +416,17 @@ export const do_tunnel = command(TUNNEL_SPEC, async (ctx, a) => {
   };
   try {
     if (listen) {
-      const { ready, done } = tunnel.forwardLocal(listen, { ...common, out: ctx.io.out, once: !!a.once });
+      const { ready, done } = tunnel.forwardLocal(listen, {
+        ...common,
+        out: ctx.io.out,
+        once: !!a.once,
+        ...(password ? { vncPassword: password } : {}),
+      });
       const bound = await ready.catch((e: unknown) => {
         if ((e as { code?: string }).code === 'ABORTED') return undefined;
         throw e;
       });
-      if (bound && a.viewer) {
+      if (bound && 'port' in bound && a.viewer) {
         const at = tunnel.formatHostPort(tunnel.dialHost(bound.host), bound.port);
         const [scheme, kind] = a.type === 'spice-html5' ? ['spice', 'SPICE'] : ['vnc', 'VNC'];
         await openExternal(ctx, `${scheme}://${at}`, `a ${kind} viewer`, `point a ${kind} viewer at ${at} yourself`);
@@ -375,7 +434,10 @@ export const do_tunnel = command(TUNNEL_SPEC, async (ctx, a) => {
       await done;
     } else {
       const stdin = ctx.io.stdin ?? process.stdin;
-      const escape = a.type === 'serial' && stdin.isTTY === true;
+      // a ws:// or wss:// --url is nova-serialproxy's (Nova hands out VNC, SPICE… consoles as web
+      // pages): a serial console, with the ~. escape, whatever --type says
+      const serial = a.type === 'serial' || (a.url !== undefined && /^wss?:\/\//i.test(a.url.trim()));
+      const escape = serial && stdin.isTTY === true;
       const log = a.log === undefined ? undefined : await openSessionLog(a.log);
       let raw: RawMode | undefined;
       try {

@@ -74,7 +74,7 @@ export const do_list = command(
         repeatable: true,
       }),
       arg('--all-projects', 'Servers of every project (admin)'),
-      arg('--limit <n>', 'At most this many servers (-1: all)', { integer: true }),
+      arg('--limit <n>', 'At most this many servers (-1: all)', { integer: true, min: -1 }),
       arg('--marker <id>', 'Start after the server with this ID'),
       arg('--no-name-lookup', 'Show image IDs, not names (no Glance request)'),
     ],

@@ -12,6 +12,7 @@
 import type { ArgSpec, Completer } from '../arg-spec.js';
 import type { Manifest } from '../cli/spec.js';
 import { outputOptions } from '../cli/output.js';
+import { optionValues } from './values.js';
 
 /** How an option takes a value: `--long` none, `--name <x>` required, `--name [x]` optional. */
 export type ValueArity = 'none' | 'required' | 'optional';
@@ -24,6 +25,8 @@ export interface OptionModel {
   short?: string;
   value: ValueArity;
   choices?: readonly string[];
+  /** Values offered for a free-text option (`--status`, `--sort-column`), not checked (src/completion/values.ts). */
+  values?: readonly string[];
   complete?: Completer;
   repeatable?: boolean;
   /** Not offered (still understood). */
@@ -82,13 +85,15 @@ export function parseFlags(flags: string): {
   return { long, short, value };
 }
 
-function optionOf(a: ArgSpec): OptionModel {
+function optionOf(a: ArgSpec, values?: (long: string) => readonly string[] | undefined): OptionModel {
   const p = parseFlags(a.flags);
+  const offered = !a.choices && p.long && p.value !== 'none' ? values?.(p.long) : undefined;
   return {
     long: p.long,
     short: p.short,
     value: p.value,
     choices: a.choices,
+    ...(offered ? { values: offered } : {}),
     complete: a.complete,
     repeatable: a.repeatable,
     hidden: a.hidden,
@@ -108,13 +113,14 @@ export function buildModel(
 ): CompletionModel {
   const help: OptionModel = { long: '--help', short: '-h', value: 'none' };
   const globals: OptionModel[] = [
-    ...globalOptions.map(optionOf),
+    ...globalOptions.map((a) => optionOf(a)),
     help,
     { long: '--version', short: '-V', value: 'none' },
   ];
   const groups = manifest.groups.map((g) => ({
     name: g.name,
     commands: g.commands.map((c) => {
+      const values = (long: string) => optionValues(g.name, c.name, long);
       const options: OptionModel[] = [];
       const positionals: PositionalModel[] = [];
       for (const a of c.spec.args) {
@@ -126,10 +132,10 @@ export function buildModel(
             choices: a.choices,
             complete: a.complete,
           });
-        else options.push(optionOf(a));
+        else options.push(optionOf(a, values));
       }
       if (c.spec.output) {
-        for (const a of outputOptions(c.spec.output, formats[c.spec.output])) options.push(optionOf(a));
+        for (const a of outputOptions(c.spec.output, formats[c.spec.output])) options.push(optionOf(a, values));
       }
       options.push(help);
       return { name: c.name, options, positionals };
@@ -165,7 +171,8 @@ export interface Analysis {
 const NOTHING = (prefix: string, current: string): Want => ({ prefix, current, words: [] });
 
 function valueWant(o: OptionModel, prefix: string, current: string): Want {
-  return { prefix, current, words: o.choices ? [...o.choices] : [], source: o.choices ? undefined : o.complete };
+  const fixed = o.choices ?? o.values;
+  return { prefix, current, words: fixed ? [...fixed] : [], source: fixed ? undefined : o.complete };
 }
 
 function findOption(opts: OptionModel[], name: string): OptionModel | undefined {

@@ -75,9 +75,12 @@ export function unquoteBash(raw: string): Unquoted {
   return { value };
 }
 
-/** Backslash-escapes every character a bare bash word can't hold as is (as `printf %q`). */
+/**
+ * Backslash-escapes every character a bare bash word can't hold as is (as `printf %q`); a newline
+ * becomes `$'\n'`, since bash drops a backslash-newline (a line continuation).
+ */
 export function escapeBare(s: string): string {
-  return s.replace(/[^A-Za-z0-9_@%+=:,./-]/g, '\\$&');
+  return s.replace(/[^A-Za-z0-9_@%+=:,./-]/g, (c) => (c === '\n' ? "$'\\n'" : `\\${c}`));
 }
 
 /** Escapes text going inside an open `'` or `"` quote (readline adds the closing quote). */

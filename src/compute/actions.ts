@@ -74,6 +74,15 @@ export function refusal(e: unknown, a: ServerAction, label: string): unknown {
       cause: e,
     });
   }
+  if (e.status === 429 || e.status === 503) {
+    // rate-limited or unavailable: not taken, and a POST is never sent twice (issue 18 §5)
+    const after = e.retryAfterSeconds !== undefined ? `, retry after ${e.retryAfterSeconds} s` : '';
+    return new ActionRefusedError(
+      `Nova did not take the ${what} of server ${label}: ${reason} (HTTP ${e.status}${after}${e.requestId ? `, request ${e.requestId}` : ''}); ncli does not send an action twice: run the command again for this server.`,
+      e.status,
+      { cause: e },
+    );
+  }
   return e;
 }
 

@@ -18,19 +18,36 @@ function isNotFound(e: unknown): boolean {
   return e instanceof ApiError && (e.status === 404 || e.status === 400);
 }
 
+/** Options of {@link findServer}. */
+export interface FindServerOptions {
+  allProjects?: boolean;
+  /** A server found by name is fetched again by ID, to have every field `GET /servers/{id}` gives. */
+  refetch?: boolean;
+  /**
+   * With `refetch`: the ID this name had last time (the names cache). `GET /servers/{id}` for it
+   * is sent together with the name search, so that a far-away cloud costs one round trip, not two;
+   * its answer is used only when the search finds exactly that server (else it is fetched again).
+   */
+  guessId?: string;
+}
+
 /**
  * A server by ID or exact name ({@link findResource} with the server resource). With `refetch`,
  * a server found by name is fetched again by ID, so that it has every field `GET /servers/{id}`
- * gives (a list item lacks a few, e.g. server_groups from 2.71).
+ * gives (a list item lacks a few, e.g. server_groups from 2.71); with `guessId` too, that GET is
+ * sent together with the name search (see {@link FindServerOptions}).
  * @throws NotFoundError "No server with a name or ID of 'x' exists.", NotFoundError `AMBIGUOUS`, ApiError
  */
-export async function findServer(
-  client: ComputeClient,
-  ref: string,
-  opts: { allProjects?: boolean; refetch?: boolean } = {},
-): Promise<Server> {
+export async function findServer(client: ComputeClient, ref: string, opts: FindServerOptions = {}): Promise<Server> {
+  // a failed guess (deleted, renamed, another error) is only a lost guess: the search decides
+  const guess =
+    opts.refetch && opts.guessId && !UUID.test(ref)
+      ? getServer(client, opts.guessId).catch(() => undefined)
+      : undefined;
   const server = await findResource(client, SERVER, ref, { query: { all_tenants: opts.allProjects ? 1 : undefined } });
-  return opts.refetch && server.id !== ref ? getServer(client, server.id) : server;
+  if (!opts.refetch || server.id === ref) return server;
+  const guessed = await guess;
+  return guessed && guessed.id === server.id ? guessed : getServer(client, server.id);
 }
 
 /** The shortest common prefix {@link findServers} searches by (a shorter one could match too much). */

@@ -237,7 +237,13 @@ export async function findResource<T>(
       if (!isNotFound(e)) throw e;
     }
   }
-  const found = await listResource(client, r, { query: { ...opts.query, ...r.nameQuery?.(ref) } });
+  let found: T[] = [];
+  try {
+    found = await listResource(client, r, { query: { ...opts.query, ...r.nameQuery?.(ref) } });
+  } catch (e) {
+    // a narrowed listing that matches nothing may answer 404 (hypervisor_hostname_pattern)
+    if (!(r.nameQuery && e instanceof ApiError && e.status === 404)) throw e;
+  }
   const named = found.map((item) => ({ id: idOf(r, item), name: nameOf(r, item), item }));
   // an ID that only the listing shows (no show path, or IDs the show path does not take)
   const byId = named.filter((x) => x.id === ref);

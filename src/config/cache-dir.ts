@@ -6,19 +6,52 @@
  */
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 
-/** `$XDG_CACHE_HOME/ncli` or `~/.cache/ncli`. */
+/**
+ * Cache folders and the folder each must be made below ({@link cacheDir} records them): the home
+ * folder for `~/.cache/ncli`; for `$XDG_CACHE_HOME/ncli`, the folder holding `$XDG_CACHE_HOME`
+ * (the XDG Base Directory spec lets a program make that one missing folder, 0700).
+ */
+const roots = new Map<string, string>();
+
+/**
+ * `$XDG_CACHE_HOME/ncli` or `~/.cache/ncli`. Also records the folder that must already exist for
+ * {@link ensurePrivateDir} to make it: ncli makes its cache folders only below an existing home
+ * (or in the existing parent of `$XDG_CACHE_HOME`), never a whole missing path
+ * (`HOME=/nonexistent/home`): there it runs without a cache.
+ */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
-  return join(base, 'ncli');
+  const root = env.XDG_CACHE_HOME ? dirname(env.XDG_CACHE_HOME) : env.HOME || homedir();
+  const dir = join(env.XDG_CACHE_HOME || join(root, '.cache'), 'ncli');
+  roots.set(dir, root);
+  return dir;
+}
+
+/** The folder that must exist before `dir` (a cache folder or one inside it) is made, if any. */
+function rootOf(dir: string): string | undefined {
+  for (const [cache, root] of roots) {
+    const rel = relative(cache, dir);
+    if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) return root;
+  }
+  return undefined;
 }
 
 /**
- * Creates `dir` (and its missing parents, 0700 too) and forces it to mode 0700.
- * @throws the error of the first level that cannot be made (ENOENT, EACCES, EROFS, ENOTDIR…)
+ * Creates `dir` (and its missing parents, 0700 too) and forces it to mode 0700. Inside ncli's
+ * cache ({@link cacheDir}) only the levels below the home folder (or the parent of
+ * `$XDG_CACHE_HOME`) are made: when that folder does not exist, nothing is.
+ * @throws the error of the first level that cannot be made (ENOENT, EACCES, EROFS, ENOTDIR…);
+ *   ENOENT when the home folder (or the parent of `$XDG_CACHE_HOME`) does not exist
  */
 export function ensurePrivateDir(dir: string): void {
+  const root = rootOf(dir);
+  if (root !== undefined && !existsSync(root)) {
+    throw Object.assign(new Error(`no such file or directory: ${root} (ncli makes no home folder)`), {
+      code: 'ENOENT',
+      path: root,
+    });
+  }
   // One level at a time from the deepest that exists, not mkdirSync's `recursive`, which spins
   // forever on Node 22+ where a parent exists but refuses children with ENOENT (/proc/…).
   const missing: string[] = [];

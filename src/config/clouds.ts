@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { fileErrorReason } from '../fs-reasons.js';
 
 /** One cloud's entry, as written in clouds.yaml (snake_case keys, `auth:` nested). */
 export interface CloudEntry {
@@ -60,6 +61,16 @@ function isMap(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
+/** Whether a parsed YAML value contains itself (an alias inside its own anchor: `c: &a {auth: *a}`). */
+function isCyclic(v: unknown, within: Set<object> = new Set()): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  if (within.has(v)) return true;
+  within.add(v);
+  for (const child of Object.values(v)) if (isCyclic(child, within)) return true;
+  within.delete(v);
+  return false;
+}
+
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
@@ -90,7 +101,7 @@ export async function loadClouds(env: NodeJS.ProcessEnv, cwd?: string): Promise<
     try {
       text = readFileSync(path, 'utf8');
     } catch (e) {
-      throw new ConfigError(`Cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, {
+      throw new ConfigError(`Cannot read ${path}: ${fileErrorReason(e, path)}.`, {
         code: 'CLOUDS_YAML',
         cause: e,
       });
@@ -105,6 +116,11 @@ export async function loadClouds(env: NodeJS.ProcessEnv, cwd?: string): Promise<
         `${path} is not valid YAML${pos ? ` (line ${pos.line}, column ${pos.col})` : ''}: ${what.replace(/\.$/, '')}.`,
         { code: 'CLOUDS_YAML', cause: e },
       );
+    }
+    if (isCyclic(doc)) {
+      throw new ConfigError(`${path} holds a YAML alias inside its own anchor (*a within &a); write that part out.`, {
+        code: 'CLOUDS_YAML',
+      });
     }
     files.push(path);
     if (doc === null || doc === undefined) continue;

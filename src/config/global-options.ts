@@ -35,6 +35,8 @@ export interface GlobalOptionSpec extends ArgSpec {
   readonly negateCloud?: boolean;
   /** A number of seconds (> 0) rather than text. */
   readonly seconds?: boolean;
+  /** A compute microversion: `2.N`, `2`, `latest` or `2.latest` (the form only; the range is Nova's). */
+  readonly microversion?: boolean;
   /** Never shown by `--debug` (a secret). */
   readonly secret?: boolean;
 }
@@ -187,6 +189,7 @@ export const GLOBAL_OPTIONS = [
     {
       env: ['OS_COMPUTE_API_VERSION'],
       cloud: 'compute_api_version',
+      microversion: true,
     },
   ),
   opt('--no-cache', 'Neither read nor write the caches (token, names for completion, version documents)', {
@@ -245,7 +248,8 @@ function attrOf(o: GlobalOptionSpec): SettingName {
 
 /**
  * Reads a value for `o` the way its row says (text, a switch, seconds).
- * @throws ConfigError naming the flag or variable, for seconds that are not a positive number
+ * @throws ConfigError naming the flag or variable, for seconds that are not a positive number or
+ *   a compute API version that is not one (exit 2 for a flag)
  *   (exit 2 when it came from a flag)
  */
 function valueOf(o: GlobalOptionSpec, raw: string | boolean, source: SettingSource, name: string) {
@@ -257,6 +261,13 @@ function valueOf(o: GlobalOptionSpec, raw: string | boolean, source: SettingSour
       });
     }
     return n;
+  }
+  if (o.microversion && typeof raw === 'string' && !/^(\d+(\.\d+)?|(2\.)?latest)$/.test(raw.trim())) {
+    // malformed is a usage error (exit 2) on the command line, as other bad option values are
+    throw new ConfigError(`${name}: '${raw}' is not a compute API version; use 2.N (e.g. 2.79) or latest.`, {
+      code: 'MICROVERSION',
+      exitCode: source === 'flag' ? 2 : 1,
+    });
   }
   if (!takesValue(o)) return typeof raw === 'boolean' ? raw : (parseBool(raw) ?? false);
   return String(raw);

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
+import { fileErrorReason } from '../fs-reasons.js';
 import { loadClouds, type CloudEntry } from './clouds.js';
 import { readSettings, type SettingName, type Settings } from './global-options.js';
 import { oidcGrantOf, oidcMethod, type OidcMethod } from './oidc-options.js';
@@ -69,6 +70,12 @@ export interface AuthOptions {
   secondFactor?: TotpMethod;
   /** Absent for application credentials (their scope is fixed) and unscoped requests. */
   scope?: Scope;
+  /**
+   * Where `authUrl` came from when it was a clouds.yaml entry (`auth.auth_url of cloud 'prod' in
+   * /etc/openstack/clouds.yaml`), for messages; absent when it came from OS_AUTH_URL or
+   * --os-auth-url. Not part of the cache key.
+   */
+  authUrlOrigin?: string;
 }
 
 export type Interface = 'public' | 'internal' | 'admin';
@@ -132,6 +139,8 @@ export interface ResolvedSettings {
   /** The clouds.yaml cloud used (`--os-cloud` / `OS_CLOUD`), if any. */
   cloudName?: string;
   settings: Settings;
+  /** The clouds.yaml files the cloud was read from, when the auth URL came from them. */
+  authUrlFiles?: string[];
 }
 
 /**
@@ -144,8 +153,10 @@ export async function resolveSettings(
   env: NodeJS.ProcessEnv,
   cwd?: string,
 ): Promise<ResolvedSettings> {
-  const cloudName = readSettings(flags, env).osCloud;
+  const plain = readSettings(flags, env);
+  const cloudName = plain.osCloud;
   let cloud: CloudEntry = {};
+  let files: string[] = [];
   if (cloudName) {
     const file = await loadClouds(env, cwd);
     const entry = file.clouds[cloudName];
@@ -159,8 +170,12 @@ export async function resolveSettings(
       );
     }
     cloud = entry;
+    files = file.files;
   }
-  return { cloudName, settings: readSettings(flags, env, cloud) };
+  const settings = readSettings(flags, env, cloud);
+  // the auth URL came from clouds.yaml when neither a flag nor a variable gave one
+  const fromCloud = cloudName && settings.osAuthUrl !== undefined && plain.osAuthUrl === undefined;
+  return { cloudName, settings, ...(fromCloud ? { authUrlFiles: files } : {}) };
 }
 
 /**
@@ -288,7 +303,15 @@ export function configFromSettings(resolved: ResolvedSettings): ResolvedConfig {
 
   return {
     cloudName,
-    auth: { authUrl, method, ...(secondFactor ? { secondFactor } : {}), scope },
+    auth: {
+      authUrl,
+      method,
+      ...(secondFactor ? { secondFactor } : {}),
+      scope,
+      ...(resolved.authUrlFiles && cloudName
+        ? { authUrlOrigin: `auth.auth_url of cloud '${cloudName}' in ${resolved.authUrlFiles.join(' + ')}` }
+        : {}),
+    },
     regionName: s.osRegionName,
     interface: normalizeInterface(s.osInterface),
     cacert: s.osCacert,
@@ -386,7 +409,7 @@ export function readCaBundle(path: string): Buffer {
     return readFileSync(path);
   } catch (e) {
     throw new ConfigError(
-      `Cannot read the CA bundle ${path} (--os-cacert / OS_CACERT / clouds.yaml cacert): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+      `Cannot read the CA bundle ${path} (--os-cacert / OS_CACERT / clouds.yaml cacert): ${fileErrorReason(e, path)}.`,
       { code: 'CA_BUNDLE', cause: e },
     );
   }

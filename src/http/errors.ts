@@ -34,7 +34,24 @@ export interface ApiErrorDetails {
   body?: string;
 }
 
-/** An HTTP answer with a status of 400 or more: "GET url failed: message (HTTP 404, request req-…)". */
+/**
+ * A server's message as one line: line breaks (and the blanks around them) become one space, and
+ * other control characters go (Nova's HTTP 500 "Unexpected API Error. … \n<class '…'>").
+ */
+export function oneLine(text: string): string {
+  return (
+    text
+      .replace(/\s*[\r\n]+\s*/g, ' ')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+      .trim()
+  );
+}
+
+/**
+ * An HTTP answer with a status of 400 or more: "GET url failed: message (HTTP 404, request req-…)",
+ * always one line (the server's message through {@link oneLine}).
+ */
 export class ApiError extends NcliError implements ApiErrorDetails {
   override readonly name = 'ApiError';
   readonly status: number;
@@ -49,6 +66,7 @@ export class ApiError extends NcliError implements ApiErrorDetails {
   readonly body?: string;
 
   constructor(d: ApiErrorDetails, options: NcliErrorOptions = {}) {
+    d = { ...d, serverMessage: oneLine(d.serverMessage) };
     super(
       'API',
       `${d.method} ${d.url} failed: ${d.serverMessage} (HTTP ${d.status}` +

@@ -18,6 +18,7 @@ import { NcliError } from '../errors.js';
 import { redactBody, redactHeaders, redactUrl } from '../redact.js';
 import { ApiError, NetworkError, TimeoutError } from './errors.js';
 import { DEFAULT_RETRY, parseRetryAfter, retryDelay, type RetryPolicy } from './retry.js';
+import { ConnectionStore, Connections } from './connections.js';
 
 /** One finished call, for `--timings`. `seconds` is wall time including retries. */
 export interface Timing {
@@ -43,6 +44,12 @@ export interface TransportOptions {
   dispatcher?: Dispatcher;
   /** Injected wait, milliseconds (tests). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Where what ncli learns about connections is kept between runs (src/http/connections.ts: TLS
+   * sessions, origins that close connections; a file in the 0700 cache folder). Undefined: none
+   * kept (`--no-cache`), and undici's own connector. Not used through an HTTP(S) proxy.
+   */
+  connectionsFile?: string;
   /** Where `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` are read (default `process.env`). */
   env?: NodeJS.ProcessEnv;
   /**
@@ -197,6 +204,8 @@ export class Transport {
   /** A promise only while the proxy agent's module loads (a proxy variable is set). */
   private dispatcher: Dispatcher | Promise<Dispatcher>;
   private readonly sleep: (ms: number) => Promise<void>;
+  /** The connector with kept TLS sessions and spare connections (src/http/connections.ts), closed by {@link close}. */
+  private connections?: Connections;
 
   constructor(private readonly opts: TransportOptions) {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -221,6 +230,16 @@ export class Transport {
               noProxy: proxy('no_proxy', 'NO_PROXY') ?? '',
             })),
         );
+      } else if (opts.connectionsFile) {
+        // kept-alive connections as undici's own; TLS sessions kept between runs; spares for servers that close theirs
+        this.connections = new Connections(
+          { ...tls, timeoutMs: opts.timeoutSeconds * 1000 },
+          new ConnectionStore(opts.connectionsFile),
+        );
+        this.dispatcher = new Agent({
+          keepAliveTimeout: common.keepAliveTimeout,
+          connect: this.connections.connect as never,
+        });
       } else {
         this.dispatcher = new Agent(common);
       }
@@ -349,6 +368,7 @@ export class Transport {
     for (const [k, v] of Object.entries(raw.headers)) {
       if (v !== undefined) resHeaders[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
     }
+    if (resHeaders.connection?.toLowerCase() === 'close') this.connections?.closes(new URL(req.url).origin);
     const res: HttpResponse = {
       status: raw.statusCode,
       headers: resHeaders,
@@ -382,8 +402,9 @@ export class Transport {
     return new NetworkError(req.method, url, code, msg, { cause: e });
   }
 
-  /** Closes idle keep-alive connections so the process can exit promptly. */
+  /** Closes idle keep-alive connections so the process can exit promptly, and keeps the TLS sessions. */
   async close(): Promise<void> {
     if (!this.opts.dispatcher) await (await this.dispatcher).close().catch(() => undefined);
+    this.connections?.close();
   }
 }

@@ -24,16 +24,33 @@ export const CatalogServiceSchema = v.looseObject({
 });
 export type CatalogService = v.InferOutput<typeof CatalogServiceSchema>;
 
+/** A catalog value for a one-line message: control characters (a newline in a region name) as spaces. */
+function shown(s: string): string {
+  return s.replace(/\p{Cc}/gu, ' ');
+}
+
+/**
+ * The catalog offers the service in several regions and none was chosen: a fresher catalog cannot
+ * settle that, only a region can (`ENDPOINT_NOT_FOUND`, hint `region`).
+ */
+export class AmbiguousEndpointError extends NcliError {
+  override readonly name = 'AmbiguousEndpointError';
+  constructor(message: string) {
+    super('ENDPOINT_NOT_FOUND', message, { hint: 'region' });
+  }
+}
+
 /**
  * The URL of the `type` service's endpoint for `iface` in `region` (any region when not given,
  * as long as only one region offers it).
  * @returns the endpoint URL without a trailing slash
- * @throws NcliError `ENDPOINT_NOT_FOUND` naming service, interface, region and what exists
+ * @throws NcliError `ENDPOINT_NOT_FOUND` naming service, interface, region and what exists;
+ *   {@link AmbiguousEndpointError} when no region was given and several offer it
  */
 export function selectEndpoint(catalog: CatalogService[], type: string, iface: Interface, region?: string): string {
   const services = catalog.filter((s) => s.type === type);
   if (services.length === 0) {
-    const types = [...new Set(catalog.map((s) => s.type))].sort();
+    const types = [...new Set(catalog.map((s) => shown(s.type)))].sort();
     throw catalog.length === 0
       ? new NcliError(
           'ENDPOINT_NOT_FOUND',
@@ -52,13 +69,11 @@ export function selectEndpoint(catalog: CatalogService[], type: string, iface: I
   const regions = [...new Set(matches.map(regionOf))];
   if (matches.length > 0 && (region || regions.length === 1)) return matches[0].url.replace(/\/+$/, '');
   if (matches.length > 0) {
-    throw new NcliError(
-      'ENDPOINT_NOT_FOUND',
-      `The ${type} service has ${iface} endpoints in several regions (${regions.join(', ')}).`,
-      { hint: 'region' },
+    throw new AmbiguousEndpointError(
+      `The ${type} service has ${iface} endpoints in several regions (${regions.map(shown).join(', ')}).`,
     );
   }
-  const offered = all.map((e) => `${e.interface}@${regionOf(e) || '(no region)'}`);
+  const offered = all.map((e) => shown(`${e.interface}@${regionOf(e) || '(no region)'}`));
   throw new NcliError(
     'ENDPOINT_NOT_FOUND',
     `No ${iface} endpoint for the ${type} service${region ? ` in region '${region}'` : ''}; the catalog offers ${[...new Set(offered)].join(', ')}.`,

@@ -12,7 +12,7 @@ import type { TokenProvider } from '../http/session.js';
 import { parseJson, type Transport } from '../http/transport.js';
 import * as v from 'valibot';
 import { checkShape } from '../http/shape.js';
-import { CatalogServiceSchema, selectEndpoint } from './catalog.js';
+import { AmbiguousEndpointError, CatalogServiceSchema, selectEndpoint } from './catalog.js';
 import { cacheKey, entryVerifier, usableEntry, type CachedToken, type TokenStore } from './token-cache.js';
 import type { LoginUi } from './browser-login.js';
 
@@ -128,9 +128,10 @@ function refused(auth: AuthOptions, e: ApiError, passcodeSent: boolean): AuthErr
         ? 'check the application credential ID and secret (it may be expired or deleted)'
         : m.type === 'totp'
           ? 'check the user name and the TOTP passcode (it changes every 30 s)'
-          : 'the token is invalid or expired; get a new one';
+          : 'the token is invalid or expired';
   return new AuthError(
     `Keystone at ${auth.authUrl} refused ${describeUser(auth)}: ${e.serverMessage} (HTTP ${e.status}${e.requestId ? `, request ${e.requestId}` : ''}); ${hint}.`,
+    m.type === 'token' ? { hint: 'os-token' } : {},
   );
 }
 
@@ -209,15 +210,26 @@ export async function authenticate(
     }
   } catch (e) {
     if (e instanceof ApiError && (e.status === 401 || e.status === 403)) throw refused(auth, e, passcodeSent);
+    if (e instanceof ApiError && e.status === 404 && auth.method.type === 'token') {
+      // Keystone answers 404 (TokenNotFound: "Could not recognize Fernet token", "Failed to
+      // validate token") for a token it cannot validate: the token is the problem, not the URL.
+      throw new AuthError(
+        `Keystone at ${auth.authUrl} does not accept the given token (${e.serverMessage}, HTTP 404${e.requestId ? `, request ${e.requestId}` : ''}): it is invalid or expired.`,
+        { hint: 'os-token' },
+      );
+    }
     if (e instanceof ApiError && e.status === 404) {
       throw new AuthError(
         `Keystone at ${auth.authUrl} answered 404 for /auth/tokens (${e.serverMessage}); check the auth URL (it should be Keystone's v3 URL).`,
       );
     }
     if (e instanceof NetworkError) {
-      throw new AuthError(`Cannot reach Keystone at ${auth.authUrl}: ${e.reason}.`, {
+      // name where the URL came from: clouds.yaml (the cloud and file), else OS_AUTH_URL / --os-auth-url (hint)
+      const tls = e.code === 'TLS';
+      const check = !tls && auth.authUrlOrigin ? `; check ${auth.authUrlOrigin}` : '';
+      throw new AuthError(`Cannot reach Keystone at ${auth.authUrl}: ${e.reason}${check}.`, {
         cause: e,
-        hint: e.code === 'TLS' ? 'trust-ca' : 'auth-url',
+        ...(tls ? { hint: 'trust-ca' as const } : check ? {} : { hint: 'auth-url' as const }),
       });
     }
     throw e;
@@ -308,26 +320,42 @@ export class Authenticator implements TokenProvider {
   private async load(): Promise<CachedToken> {
     // --- token cache (src/identity/token-cache.ts): a cached token is used only with the
     // password / application credential secret that obtained it (its verifier in the entry).
-    if (this.store) {
-      const entry = await this.store.get(this.key);
-      const hit =
-        entry && entry.expiresAt - this.now() > TOKEN_MARGIN_MS ? await usableEntry(entry, this.cfg.auth) : undefined;
-      if (hit) {
-        this.current = hit;
-        this.fromCache = true;
-        return hit;
+    const cached = await this.cached();
+    if (cached) return cached;
+    // Concurrent cold runs: one logs in (one passcode prompt for an MFA user), the others wait on
+    // its lock file and then take the token it stored.
+    const lock = await this.store?.lock?.(this.key);
+    try {
+      if (lock?.waited) {
+        const theirs = await this.cached();
+        if (theirs) return theirs;
       }
+      // The verifier (one scrypt, off the main thread) is made while Keystone answers; a refused
+      // secret writes nothing, so the entry of the right secret stays.
+      const verifier = this.store ? entryVerifier(this.cfg.auth) : undefined;
+      this.authCount++;
+      const fresh = await authenticate(this.transport, this.cfg.auth, this.ask, this.loginUi);
+      this.current = fresh;
+      this.fromCache = false;
+      if (this.store) await this.store.set(this.key, { ...fresh, verifier: await verifier }).catch(() => undefined);
+      return fresh;
+    } finally {
+      lock?.release();
     }
-    // The verifier (one scrypt, off the main thread) is made while Keystone answers; a refused
-    // secret writes nothing, so the entry of the right secret stays.
-    const verifier = this.store ? entryVerifier(this.cfg.auth) : undefined;
-    this.authCount++;
-    const fresh = await authenticate(this.transport, this.cfg.auth, this.ask, this.loginUi);
-    this.current = fresh;
-    this.fromCache = false;
-    if (this.store) await this.store.set(this.key, { ...fresh, verifier: await verifier }).catch(() => undefined);
-    return fresh;
     // --- end token cache
+  }
+
+  /** The cached token when it is usable (valid past the margin, the run's secret matches). */
+  private async cached(): Promise<CachedToken | undefined> {
+    if (!this.store) return undefined;
+    const entry = await this.store.get(this.key);
+    const hit =
+      entry && entry.expiresAt - this.now() > TOKEN_MARGIN_MS ? await usableEntry(entry, this.cfg.auth) : undefined;
+    if (hit) {
+      this.current = hit;
+      this.fromCache = true;
+    }
+    return hit;
   }
 
   /** @see TokenProvider.getToken */
@@ -357,7 +385,9 @@ export class Authenticator implements TokenProvider {
 
   /**
    * The endpoint URL of a service from the token's catalog, by the configured interface and region.
-   * @throws NcliError `ENDPOINT_NOT_FOUND`
+   * A cached catalog without the endpoint is refreshed once with a new login; an ambiguous one
+   * (several regions, none chosen) is not.
+   * @throws NcliError `ENDPOINT_NOT_FOUND` ({@link AmbiguousEndpointError} for several regions)
    */
   async endpoint(type: string): Promise<string> {
     const st = await this.state();
@@ -365,8 +395,10 @@ export class Authenticator implements TokenProvider {
       return selectEndpoint(st.catalog, type, this.cfg.interface, this.cfg.regionName);
     } catch (e) {
       // A catalog from the cache may be older than the cloud's (a service or region added since):
-      // ask Keystone once more before saying the endpoint does not exist.
-      if (!this.fromCache) throw e;
+      // ask Keystone once more before saying the endpoint does not exist. Not when the endpoint is
+      // ambiguous (several regions, none chosen): a fresher catalog cannot fix that, and a login
+      // may cost an MFA user a passcode.
+      if (!this.fromCache || e instanceof AmbiguousEndpointError) throw e;
       await this.invalidate(st.token);
       const fresh = await this.state();
       return selectEndpoint(fresh.catalog, type, this.cfg.interface, this.cfg.regionName);

@@ -17,6 +17,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { cacheDir, readJsonFile, writePrivateFile } from '../config/cache-files.js';
+import { acquireLock, type HeldLock, type LockOptions } from '../config/file-lock.js';
 import type { AuthOptions } from '../config/options.js';
 import { scopeKey } from '../config/scope-key.js';
 import type { CatalogService } from './catalog.js';
@@ -50,6 +51,12 @@ export interface TokenStore {
   delete(key: string): Promise<void>;
   /** Drops every entry; returns how many were dropped. */
   clear(): Promise<number>;
+  /**
+   * Takes the login lock of `key` (a lock file in the 0700 cache folder, whatever the backend), so
+   * that of several processes missing the same entry at once one logs in and the others wait for
+   * its entry. Undefined when no lock can be had (the caller logs in anyway).
+   */
+  lock?(key: string): Promise<HeldLock | undefined>;
 }
 
 /**
@@ -90,10 +97,19 @@ function isEntry(v: unknown): v is CacheEntry {
   return !!e && typeof e.token === 'string' && typeof e.expiresAt === 'number' && Array.isArray(e.catalog);
 }
 
-/** One JSON file per key in `<dir>` (0700), each 0600, atomic writes. */
+/** One JSON file per key in `<dir>` (0700), each 0600, atomic writes; login locks `<key>.lock` beside them. */
 export class FileTokenStore implements TokenStore {
   readonly kind = 'file' as const;
-  constructor(readonly dir: string) {}
+  /**
+   * @param dir the folder of the entries
+   * @param debug `--debug` sink (for the login lock's lines)
+   * @param lockOptions the login lock's timings (tests)
+   */
+  constructor(
+    readonly dir: string,
+    private readonly debug?: (m: string) => void,
+    private readonly lockOptions: Omit<LockOptions, 'debug'> = {},
+  ) {}
   private path(key: string) {
     return join(this.dir, `${key}.json`);
   }
@@ -109,6 +125,13 @@ export class FileTokenStore implements TokenStore {
   /** Rejects with the file system's error (a folder that is not one, say). */
   delete(key: string): Promise<void> {
     return new Promise((resolve) => resolve(rmSync(this.path(key), { force: true })));
+  }
+  /** @see TokenStore.lock: `<dir>/<key>.lock`, stale after 10 s without its holder's refresh. */
+  lock(key: string): Promise<HeldLock | undefined> {
+    return acquireLock(join(this.dir, `${key}.lock`), {
+      ...this.lockOptions,
+      ...(this.debug ? { debug: this.debug } : {}),
+    });
   }
   clear(): Promise<number> {
     let n = 0;
@@ -228,6 +251,10 @@ export class KeychainTokenStore implements TokenStore {
     }
     await this.file.delete(key);
   }
+  /** @see TokenStore.lock: the keychain has no locks; the file store's lock file stands for it. */
+  lock(key: string): Promise<HeldLock | undefined> {
+    return this.file.lock(key);
+  }
   async clear() {
     let n = 0;
     if (!this.broken) {
@@ -268,7 +295,7 @@ export async function openTokenStore(
   platform: NodeJS.Platform = process.platform,
   load: () => Promise<KeyringModule> = loadKeyringModule,
 ): Promise<TokenStore> {
-  const file = new FileTokenStore(join(cacheDir(env), 'tokens'));
+  const file = new FileTokenStore(join(cacheDir(env), 'tokens'), debug);
   const reason = keychainUnavailableReason(env, platform);
   if (reason) {
     debug?.(`keychain not used (${reason}); token cache in ${file.dir}`);

@@ -87,7 +87,12 @@ type Owner = 'direct' | 'ws';
 
 interface WsInternals {
   _socket?: Duplex;
-  _receiver?: { _bufferedBytes?: number; _state?: number };
+  _receiver?: {
+    _bufferedBytes?: number;
+    _state?: number;
+    _writableState?: { errored?: unknown; errorEmitted?: boolean; destroyed?: boolean };
+  };
+  _closeFrameReceived?: boolean;
 }
 
 const OP_CONTINUATION = 0x0;
@@ -133,7 +138,22 @@ export function receiveBinaryDirect(ws: WebSocket, onData: (piece: Buffer) => bo
   let fromReused = false;
   /** Whether `onData` kept a reference into the chunk being parsed. */
   let kept = false;
-  const toWs = (piece: Buffer): void => wsOnData.call(socket, fromReused ? Buffer.from(piece) : piece);
+  /**
+   * ws stopped reading: it got a close frame, or a frame broke a rule (its receiver errored; ws then
+   * removes its 'data' listener, a tick later, and drains the socket). A byte more would make its
+   * receiver refuse it and pause the socket for good.
+   */
+  const wsStopped = (): boolean => {
+    const w = receiver._writableState;
+    return internals._closeFrameReceived === true || !!w?.errored || !!w?.errorEmitted || !!w?.destroyed;
+  };
+  const toWs = (piece: Buffer): void => {
+    if (wsStopped()) {
+      if (!handedOver) handOver();
+      return;
+    }
+    wsOnData.call(socket, fromReused ? Buffer.from(piece) : piece);
+  };
 
   /** Everything from here on goes to `ws` (after a close frame, or a frame breaking a rule). */
   let handedOver = false;
@@ -203,12 +223,27 @@ export function receiveBinaryDirect(ws: WebSocket, onData: (piece: Buffer) => bo
     return true;
   };
 
+  /**
+   * From here on the socket is ws's again, as if it had read it all along: its own 'data' listener
+   * back (unless it already stopped reading: a close frame or an error, after which ws removes it
+   * and drains the socket; feeding it more would pause the socket for good), reads through the
+   * stream, and its own 'close' handling.
+   */
+  const handOver = (): void => {
+    handedOver = true;
+    socket.removeListener('data', onSocketData);
+    socket.removeListener('close', onSocketClose);
+    if (reused) reused.sink = null;
+    if (!wsStopped()) socket.on('data', wsOnData);
+  };
+
   const parse = (chunk: Buffer): void => {
     let off = 0;
     const end = chunk.length;
     while (off < end) {
       if (handedOver) {
-        toWs(off === 0 ? chunk : chunk.subarray(off));
+        // only while ws still reads: after an error or a close frame it stops (and drains the socket)
+        if (socket.listeners('data').includes(wsOnData)) toWs(off === 0 ? chunk : chunk.subarray(off));
         return;
       }
       if (left > 0) {
@@ -219,7 +254,7 @@ export function receiveBinaryDirect(ws: WebSocket, onData: (piece: Buffer) => bo
         if (frameOwner === 'direct') {
           if (onData(piece)) kept = true;
         } else toWs(piece);
-        if (left === 0 && closing) handedOver = true;
+        if (left === 0 && closing) handOver();
         continue;
       }
       // a frame header, possibly split across reads
@@ -230,10 +265,13 @@ export function receiveBinaryDirect(ws: WebSocket, onData: (piece: Buffer) => bo
       off += n;
       if (headerLength < 2 || headerLength < headerSize()) continue;
       if (!route()) {
-        handedOver = true;
+        handOver();
+        // A new data frame inside a message read here: ws never saw that message begin, so tell it
+        // (an empty non-final binary frame) and it fails the connection as it would have (1002).
+        if (fragmented === 'direct' && (header[0] & 0x0f) !== OP_CONTINUATION) toWs(Buffer.from([OP_BINARY, 0]));
         toWs(Buffer.from(header.subarray(0, headerLength)));
       } else if (left === 0 && closing) {
-        handedOver = true;
+        handOver();
       }
       headerLength = 0;
     }

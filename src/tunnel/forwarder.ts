@@ -16,8 +16,10 @@
 import net from 'node:net';
 import { createEscapeFilter } from './escape.js';
 import { TunnelError } from './errors.js';
-import { formatHostPort, isLoopbackHost } from './listen-spec.js';
-import { Bridge, type TunnelOptions } from './bridge.js';
+import { formatHostPort, isLoopbackHost, prepareSocketPath } from './listen-spec.js';
+import { Bridge, type LocalSide, type TunnelOptions } from './bridge.js';
+import { authenticateViewer, upstreamNone } from './vnc-auth.js';
+import { isTransientFailure, retryingResolver, type ResolveRetry } from './url-source.js';
 
 export type { TunnelOptions } from './bridge.js';
 // ---------------------------------------------------------------------------
@@ -46,6 +48,22 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Tu
   }
 }
 
+function unixListenError(err: NodeJS.ErrnoException, path: string): TunnelError {
+  if (err.code === 'EADDRINUSE') {
+    return new TunnelError('EADDRINUSE', `Another program listens on the socket ${path}.`, { cause: err });
+  }
+  const why = err.code === 'EACCES' ? 'permission denied' : err.message;
+  return new TunnelError('LISTEN', `Cannot listen on the socket ${path}: ${why}.`, { cause: err });
+}
+
+/** Options of {@link forwardLocal}: see there. */
+export type LocalOptions = TunnelOptions & {
+  once?: boolean;
+  vncPassword?: Buffer;
+  /** How often a failed console-URL request is tried again within one connection (default 8). */
+  urlRetry?: Omit<ResolveRetry, 'signal' | 'onRetry'>;
+};
+
 /**
  * Listens on a local TCP address and tunnels every accepted connection
  * through its own WebSocket to the console proxy (like client-go
@@ -65,26 +83,49 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Tu
  * {@link REPLAY_LIMIT} bytes; past that no retry). A hang-up before the 101
  * (plain websockify token plugins) is retried the same way.
  *
- * @param listen `{host, port}`, e.g. from `parseListenSpec`; port 0 = any free port
+ * With `vncPassword`, each viewer first proves the password with VNC authentication (RFB
+ * security type 2, vnc-auth.ts) before a WebSocket is opened; a wrong one is refused with RFB's
+ * failure reason and one line on `err`. Then the tunnel picks None with the proxy and relays.
+ *
+ * @param listen `{host, port}` (port 0 = any free port) or `{path}` for a Unix socket (created
+ *   0600 in a 0700 folder, see `prepareSocketPath`), e.g. from `parseListenSpec`
  * @param opts   {@link TunnelOptions}; `once`: stop listening after the first
- *   connection is accepted and settle `done` when its session ends
- * @returns `ready`: resolves with the bound `{host, port}`; rejects with
+ *   connection is accepted (with `vncPassword`: the first that proved the password) and settle
+ *   `done` when its session ends; `vncPassword`: the password's bytes (first 8 count)
+ * @returns `ready`: resolves with the bound `{host, port}` or `{path}`; rejects with
  *   TunnelError `EADDRINUSE` ("Port 5901 is already in use on 127.0.0.1; …"),
  *   `EACCES`, `EADDRNOTAVAIL` or `LISTEN`, or `ABORTED` when the signal fired
  *   first. `done`: resolves when `signal` aborts and every session has closed
  *   (listener closed, sessions flushed); rejects like `ready` on a listen
  *   failure; with `once`, settles when the single session ends — rejecting
  *   with its error instead of writing it to `err`.
+ *
+ * A `resolveUrl` that fails transiently (the API restarting during a token refresh: see
+ * `isTransientFailure`) is tried again within the connection, `urlRetry` times (default 8, from
+ * 0.5 s doubling to 8 s), with a `--- … ---` line on `err` per retry.
  */
 export function forwardLocal(
   listen: { host: string; port: number },
-  opts: TunnelOptions & { once?: boolean },
-): { ready: Promise<{ host: string; port: number }>; done: Promise<void> } {
-  let resolveReady!: (v: { host: string; port: number }) => void;
+  opts: LocalOptions,
+): { ready: Promise<{ host: string; port: number }>; done: Promise<void> };
+export function forwardLocal(
+  listen: { path: string },
+  opts: LocalOptions,
+): { ready: Promise<{ path: string }>; done: Promise<void> };
+export function forwardLocal(
+  listen: { host: string; port: number } | { path: string },
+  opts: LocalOptions,
+): { ready: Promise<{ host: string; port: number } | { path: string }>; done: Promise<void> };
+export function forwardLocal(
+  listen: { host: string; port: number } | { path: string },
+  opts: LocalOptions,
+): { ready: Promise<{ host: string; port: number } | { path: string }>; done: Promise<void> } {
+  type Bound = { host: string; port: number } | { path: string };
+  let resolveReady!: (v: Bound) => void;
   let rejectReady!: (e: Error) => void;
   let resolveDone!: () => void;
   let rejectDone!: (e: Error) => void;
-  const ready = new Promise<{ host: string; port: number }>((res, rej) => {
+  const ready = new Promise<Bound>((res, rej) => {
     resolveReady = res;
     rejectReady = rej;
   });
@@ -96,18 +137,31 @@ export function forwardLocal(
   ready.catch(() => {});
   done.catch(() => {});
 
-  const host = listen.host || '127.0.0.1';
+  const unixPath = 'path' in listen ? listen.path : undefined;
+  const host = 'path' in listen ? '' : listen.host || '127.0.0.1';
   const sessions = new Set<Bridge>();
+  /** Viewers still proving the VNC password (`vncPassword`). */
+  const authenticating = new Set<net.Socket>();
   let listening = false;
   let listenerClosed = false;
   let stopping = false;
   let abortRequested = false;
   let doneSettled = false;
-  let boundPort = listen.port;
+  let boundPort = 'port' in listen ? listen.port : 0;
   let connections = 0;
   let onceError: Error | undefined;
+  const where = (): string => (unixPath !== undefined ? `unix:${unixPath}` : String(boundPort));
 
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+  const retry = opts.urlRetry ?? { attempts: 8 };
+  const resolveUrl = retryingResolver(opts.resolveUrl, {
+    ...retry,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onRetry: (why, ms, n) =>
+      opts.err.write(
+        `--- getting a console URL failed (${why}); trying again in ${(ms / 1000).toFixed(1)} s (attempt ${n} of ${retry.attempts}) ---\n`,
+      ),
+  });
 
   const settleDone = (error?: Error): void => {
     if (doneSettled) return;
@@ -122,7 +176,7 @@ export function forwardLocal(
     server.close();
   };
   const maybeDone = (): void => {
-    if (stopping && sessions.size === 0) settleDone(onceError);
+    if (stopping && sessions.size === 0 && authenticating.size === 0) settleDone(onceError);
   };
   const onAbort = (): void => {
     if (abortRequested) return;
@@ -132,7 +186,68 @@ export function forwardLocal(
     closeListener();
     if (!listening) rejectReady(new TunnelError('ABORTED', 'Cancelled before the tunnel was listening.'));
     for (const s of sessions) s.abort();
+    for (const sock of authenticating) sock.destroy();
     maybeDone();
+  };
+
+  /** Runs one bridge for a local connection; `after` runs when it ended (the VNC guard's socket). */
+  const startBridge = (id: number, side: Omit<LocalSide, 'onError'>, after?: () => void): void => {
+    if (opts.once) {
+      stopping = true;
+      closeListener();
+    }
+    const session = new Bridge(
+      {
+        ...side,
+        onError: (error) => {
+          if (opts.once) onceError = error;
+          else opts.err.write(`${opts.describeError ? opts.describeError(error) : error.message}\n`);
+        },
+      },
+      { ...opts, resolveUrl },
+      `${where()}#${id}`,
+    );
+    sessions.add(session);
+    void session.run().then(() => {
+      after?.();
+      sessions.delete(session);
+      maybeDone();
+    });
+  };
+
+  /** `vncPassword`: the viewer proves the password before a WebSocket is opened (vnc-auth.ts). */
+  const guardVnc = async (sock: net.Socket, id: number, password: Buffer): Promise<void> => {
+    authenticating.add(sock);
+    sock.on('error', () => {});
+    const auth = await authenticateViewer(sock, password);
+    authenticating.delete(sock);
+    if (!auth.ok || stopping) {
+      if (auth.ok) sock.destroy();
+      else if (auth.why === 'wrong-password') {
+        opts.err.write(`A VNC viewer gave a wrong password on ${where()} (connection ${id}); it was refused.\n`);
+      } else opts.debug?.(`tunnel: connection ${id}: no VNC authentication (${auth.why}); closed`);
+      maybeDone();
+      return;
+    }
+    const { toProxy, fromProxy } = upstreamNone(sock, auth.minor, {
+      onAccepted: () => {
+        if (auth.rest.length) toProxy.write(auth.rest);
+        sock.pipe(toProxy);
+        sock.resume();
+      },
+      onFailed: (reason) => {
+        opts.err.write(`${reason}; the viewer on ${where()} was told so and closed.\n`);
+        fromProxy.destroy();
+      },
+    });
+    sock.on('close', () => {
+      if (!toProxy.writableEnded) toProxy.end();
+      fromProxy.destroy();
+    });
+    startBridge(id, { readable: toProxy, writable: fromProxy, endWritable: false }, () => {
+      sock.end();
+      setTimeout(() => sock.destroy(), 2_000).unref();
+    });
   };
 
   server.on('connection', (sock: net.Socket) => {
@@ -142,35 +257,18 @@ export function forwardLocal(
     }
     connections += 1;
     const id = connections;
-    opts.out.write(`Handling connection for ${boundPort}\n`);
-    sock.setNoDelay(true);
-    if (opts.once) {
-      stopping = true;
-      closeListener();
+    opts.out.write(`Handling connection for ${where()}\n`);
+    if (unixPath === undefined) sock.setNoDelay(true);
+    if (opts.vncPassword) {
+      void guardVnc(sock, id, opts.vncPassword);
+      return;
     }
-    const session = new Bridge(
-      {
-        readable: sock,
-        writable: sock,
-        endWritable: true,
-        onError: (error) => {
-          if (opts.once) onceError = error;
-          else opts.err.write(`${opts.describeError ? opts.describeError(error) : error.message}\n`);
-        },
-      },
-      opts,
-      `${boundPort}#${id}`,
-    );
-    sessions.add(session);
-    void session.run().then(() => {
-      sessions.delete(session);
-      maybeDone();
-    });
+    startBridge(id, { readable: sock, writable: sock, endWritable: true });
     sock.resume();
   });
 
   server.on('error', (err: NodeJS.ErrnoException) => {
-    const e = listenError(err, host, listen.port);
+    const e = unixPath !== undefined ? unixListenError(err, unixPath) : listenError(err, host, boundPort);
     if (!listening) {
       listenerClosed = true;
       stopping = true;
@@ -190,19 +288,51 @@ export function forwardLocal(
   }
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-  server.listen({ host, port: listen.port }, () => {
+  const onListening = (): void => {
     if (stopping) return;
     listening = true;
+    if (unixPath !== undefined) {
+      opts.out.write(`Forwarding from unix:${unixPath} -> ${opts.label}\n`);
+      resolveReady({ path: unixPath });
+      return;
+    }
     const addr = server.address() as net.AddressInfo;
     boundPort = addr.port;
     if (!isLoopbackHost(host)) {
       opts.err.write(
-        `Warning: listening on ${formatHostPort(host, boundPort)} makes the console reachable from the network, without a password; use 127.0.0.1 unless you mean it.\n`,
+        opts.vncPassword
+          ? `Warning: listening on ${formatHostPort(host, boundPort)} makes the console reachable from the network, behind only the VNC password and unencrypted; use 127.0.0.1 unless you mean it.\n`
+          : `Warning: listening on ${formatHostPort(host, boundPort)} makes the console reachable from the network, without a password; use 127.0.0.1 unless you mean it.\n`,
       );
     }
     opts.out.write(`Forwarding from ${formatHostPort(host, boundPort)} -> ${opts.label}\n`);
     resolveReady({ host, port: boundPort });
-  });
+  };
+
+  if (unixPath !== undefined) {
+    prepareSocketPath(unixPath).then(
+      () => {
+        if (stopping) return;
+        // Created 0600 (umask) in a 0700 folder: no moment where another user could connect.
+        const umask = process.umask(0o177);
+        try {
+          server.listen({ path: unixPath }, onListening);
+        } finally {
+          process.umask(umask);
+        }
+      },
+      (e: Error) => {
+        if (stopping) return;
+        stopping = true;
+        listenerClosed = true;
+        opts.signal?.removeEventListener('abort', onAbort);
+        rejectReady(e);
+        settleDone(e);
+      },
+    );
+  } else {
+    server.listen({ host, port: boundPort }, onListening);
+  }
 
   return { ready, done };
 }
@@ -303,7 +433,10 @@ export async function forwardStdio(opts: StdioOptions): Promise<void> {
     const { error, endedBy, bytesIn } = result;
     opts.onSessionEnd?.(error ? error.message.replace(/\.$/, '') : 'closed');
     const everOpened = opened || sessions > 1;
-    const retryable = !error || (error instanceof TunnelError && !FINAL_CODES.has(error.code));
+    // the proxy's failures, and the API's transient ones while asking for a fresh URL (refused,
+    // reset, timeout, 5xx), are one failed attempt each; a definitive answer ends the session
+    const retryable =
+      !error || (error instanceof TunnelError ? !FINAL_CODES.has(error.code) : isTransientFailure(error));
     if (endedBy === 'local' || !opts.reconnect || !everOpened || !retryable || opts.signal?.aborted) {
       if (error) throw error;
       return;

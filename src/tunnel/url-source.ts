@@ -5,6 +5,7 @@
  * refused the token. The caller supplies how to get a new URL (for ncli: asking Nova again), so
  * this module stays free of Nova.
  */
+import { NcliError } from '../errors.js';
 import { TunnelError } from './errors.js';
 
 /** Milliseconds after a refresh during which other sessions' refresh requests reuse its URL. */
@@ -86,4 +87,96 @@ export function fixedResolver(url: string, where: string): (fresh: boolean) => P
           ),
         )
       : Promise.resolve(url);
+}
+
+/**
+ * Whether a failure on the way back to a console may pass by itself, so that trying again later
+ * can help: no HTTP answer (`NETWORK`: refused, reset, DNS; `TIMEOUT`), an HTTP 5xx or 429 from
+ * the API or a proxy in front of it (`API` with such a `status`, as src/http/errors.ts `ApiError`
+ * carries), or a console proxy that cannot be reached or dropped the session (`UNREACHABLE`,
+ * `LOST`, `HANDSHAKE`). Definitive answers are not transient: the server is gone (404), the console
+ * type is off (400/409), the credentials were refused after re-authentication (401/403), the URL
+ * or the TLS set-up is wrong, and anything that is not an {@link NcliError}.
+ *
+ * Asking Nova for a fresh console URL (`POST /servers/{id}/remote-consoles`) only creates a
+ * console token, so repeating it after a transient failure is safe.
+ *
+ * @param e what `resolveUrl` or a dial threw
+ */
+export function isTransientFailure(e: unknown): boolean {
+  if (!(e instanceof NcliError)) return false;
+  switch (e.code) {
+    case 'NETWORK':
+    case 'TIMEOUT':
+    case 'UNREACHABLE':
+    case 'LOST':
+    case 'HANDSHAKE':
+      return true;
+    case 'API': {
+      const status = (e as NcliError & { status?: unknown }).status;
+      return typeof status === 'number' && (status >= 500 || status === 429);
+    }
+    default:
+      return false;
+  }
+}
+
+/** Retries of {@link retryingResolver}. */
+export interface ResolveRetry {
+  /** Failed tries in a row before giving up (the last error is thrown). */
+  attempts: number;
+  /** First wait, milliseconds; doubled each try. Default 500. */
+  baseDelayMs?: number;
+  /** Longest wait, milliseconds. Default 8000. */
+  maxDelayMs?: number;
+  /** Stops waiting: the last error is thrown at once. */
+  signal?: AbortSignal;
+  /** Called before each wait: the error's message, the wait (ms), the attempt number (1-based). */
+  onRetry?: (why: string, delayMs: number, attempt: number) => void;
+}
+
+/**
+ * Wraps a `resolveUrl(fresh)` so that a {@link isTransientFailure transient} failure (the API
+ * restarting while the console token is renewed) is tried again, up to `attempts` times with a
+ * doubling wait, each retry asking for a fresh URL; a definitive failure is thrown at once. For the
+ * VNC/SPICE tunnel (`forwardLocal`), where a token refresh happens inside one viewer's connection.
+ *
+ * @throws the last error when the tries run out, the failure is definitive, or `signal` aborted
+ */
+export function retryingResolver(
+  resolveUrl: (fresh: boolean) => Promise<string>,
+  retry: ResolveRetry,
+): (fresh: boolean) => Promise<string> {
+  return async (fresh) => {
+    let failures = 0;
+    let ask = fresh;
+    for (;;) {
+      try {
+        return await resolveUrl(ask);
+      } catch (e) {
+        failures += 1;
+        if (!isTransientFailure(e) || failures > retry.attempts || retry.signal?.aborted) throw e;
+        const delay = Math.min(retry.maxDelayMs ?? 8000, (retry.baseDelayMs ?? 500) * 2 ** (failures - 1));
+        retry.onRetry?.((e as Error).message.replace(/\.$/, ''), delay, failures);
+        if (!(await wait(delay, retry.signal))) throw e;
+        ask = true;
+      }
+    }
+  };
+}
+
+/** Waits `ms` milliseconds; false when `signal` aborted first. */
+function wait(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      resolve(false);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

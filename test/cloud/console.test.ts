@@ -568,7 +568,7 @@ describe('console tunnel --url over wss://: --os-cacert, OS_CACERT and --insecur
     );
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toBe(
-      `ncli: Cannot read the CA bundle ${join(dir, 'missing.pem')} (--os-cacert / OS_CACERT / clouds.yaml cacert): ENOENT.`,
+      `ncli: Cannot read the CA bundle ${join(dir, 'missing.pem')} (--os-cacert / OS_CACERT / clouds.yaml cacert): no such file or directory: ${join(dir, 'missing.pem')}.`,
     );
   });
 });

@@ -7,7 +7,7 @@
  * what scripts/cloud/README.md documents.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -26,7 +26,7 @@ import {
   type ServerView,
 } from '../support/cloud-api.js';
 import { ensureMfaUser, type MfaUser } from '../support/cloud-mfa.js';
-import { cloudEnv, cloudFacts, describeCloud, openstack, run } from '../support/cloud.js';
+import { CLOUD_DIR, ROOT, cloudEnv, cloudFacts, describeCloud, openstack, run } from '../support/cloud.js';
 import { totpCode } from '../support/totp.js';
 
 /** Connects a WebSocket (trusting the harness CA for wss), sends `send`, resolves with the first `n` bytes received. */
@@ -364,5 +364,70 @@ describeCloud('the local cloud harness (scripts/cloud)', () => {
       const r = await openstack(['image', 'show', 'devcloud-image-2', '-f', 'value', '-c', 'id', '-c', 'status']);
       expect(r.stdout.split('\n').filter(Boolean)).toEqual([facts.IMAGE2_ID, 'active']);
     });
+  });
+
+  describe('a second checkout', () => {
+    /** The harness's own services (SERVICES in scripts/cloud/lib.sh) and their PIDs now. */
+    const services = (): Record<string, string> => {
+      const names = /^SERVICES="([^"]+)"/m
+        .exec(readFileSync(join(ROOT, 'scripts/cloud/lib.sh'), 'utf8'))![1]
+        .split(/\s+/);
+      const out: Record<string, string> = {};
+      for (const name of names.filter(Boolean)) {
+        const file = join(CLOUD_DIR, 'run', `${name}.pid`);
+        if (existsSync(file)) out[name] = readFileSync(file, 'utf8').trim();
+      }
+      return out;
+    };
+
+    it(
+      'up.sh of another copy of the harness restarts nothing, and no service names that copy or runs in it',
+      { timeout: 600_000 },
+      async () => {
+        const copy = mkdtempSync(join(tmpdir(), 'ncli-second-checkout-'));
+        cpSync(join(ROOT, 'scripts', 'cloud'), join(copy, 'scripts', 'cloud'), {
+          recursive: true,
+          filter: (src) => !src.includes('__pycache__'),
+        });
+        const before = services();
+        try {
+          const r = await run(
+            'bash',
+            [join(copy, 'scripts', 'cloud', 'up.sh')],
+            process.env as Record<string, string>,
+            {
+              timeoutMs: 580_000,
+            },
+          );
+          expect(r.code, r.stderr).toBe(0);
+          expect(r.stdout).not.toMatch(/configuration or code changed|runs in a deleted folder/);
+          const after = services();
+          // (a test may kill a console proxy for its reconnect test: up.sh restarts what died)
+          for (const name of [
+            'mariadb',
+            'rabbitmq',
+            'keystone',
+            'nova-api',
+            'nova-conductor',
+            'nova-compute',
+            'cinder-volume',
+          ])
+            expect(after[name], name).toBe(before[name]);
+          for (const [name, pid] of Object.entries(after)) {
+            const group = execFileSync('ps', ['-o', 'pid=', '-s', pid]).toString().trim().split(/\s+/);
+            for (const p of group) {
+              const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
+              const cwd = readlinkSync(`/proc/${p}/cwd`);
+              for (const dir of [copy, ROOT.replace(/\/$/, '')]) {
+                expect(cmd, `${name} (pid ${p}) command line`).not.toContain(dir);
+                expect(cwd.startsWith(dir), `${name} (pid ${p}) runs in ${cwd}`).toBe(false);
+              }
+            }
+          }
+        } finally {
+          rmSync(copy, { recursive: true, force: true });
+        }
+      },
+    );
   });
 });

@@ -8,10 +8,12 @@
  * nothing here prints or logs a token or password. HTTPS URLs (the nginx TLS front) are verified
  * against the harness CA (cloud.env CLOUD_CA).
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Agent, fetch, type Response } from 'undici';
 import YAML from 'yaml';
-import { CLOUDS_YAML, cloudFacts } from './cloud.js';
+import { CLOUD_DIR, CLOUDS_YAML, ROOT, cloudFacts, run } from './cloud.js';
 
 /** A Keystone user and its project scope. */
 export interface Credentials {
@@ -126,6 +128,8 @@ export interface ServerView {
   'OS-EXT-STS:power_state': number;
   addresses: Record<string, { addr: string }[]>;
   fault?: { code: number; message: string; details?: string };
+  /** The compute host (admin only): cloud.env COMPUTE1_HOST or COMPUTE2_HOST. */
+  'OS-EXT-SRV-ATTR:host'?: string | null;
 }
 
 /**
@@ -160,20 +164,108 @@ export const settled = (s: ServerView | null): boolean =>
  */
 export async function bootServer(
   name: string,
-  opts: { networks?: 'none' | string[]; image?: string; flavor?: string } = {},
+  opts: { networks?: 'none' | string[]; image?: string; flavor?: string; host?: string } = {},
 ): Promise<ServerView> {
   const networks =
     opts.networks === undefined || opts.networks === 'none' ? 'none' : opts.networks.map((uuid) => ({ uuid }));
-  const r = await nova<{ server: { id: string } }>('POST', '/servers', {
-    server: { name, imageRef: opts.image ?? cloudFacts().IMAGE_ID, flavorRef: opts.flavor ?? '1', networks },
-  });
+  const r = await nova<{ server: { id: string } }>(
+    'POST',
+    '/servers',
+    {
+      server: {
+        name,
+        imageRef: opts.image ?? cloudFacts().IMAGE_ID,
+        flavorRef: opts.flavor ?? '1',
+        networks,
+        ...(opts.host ? { host: opts.host } : {}),
+      },
+    },
+    // `host` (a compute host, e.g. cloud.env COMPUTE2_HOST) needs 2.74; unplaced servers go to COMPUTE1_HOST
+    opts.host ? { microversion: '2.74' } : {},
+  );
   if (r.status !== 202) throw new Error(`Nova refused to boot ${name}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
   return (await waitServer(r.body.server.id, settled)) as ServerView;
 }
 
-/** Deletes a server (if it still exists) and waits until it is gone. */
+/**
+ * Deletes a server (if it still exists) and waits until it is gone. A `soft-*` server (soft
+ * delete, scripts/cloud/py/nova_api_wsgi.py) that ends SOFT_DELETED is force-deleted.
+ */
 export async function deleteServer(id: string): Promise<void> {
   const r = await nova('DELETE', `/servers/${id}`);
   if (r.status !== 204 && r.status !== 404) throw new Error(`Nova refused to delete ${id}: HTTP ${r.status}`);
-  await waitServer(id, (s) => s === null);
+  const s = await waitServer(id, (v) => v === null || v.status === 'SOFT_DELETED');
+  if (s !== null) {
+    const f = await nova('POST', `/servers/${id}/action`, { forceDelete: null });
+    if (f.status !== 202 && f.status !== 404) throw new Error(`Nova refused to force-delete ${id}: HTTP ${f.status}`);
+    await waitServer(id, (v) => v === null);
+  }
+}
+
+/**
+ * Restarts the nova-compute of a compute host (default cloud.env COMPUTE2_HOST) with
+ * scripts/cloud/restart-compute.sh and waits until it has started up. Needed after an
+ * evacuation, before `compute service set --up`: Nova refuses to force a host up while `done`
+ * evacuation migrations remain, which only the host's restart completes. Takes 10–40 s.
+ * @throws Error with the script's output when it fails
+ */
+export async function restartCompute(host = cloudFacts().COMPUTE2_HOST): Promise<void> {
+  const script = join(ROOT, 'scripts', 'cloud', 'restart-compute.sh');
+  const r = await run('bash', [script, host], process.env as Record<string, string>, { timeoutMs: 180_000 });
+  if (r.code !== 0) throw new Error(`restart-compute.sh ${host} failed (${r.code}): ${r.stderr || r.stdout}`);
+}
+
+/**
+ * Runs `fn` holding the cloud's compute-2 lock (`flock` on $NCLI_CLOUD_DIR/run/compute-2.lock,
+ * shared by every test process and checkout): tests that put servers on compute-2, move them
+ * there or away, or disable / force down its service must not overlap, or one's evacuation
+ * meets the other's boot (NoValidHost). The lock is released when `fn` settles, or when the
+ * test process dies (the holder is a child `flock` reading this process's pipe).
+ * @param waitMs how long to wait for the lock (default 10 min)
+ * @throws Error when the lock is not had within waitMs
+ */
+export async function withComputeHost2<T>(fn: () => Promise<T>, waitMs = 600_000): Promise<T> {
+  const lock = join(CLOUD_DIR, 'run', 'compute-2.lock');
+  const holder = spawn('flock', ['-w', String(Math.ceil(waitMs / 1000)), lock, '-c', 'echo locked; exec cat'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    holder.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('locked')) resolve();
+    });
+    holder.on('exit', (code) => reject(new Error(`no compute-2 lock (${lock}) within ${waitMs} ms (flock ${code})`)));
+    holder.on('error', reject);
+  });
+  try {
+    return await fn();
+  } finally {
+    holder.stdin.end();
+  }
+}
+
+/**
+ * One request to Cinder (cloud.env CINDER_URL, project admin) as admin.
+ * @param path below /v3/{project_id}, e.g. `/volumes/detail`
+ * @param microversion sent as `OpenStack-API-Version: volume X`; default 3.0
+ */
+export async function cinder<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { microversion?: string } = {},
+): Promise<NovaAnswer<T>> {
+  const facts = cloudFacts();
+  const res = await cloudFetch(`${facts.CINDER_URL}/${facts.ADMIN_PROJECT_ID}${path}`, {
+    method,
+    headers: {
+      'X-Auth-Token': (await adminTokenOnce()).id,
+      'OpenStack-API-Version': `volume ${opts.microversion ?? '3.0'}`,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
 }

@@ -334,7 +334,7 @@ describe('Transport over TLS', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).code).toBe('CA_BUNDLE');
     expect(messageFor(err)).toBe(
-      'Cannot read the CA bundle /nonexistent/ca.pem (--os-cacert / OS_CACERT / clouds.yaml cacert): ENOENT.',
+      'Cannot read the CA bundle /nonexistent/ca.pem (--os-cacert / OS_CACERT / clouds.yaml cacert): no such file or directory: /nonexistent.',
     );
   });
 });

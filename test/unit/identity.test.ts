@@ -136,4 +136,39 @@ describe('Authenticator with a stale cached catalog', () => {
     await expect(auth.endpoint('volumev3')).rejects.toThrow(/no 'volumev3' service/);
     expect(auth.authCount).toBe(1);
   });
+
+  it('does not log in again when the cached catalog has the service in several regions and none was chosen', async () => {
+    const { MockAgent } = await import('undici');
+    const { Transport } = await import('../../src/http/transport.js');
+    const { Authenticator } = await import('../../src/identity/keystone.js');
+    const agent = new MockAgent();
+    agent.disableNetConnect(); // a POST /v3/auth/tokens would fail the test: no interceptor
+    const store = new FileTokenStore(join(mkdtempSync(join(tmpdir(), 'ncli-ambiguous-')), 'tokens'));
+    const cfg = {
+      auth: {
+        authUrl: 'http://ks.test/v3',
+        method: { type: 'password', username: 'u', password: 'p', userDomainId: 'default' },
+      },
+      interface: 'public',
+      insecure: false,
+      cache: true,
+      timeoutSeconds: 5,
+    };
+    await store.set(cacheKey(cfg.auth as AuthOptions, undefined), {
+      token: 'cached',
+      expiresAt: Date.now() + 3600_000,
+      catalog, // compute public in R1 and R2
+      verifier: await entryVerifier(cfg.auth as AuthOptions),
+    });
+    const auth = new Authenticator(cfg as never, new Transport({ timeoutSeconds: 5, dispatcher: agent }), store);
+    await expect(auth.endpoint('compute')).rejects.toMatchObject({
+      code: 'ENDPOINT_NOT_FOUND',
+      hint: 'region',
+      message: 'The compute service has public endpoints in several regions (R1, R2).',
+    });
+    expect(auth.authCount).toBe(0);
+    // the cached token stays for the next run
+    expect((await store.get(cacheKey(cfg.auth as AuthOptions, undefined)))?.token).toBe('cached');
+    await agent.close();
+  });
 });

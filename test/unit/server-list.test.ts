@@ -279,3 +279,19 @@ describe('server list output controls', () => {
     expect(echoed).toBe('vm $(touch /tmp/x) "1"|active');
   });
 });
+
+describe('--limit', () => {
+  it('takes -1 (no limit) or N >= 0; below -1 is a usage error before any request', async () => {
+    for (const argv of [
+      ['server', 'list', '--limit', '-5'],
+      ['server', 'event', 'list', 'vm1', '--limit', '-2'],
+      ['server', 'migration', 'list', '--limit', '-3'],
+    ]) {
+      const agent = mockAgent(); // no interceptor at all: any request would fail the test
+      const env = { OS_AUTH_URL: `${KEYSTONE}/v3`, OS_USERNAME: 'alice', OS_PASSWORD: 'pw', OS_PROJECT_NAME: 'demo' };
+      const r = await runNcli(argv, env, { dispatcher: agent, tokenStore: null });
+      expect(r.stderr).toMatch(/^ncli: --limit takes -1 \(no limit\) or a number of 0 or more, not -\d\.\n$/);
+      expect(r.code).toBe(2);
+    }
+  });
+});

@@ -30,7 +30,7 @@ describe('session log', () => {
 
   it('a file that cannot be opened is one line', async () => {
     await expect(openSessionLog('/nonexistent/dir/x.log')).rejects.toThrow(
-      'Cannot write the console log /nonexistent/dir/x.log: ENOENT.',
+      'Cannot write the console log /nonexistent/dir/x.log: no such file or directory: /nonexistent.',
     );
   });
 });

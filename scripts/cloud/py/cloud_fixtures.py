@@ -9,6 +9,8 @@
 
 The fake driver (devcloud_driver.py) adopts the servers Nova knows on its host when
 nova-compute restarts, so servers survive restarts; broken ones are replaced (ensure_servers).
+Fixture servers live on the first compute host (COMPUTE1_HOST): new servers go there anyway
+(devcloud_weigher.py), and one that a test moved elsewhere is live-migrated back.
 """
 import argparse
 import collections
@@ -39,7 +41,10 @@ APPCRED_FILE = os.path.join(cl.DATA_DIR, 'appcred.json')
 COMPUTE_PID_FILE = os.path.join(cl.DATA_DIR, 'fixtures-compute.pid')   # written by older harnesses
 IMAGES = (cl.IMAGE_NAME, cl.IMAGE2_NAME)   # 1 KiB raw each, public; the second for rebuild tests
 NETWORK, SUBNET, SUBNET_CIDR = 'private', 'private-subnet', '10.10.0.0/24'
+NETWORK2, SUBNET2, SUBNET2_CIDR = 'private-2', 'private-2-subnet', '10.20.0.0/24'
+SECGROUP = 'devcloud-sg'
 FACTS_FILE = os.path.join(cl.DATA_DIR, 'facts.env')
+FIRST_HOST = os.environ.get('COMPUTE1_HOST', 'devcloud-compute')
 
 
 # ------------------------------------------------------------------ prepare
@@ -58,12 +63,7 @@ def ensure_image(g, name):
     return img['id']
 
 
-def ensure_network(sess):
-    """Network `private` (shared, type local: no wiring) with subnet 10.10.0.0/24, no DHCP.
-
-    Ports on it are bound by the devcloud ML2 mechanism driver (devcloud_ml2.py), so servers
-    booted with --network get an address from Neutron's IPAM (no DHCP agent answers anyway).
-    """
+def _neutron(sess):
     net_api = dict(service_type='network', interface='public', region_name=cl.REGION)
 
     def get(path):
@@ -71,17 +71,44 @@ def ensure_network(sess):
 
     def post(path, body):
         return sess.post(path, json=body, endpoint_filter=net_api).json()
-    net = cl.first(get('/v2.0/networks?name=' + NETWORK)['networks'])
+    return get, post
+
+
+def ensure_network(sess, name=NETWORK, subnet_name=SUBNET, cidr=SUBNET_CIDR):
+    """Network `private` (shared, type local: no wiring) with subnet 10.10.0.0/24, no DHCP (and
+    `private-2` with 10.20.0.0/24, for a second interface).
+
+    Ports on it are bound by the devcloud ML2 mechanism driver (devcloud_ml2.py), so servers
+    booted with --network get an address from Neutron's IPAM (no DHCP agent answers anyway).
+    """
+    get, post = _neutron(sess)
+    net = cl.first(get('/v2.0/networks?name=' + name)['networks'])
     if not net:
-        net = post('/v2.0/networks', {'network': {'name': NETWORK, 'shared': True}})['network']
-        log('network %s %s created' % (NETWORK, net['id']))
-    subnet = cl.first(get('/v2.0/subnets?name=%s&network_id=%s' % (SUBNET, net['id']))['subnets'])
+        net = post('/v2.0/networks', {'network': {'name': name, 'shared': True}})['network']
+        log('network %s %s created' % (name, net['id']))
+    subnet = cl.first(get('/v2.0/subnets?name=%s&network_id=%s' % (subnet_name, net['id']))['subnets'])
     if not subnet:
         subnet = post('/v2.0/subnets', {'subnet': {
-            'name': SUBNET, 'network_id': net['id'], 'ip_version': 4, 'cidr': SUBNET_CIDR,
+            'name': subnet_name, 'network_id': net['id'], 'ip_version': 4, 'cidr': cidr,
             'enable_dhcp': False}})['subnet']
-        log('subnet %s %s created' % (SUBNET, subnet['id']))
+        log('subnet %s %s created' % (subnet_name, subnet['id']))
     return net['id'], subnet['id']
+
+
+def ensure_secgroup(sess):
+    """Security group `devcloud-sg` in the session's project, allowing ssh (tcp 22) in."""
+    get, post = _neutron(sess)
+    project = sess.get_project_id()
+    sg = cl.first(get('/v2.0/security-groups?name=%s&project_id=%s' % (SECGROUP, project))['security_groups'])
+    if not sg:
+        sg = post('/v2.0/security-groups', {'security_group': {
+            'name': SECGROUP, 'description': 'ncli tests: ssh in (scripts/cloud)'}})['security_group']
+        post('/v2.0/security-group-rules', {'security_group_rule': {
+            'security_group_id': sg['id'], 'direction': 'ingress', 'ethertype': 'IPv4',
+            'protocol': 'tcp', 'port_range_min': 22, 'port_range_max': 22,
+            'remote_ip_prefix': '0.0.0.0/0'}})
+        log('security group %s %s created' % (SECGROUP, sg['id']))
+    return sg['id']
 
 
 def ensure_flavors(n, admin_project_id):
@@ -137,11 +164,45 @@ def prepare():
     n.quotas.update(admin_project_id, **ADMIN_QUOTA)
     ensure_appcred(k, sess.get_user_id())
     ensure_network(sess)
-    log('images %s, flavors, quota, appcred, network ok' % ', '.join(images))
-    cl.wait_for('nova-compute to report up (see logs/nova-compute.log)',
-                lambda: [s for s in n.services.list(binary='nova-compute') if s.state == 'up'],
+    ensure_network(sess, NETWORK2, SUBNET2, SUBNET2_CIDR)
+    log('images %s, flavors, quota, appcred, networks ok' % ', '.join(images))
+    ensure_first_host_usable(n)
+    cl.wait_for('nova-compute on %s to report up (see logs/nova-compute.log)' % FIRST_HOST,
+                lambda: [s for s in n.services.list(host=FIRST_HOST, binary='nova-compute')
+                         if s.state == 'up'],
                 timeout=120)
-    log('nova-compute is up')
+    others = ', '.join('%s %s/%s%s' % (s.host, s.status, s.state, ' (forced down)' if s.forced_down else '')
+                       for s in n.services.list(binary='nova-compute') if s.host != FIRST_HOST)
+    log('nova-compute on %s is up; other hosts: %s' % (FIRST_HOST, others or 'none yet'))
+
+
+def ensure_first_host_usable(n):
+    """The first compute host takes the fixtures and every unplaced server: a test that disabled
+    it or forced it down and never undid that is undone here (compute-2 is left as it is)."""
+    for svc in n.services.list(host=FIRST_HOST, binary='nova-compute'):
+        if svc.forced_down:
+            log('nova-compute on %s was forced down: setting it up' % FIRST_HOST)
+            n.services.force_down(FIRST_HOST, 'nova-compute', False)
+        if svc.status != 'enabled':
+            log('nova-compute on %s was disabled (%s): enabling it' % (FIRST_HOST, svc.disabled_reason))
+            n.services.enable(FIRST_HOST, 'nova-compute')
+
+
+def ensure_on_first_host(n_admin, ids):
+    """Live-migrate fixture servers that are not on FIRST_HOST back there (a test moved them)."""
+    def away():
+        found = [s for s in cl.list_servers(n_admin, all_projects=True) if s.id in ids]
+        return [s for s in found if getattr(s, 'OS-EXT-SRV-ATTR:host', None) != FIRST_HOST
+                or getattr(s, 'OS-EXT-STS:task_state', None)]
+    moving = away()
+    for s in moving:
+        if getattr(s, 'OS-EXT-STS:task_state', None):
+            continue   # a move in progress: wait for it below, then check again
+        log('fixture %s (%s) is on %s: live-migrating it back to %s'
+            % (s.name, s.id, getattr(s, 'OS-EXT-SRV-ATTR:host', None), FIRST_HOST))
+        n_admin.servers.live_migrate(s, FIRST_HOST, 'auto')
+    if moving:
+        cl.wait_for('fixture servers back on %s' % FIRST_HOST, lambda: not away(), timeout=180, interval=1)
 
 
 # ------------------------------------------------------------------ servers
@@ -215,11 +276,14 @@ def servers():
     g = cl.glance(admin_sess)
     image, image2 = cl.image_id(g), cl.image_id(g, cl.IMAGE2_NAME)
     net_id, subnet_id = ensure_network(admin_sess)
+    net2_id, subnet2_id = ensure_network(admin_sess, NETWORK2, SUBNET2, SUBNET2_CIDR)
+    sg_admin, sg_demo = ensure_secgroup(admin_sess), ensure_secgroup(demo_sess)
     if os.path.exists(COMPUTE_PID_FILE):
         os.unlink(COMPUTE_PID_FILE)
 
     admin = ensure_servers(n_admin, image, ADMIN_SERVERS, 'admin')
     demo = ensure_servers(n_demo, image, DEMO_SERVERS, 'demo')
+    ensure_on_first_host(n_admin, {i for d in (admin, demo) for lst in d.values() for i in lst})
 
     with open(APPCRED_FILE) as fh:
         appcred = json.load(fh)
@@ -230,6 +294,11 @@ def servers():
         ('IMAGE2_ID', image2),
         ('PRIVATE_NET_ID', net_id),
         ('PRIVATE_SUBNET_ID', subnet_id),
+        ('PRIVATE2_NET_ID', net2_id),
+        ('PRIVATE2_SUBNET_ID', subnet2_id),
+        ('SECGROUP_NAME', SECGROUP),
+        ('SECGROUP_ID', sg_admin),
+        ('DEMO_SECGROUP_ID', sg_demo),
         ('VM1_ID', admin['vm1'][0]),
         ('WEB1_ID', admin['web.1'][0]),
         ('DUP_IDS', ','.join(admin['dup'])),

@@ -3,10 +3,11 @@
 Run after `keystone-manage bootstrap` (which made admin/admin, the admin role and the identity
 endpoints). Creates:
   * project `service`, roles member/reader/service
-  * service users nova, placement, glance, neutron (password = $PASSWORD; admin + service roles
+  * service users nova, placement, glance, neutron, cinder (password = $PASSWORD; admin + service roles
     on project service)
   * project `demo` with user `demo` (role member), for non-admin and --all-projects tests
-  * catalog entries (public/internal/admin, RegionOne) for compute, placement, image, network
+  * catalog entries (public/internal/admin, RegionOne) for compute, placement, image, network,
+    and Cinder twice: volumev3 (name cinderv3) and block-storage (name cinder), one URL
   * region RegionTLS ($TLS_REGION): identity over https (every interface), compute public over
     https (internal and admin plain http), placement, image and network plain http; the https
     URLs are the nginx TLS front ($KEYSTONE_TLS_URL, $NOVA_TLS_URL)
@@ -20,12 +21,15 @@ KEYSTONE_TLS_URL = os.environ.get('KEYSTONE_TLS_URL', 'https://127.0.0.1:15000')
 NOVA_TLS_URL = os.environ.get('NOVA_TLS_URL', 'https://127.0.0.1:18774')
 TLS_REGION = os.environ.get('TLS_REGION', 'RegionTLS')
 NOVA_URL = 'http://127.0.0.1:8774/v2.1'
+CINDER_URL = 'http://127.0.0.1:8776/v3/%(project_id)s'
 
 SERVICES = (  # name, type, URL
     ('nova', 'compute', NOVA_URL),
     ('placement', 'placement', 'http://127.0.0.1:8778'),
     ('glance', 'image', 'http://127.0.0.1:9292'),
     ('neutron', 'network', 'http://127.0.0.1:9696'),
+    ('cinderv3', 'volumev3', CINDER_URL),
+    ('cinder', 'block-storage', CINDER_URL),
 )
 INTERFACES = ('public', 'internal', 'admin')
 
@@ -67,7 +71,7 @@ def main():
     admin_role, member, _reader, service_role = (role(r) for r in ('admin', 'member', 'reader', 'service'))
 
     service_project = project('service', 'OpenStack service users')
-    for name in ('nova', 'placement', 'glance', 'neutron'):
+    for name in ('nova', 'placement', 'glance', 'neutron', 'cinder'):
         u = user(name)
         k.roles.grant(admin_role, user=u, project=service_project)    # PUT: idempotent
         k.roles.grant(service_role, user=u, project=service_project)

@@ -34,8 +34,22 @@ Fault injection, for tests that need a failed action. A server whose NAME starts
 Only the named action fails: `fail-start-1` boots, stops and is deleted normally. What Nova
 makes of each failure (status, fault, instance action events) is in scripts/cloud/README.md.
 Delete is never failed (a server that cannot be deleted would outlive every test).
+
+Live migrations take time (FakeDriver finishes one at once): DEVCLOUD_LIVE_MIGRATION_SECONDS
+(default 4; set by up.sh from LIVE_MIGRATION_SECONDS) or, per server, the metadata key
+`devcloud_live_migration_seconds` (e.g. `openstack server set --property
+devcloud_live_migration_seconds=60 SERVER`). While one runs, the migration is `running` and its
+memory_*_bytes / disk_*_bytes progress (GET /servers/{id}/migrations) grows with the elapsed
+time; live_migration_abort ends it as `cancelled` (server stays on the source),
+live_migration_force_complete finishes it at once. `fail-livemigrate…` servers fail inside the
+driver (migration `error`, server ERROR, as a failed hypervisor migration).
+
+Snapshots (server image create, backup, shelve) upload a few bytes to the image, so Glance
+makes it `active` (FakeDriver uploads nothing: the image stayed `queued`).
 """
+import io
 import os
+import time
 
 from nova.compute import power_state
 from nova.compute import task_states
@@ -46,6 +60,9 @@ from nova.virt import fake
 
 CONSOLE_HOST = '127.0.0.1'
 FAIL_PREFIX = 'fail-'
+LIVE_MIGRATION_KEY = 'devcloud_live_migration_seconds'
+LIVE_MIGRATION_STEP = 0.5   # seconds between progress updates
+SNAPSHOT_BYTES = b'devcloud snapshot\n' + b'\0' * 1006   # 1 KiB, like the fixture images
 
 # power state of an adopted instance when Nova's record says NOSTATE
 _POWER_OF_VM_STATE = {
@@ -71,7 +88,25 @@ def _inject(instance, action):
         raise InjectedFault(action=action, name=name)
 
 
+def _live_migration_seconds(instance):
+    """How long a live migration of this instance takes (s): its metadata, else the env."""
+    try:
+        value = (instance.metadata or {}).get(LIVE_MIGRATION_KEY)
+    except Exception:   # metadata not loaded: the default
+        value = None
+    if value is None:
+        value = os.environ.get('DEVCLOUD_LIVE_MIGRATION_SECONDS', '4')
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return 4.0
+
+
 class DevcloudFakeDriver(fake.FakeDriver):
+
+    def __init__(self, virtapi, read_only=False):
+        super().__init__(virtapi, read_only)
+        self._live = {}   # instance uuid -> control flags of its running live migration
 
     # ------------------------------------------------------------------ consoles
     @staticmethod
@@ -185,8 +220,65 @@ class DevcloudFakeDriver(fake.FakeDriver):
         if instance.task_state in (task_states.SHELVING, task_states.SHELVING_IMAGE_PENDING_UPLOAD,
                                    task_states.SHELVING_IMAGE_UPLOADING):
             _inject(instance, 'shelve')
+        _inject(instance, 'snapshot')
         self._adopt(instance)
         super().snapshot(context, instance, image_id, update_task_state)
+        # as a real driver does: upload the disk (a few bytes), so the image becomes active
+        from nova.image import glance
+        glance.API().update(context, image_id,
+                            {'disk_format': 'raw', 'container_format': 'bare'},
+                            data=io.BytesIO(SNAPSHOT_BYTES), purge_props=False)
+
+    # ------------------------------------------------------------------ live migration that takes time
+    def live_migration(self, context, instance, dest, post_method, recover_method,
+                       block_migration=False, migrate_data=None):
+        """Runs in nova-compute's live-migration thread pool (a green thread): sleeps through
+        the migration, reporting progress on the migration record, unless aborted or forced."""
+        self._adopt(instance)
+        ctl = self._live[instance.uuid] = {'abort': False, 'complete': False}
+        migration = getattr(migrate_data, 'migration', None) if migrate_data else None
+        duration = _live_migration_seconds(instance)
+        mem_total = instance.flavor.memory_mb * 1024 * 1024
+        disk_total = instance.flavor.root_gb * 1024 ** 3 if block_migration else 0
+        t0 = time.monotonic()
+        try:
+            while not (ctl['abort'] or ctl['complete']):
+                done = 1.0 if duration <= 0 else min(1.0, (time.monotonic() - t0) / duration)
+                if migration is not None:
+                    migration.memory_total = mem_total
+                    migration.memory_processed = int(mem_total * done)
+                    migration.memory_remaining = mem_total - migration.memory_processed
+                    migration.disk_total = disk_total
+                    migration.disk_processed = int(disk_total * done)
+                    migration.disk_remaining = disk_total - migration.disk_processed
+                    try:
+                        migration.save()
+                    except Exception:   # progress is best effort
+                        pass
+                if done >= 1.0:
+                    break
+                time.sleep(min(LIVE_MIGRATION_STEP, max(0.05, duration * (1 - done))))
+            _inject(instance, 'livemigrate')
+        finally:
+            self._live.pop(instance.uuid, None)
+        if ctl['abort']:
+            recover_method(context, instance, dest, migrate_data, migration_status='cancelled')
+        else:
+            post_method(context, instance, dest, block_migration, migrate_data)
+
+    def live_migration_force_complete(self, instance):
+        ctl = self._live.get(instance.uuid)
+        if ctl:
+            ctl['complete'] = True
+
+    def live_migration_abort(self, instance):
+        ctl = self._live.get(instance.uuid)
+        if ctl:
+            ctl['abort'] = True
+
+    def post_live_migration(self, context, instance, block_device_info, migrate_data=None):
+        # on the source, once the guest runs on the destination: forget it here
+        self.instances.pop(instance.uuid, None)
 
     def destroy(self, context, instance, network_info, block_device_info=None, destroy_disks=True,
                 destroy_secrets=True):

@@ -44,7 +44,7 @@ export const do_list = command(
     args: [
       arg('<server>', 'Server name or ID', { complete: 'server' }),
       arg('--long', 'Also Message, Project ID, User ID and Updated At'),
-      arg('--limit <n>', 'At most this many actions (2.58)', { integer: true }),
+      arg('--limit <n>', 'At most this many actions (2.58)', { integer: true, min: -1 }),
       arg('--marker <request-id>', 'Start after the action with this request ID (2.58)'),
       arg('--changes-since <time>', 'Only actions updated at or after this ISO 8601 time (2.58)'),
       arg('--changes-before <time>', 'Only actions updated at or before this ISO 8601 time (2.66)'),

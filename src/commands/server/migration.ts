@@ -37,7 +37,7 @@ export const do_list = command(
       arg('--changes-before <time>', 'Only migrations changed at or before this ISO 8601 time', { since: '2.66' }),
       arg('--project <project-id>', 'Only migrations of this project (ID)', { since: '2.80' }),
       arg('--user <user-id>', 'Only migrations of this user (ID)', { since: '2.80' }),
-      arg('--limit <n>', 'At most this many migrations (-1: all)', { integer: true, since: '2.59' }),
+      arg('--limit <n>', 'At most this many migrations (-1: all)', { integer: true, min: -1, since: '2.59' }),
       arg('--marker <uuid>', 'Start after the migration with this UUID', { since: '2.59' }),
       arg('--long', 'Also the Project and User columns'),
       ALL_PROJECTS,

@@ -44,7 +44,7 @@ describe('parseListenSpec', () => {
     const te = err as TunnelError;
     expect(te.code).toBe('BAD_LISTEN');
     expect(te.message).toContain(`"${spec}"`);
-    expect(te.message).toContain('PORT, IPv4:PORT, [IPv6]:PORT or localhost:PORT');
+    expect(te.message).toContain('PORT, IPv4:PORT, [IPv6]:PORT, localhost:PORT or unix:PATH');
     expect(te.message).not.toContain('\n');
   });
 });

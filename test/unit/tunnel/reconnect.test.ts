@@ -6,8 +6,20 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { forwardStdio } from '../../../src/tunnel/forwarder.js';
-import { closedPort, collectingPassThrough, startFakeProxy, testOptions, until, type FakeProxy } from './helpers.js';
+import { getConsoleUrl } from '../../../src/compute/consoles.js';
+import { forwardLocal, forwardStdio } from '../../../src/tunnel/forwarder.js';
+import { cachingResolver, isTransientFailure } from '../../../src/tunnel/url-source.js';
+import { ApiError, NetworkError } from '../../../src/http/errors.js';
+import { mockNova, type MockNova } from '../../support/mock-nova.js';
+import {
+  closedPort,
+  collectingPassThrough,
+  connectClient,
+  startFakeProxy,
+  testOptions,
+  until,
+  type FakeProxy,
+} from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -134,5 +146,160 @@ describe('forwardStdio with reconnect', () => {
     ac.abort();
     await run;
     expect(Date.now() - t0).toBeLessThan(1000);
+  });
+});
+
+const SERVER = 'a03f8dfa-4f5d-4b93-90ce-7985cdd455b1';
+const CONSOLES = `/v2.1/servers/${SERVER}/remote-consoles`;
+
+/** Nova (MockAgent) handing out console URLs of `p`: each helper queues the next answer to the console POST. */
+function novaConsoles(p: FakeProxy): {
+  nova: MockNova;
+  ok: (token: string) => void;
+  refused: () => void;
+  status: (code: number) => void;
+  resolveUrl: (fresh: boolean) => Promise<string>;
+} {
+  const nova = mockNova();
+  const ok = (token: string): void =>
+    nova.answer('POST', CONSOLES, 200, { remote_console: { protocol: 'serial', type: 'serial', url: p.wsUrl(token) } });
+  // the API restarting: nothing listens on its port
+  const refused = (): void => {
+    nova.pool
+      .intercept({ path: CONSOLES, method: 'POST' })
+      .replyWithError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8774'), { code: 'ECONNREFUSED' }));
+  };
+  const status = (code: number): void =>
+    nova.answer('POST', CONSOLES, code, { computeFault: { code, message: `HTTP ${code} from Nova` } });
+  // a clock on which every refresh comes long after the last one (no coalescing of refreshes)
+  let clock = 0;
+  const resolveUrl = cachingResolver(
+    async () => (await getConsoleUrl(nova.client, SERVER, 'serial', { serverLabel: 'vm1' })).url,
+    () => {},
+    () => (clock += 60_000),
+  );
+  return { nova, ok, refused, status, resolveUrl };
+}
+
+describe('forwardStdio reconnecting while the API is down too', () => {
+  it('counts each transient failure of the console-URL request as one attempt and comes back', async () => {
+    const p = await proxy((ws, n) => {
+      ws.send(Buffer.from(`login ${n}: `));
+      if (n === 1) setTimeout(() => ws.terminate(), 50); // nova-serialproxy restarts
+    });
+    const n = novaConsoles(p);
+    n.ok('t1');
+    n.refused(); // nova-api restarting as well
+    n.status(503);
+    n.status(502);
+    n.ok('t2');
+    const stdin = new PassThrough();
+    const out = collectingPassThrough();
+    let opens = 0;
+    const t = testOptions(n.resolveUrl, {
+      stdin,
+      stdout: out.stream,
+      reconnect: { attempts: 8, baseDelayMs: 5 },
+      onOpen: () => opens++,
+    });
+    const run = forwardStdio(t.opts);
+    await until(() => opens === 2, 10_000, 'the second session');
+    stdin.end();
+    await run;
+    expect(out.data().toString()).toBe('login 1: login 2: ');
+    const markers = t.err.lines();
+    expect(markers).toHaveLength(5);
+    expect(markers[0]).toMatch(/^--- console lost \(Lost the connection .*\(attempt 1 of 8\) ---$/);
+    expect(markers[1]).toMatch(
+      /^--- console lost \(Cannot reach http:\/\/nova\.test:8774 \(POST .*remote-consoles\): connection refused\); reconnecting in 0\.0 s \(attempt 2 of 8\) ---$/,
+    );
+    expect(markers[2]).toMatch(/HTTP 503.*\(attempt 3 of 8\) ---$/);
+    expect(markers[3]).toMatch(/HTTP 502.*\(attempt 4 of 8\) ---$/);
+    expect(markers[4]).toBe('--- reconnected to the console ---');
+    expect(p.accepted.map((a) => new URL(a.url, 'http://x').searchParams.get('token'))).toEqual(['t1', 't2']);
+  });
+
+  it('ends on a definitive answer (the server is gone), with attempts left', async () => {
+    const p = await proxy((ws, n) => {
+      ws.send(Buffer.from('x'));
+      if (n === 1) setTimeout(() => ws.terminate(), 50);
+    });
+    const n = novaConsoles(p);
+    n.ok('t1');
+    n.refused();
+    n.status(404);
+    const stdin = new PassThrough();
+    const out = collectingPassThrough();
+    const t = testOptions(n.resolveUrl, { stdin, stdout: out.stream, reconnect: { attempts: 8, baseDelayMs: 5 } });
+    await expect(forwardStdio(t.opts)).rejects.toMatchObject({
+      code: 'CONSOLE',
+      message: expect.stringMatching(/^Server vm1 no longer exists/) as unknown,
+    });
+    expect(t.err.lines()).toHaveLength(2);
+  });
+
+  it('gives up after the attempts when the API stays down', async () => {
+    const p = await proxy((ws, n) => {
+      ws.send(Buffer.from('x'));
+      if (n === 1) setTimeout(() => ws.terminate(), 50);
+    });
+    const n = novaConsoles(p);
+    n.ok('t1');
+    for (let i = 0; i < 3; i++) n.refused();
+    const stdin = new PassThrough();
+    const out = collectingPassThrough();
+    const t = testOptions(n.resolveUrl, { stdin, stdout: out.stream, reconnect: { attempts: 3, baseDelayMs: 5 } });
+    await expect(forwardStdio(t.opts)).rejects.toMatchObject({ code: 'NETWORK' });
+    expect(t.err.lines()).toHaveLength(3);
+  });
+});
+
+describe('forwardLocal token refresh while the API is down', () => {
+  it('tries the refresh again after transient failures and the viewer gets its console', async () => {
+    const good = await startFakeProxy({
+      onSession: (ws, req) => {
+        if (req.url?.includes('expired'))
+          ws.terminate(); // nova-novncproxy refusing a token
+        else ws.send(Buffer.from('RFB 003.008\n'));
+      },
+    });
+    cleanups.push(() => good.close());
+    const n = novaConsoles(good);
+    n.ok('expired');
+    n.refused();
+    n.status(503);
+    n.ok('good');
+    await n.resolveUrl(false); // what `console tunnel` asks before listening
+    const ac = new AbortController();
+    const t = testOptions(n.resolveUrl, { signal: ac.signal, urlRetry: { attempts: 8, baseDelayMs: 5 } });
+    const { ready, done } = forwardLocal({ host: '127.0.0.1', port: 0 }, t.opts);
+    const { port } = await ready;
+    const client = await connectClient(port);
+    expect((await client.waitFor(12, 10_000)).toString()).toBe('RFB 003.008\n');
+    const lines = t.err.lines();
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      /^--- getting a console URL failed \(Cannot reach http:\/\/nova\.test:8774 .*connection refused\); trying again in 0\.0 s \(attempt 1 of 8\) ---$/,
+    );
+    expect(lines[1]).toMatch(/HTTP 503.*\(attempt 2 of 8\) ---$/);
+    client.sock.destroy();
+    ac.abort();
+    await done;
+  });
+});
+
+describe('isTransientFailure', () => {
+  const api = (status: number): ApiError =>
+    new ApiError({ status, method: 'POST', url: 'u', serverMessage: 'm', service: 'compute' });
+  it('calls refused, reset, timeouts, 5xx and 429 transient; 4xx and the rest definitive', () => {
+    expect(isTransientFailure(new NetworkError('POST', 'u', 'ECONNREFUSED', 'x'))).toBe(true);
+    expect(isTransientFailure(new NetworkError('POST', 'u', 'ECONNRESET', 'x'))).toBe(true);
+    expect(isTransientFailure(api(500))).toBe(true);
+    expect(isTransientFailure(api(503))).toBe(true);
+    expect(isTransientFailure(api(429))).toBe(true);
+    expect(isTransientFailure(api(401))).toBe(false);
+    expect(isTransientFailure(api(404))).toBe(false);
+    expect(isTransientFailure(new NetworkError('POST', 'u', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'x'))).toBe(false);
+    expect(isTransientFailure(new Error('bug'))).toBe(false);
   });
 });

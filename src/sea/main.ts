@@ -1,0 +1,47 @@
+/**
+ * The entry of the single executable (scripts/build-sea.mjs → dist/sea/ncli-linux-x64): what
+ * bin/ncli does, inside one file with Node built in. The executable is bundled as one CommonJS
+ * script (what Node's single-executable support runs), so the lazy `import()`s below are
+ * functions inside it, not files; its manifest is inlined and @napi-rs/keyring's native module is
+ * an asset extracted on first use (src/sea/keyring.ts).
+ *
+ * Differences from bin/ncli: no Node version check (the executable carries its own Node), no
+ * compile cache (V8's code cache is inside the executable, made at build time), no source maps
+ * (a `--debug` stack names the bundle's functions).
+ */
+import { setFlagsFromString, startupSnapshot } from 'node:v8';
+import type { IO } from '../cli/io.js';
+
+// as bin/ncli: the baseline compiler is enough for undici's WebAssembly HTTP parser
+setFlagsFromString('--liftoff-only');
+
+/** Runs ncli with the executable's arguments; sets the exit code. */
+export async function run(): Promise<void> {
+  // process.argv of a single executable: [executable, executable, ...arguments]
+  const argv = process.argv.slice(2);
+  const io: IO = {
+    out: process.stdout,
+    err: process.stderr,
+    env: process.env,
+    // read only by --stdio tunnels and prompts: opened when first asked for
+    get stdin() {
+      return process.stdin;
+    },
+  };
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    const { readManifest } = await import('../cli/manifest.js');
+    process.stdout.write(readManifest().version + '\n');
+  } else if (argv[0] === '__complete') {
+    const { complete } = await import('../cli/complete.js');
+    process.exitCode = await complete(argv.slice(1), io);
+  } else {
+    const { main } = await import('../cli/main.js');
+    process.exitCode = await main(argv, io);
+  }
+}
+
+// a V8 start-up snapshot build (scripts/build-sea.mjs --snapshot) runs it after deserializing
+if (!startupSnapshot.isBuildingSnapshot()) void run();

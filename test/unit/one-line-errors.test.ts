@@ -1,0 +1,106 @@
+/**
+ * Smaller things of issue 18: every error is one line (a Nova 500 whose message holds a newline),
+ * file errors in words with the path (`no such file or directory: /nope`), and a serial console
+ * URL given with --url gets the `~.` escape without `--type serial`.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { messageFor } from '../../src/cli/errors.js';
+import { NcliError } from '../../src/errors.js';
+import { fileErrorReason } from '../../src/fs-reasons.js';
+import { ApiError } from '../../src/http/errors.js';
+import { FakeTty, runNcli } from '../support/io.js';
+import { mockCloud } from '../support/mock-nova.js';
+import { startFakeProxy, until } from './tunnel/helpers.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+describe('one line per error', () => {
+  it('a Nova 500 whose message holds newlines prints one line', async () => {
+    const c = mockCloud();
+    c.answer('GET', '/v2.1/flavors/detail', 500, {
+      computeFault: {
+        code: 500,
+        message:
+          "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.\n<class 'nova.exception.DBError'>\r\n  details",
+      },
+    });
+    const r = await runNcli(['flavor', 'list'], c.env, { dispatcher: c.agent, tokenStore: null });
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')).toHaveLength(2); // one line and the final newline
+    expect(r.stderr).toMatch(
+      /^ncli: GET http:\/\/nova\.test:8774\/v2\.1\/flavors\/detail.* failed: Unexpected API Error\. .* if possible\. <class 'nova\.exception\.DBError'> details \(HTTP 500\)\.?\n$/,
+    );
+  });
+
+  it('ApiError and messageFor keep any message to one line', () => {
+    const e = new ApiError({
+      status: 500,
+      method: 'GET',
+      url: 'u',
+      serverMessage: 'a\n\n  b\u0007',
+      service: 'compute',
+    });
+    expect(e.message).toBe('GET u failed: a b (HTTP 500)');
+    expect(messageFor(new NcliError('FAILED', 'first\nsecond'))).toBe('first second');
+  });
+});
+
+describe('fileErrorReason', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ncli-fserr-'));
+  const fail = (fn: () => void): unknown => {
+    try {
+      fn();
+    } catch (e) {
+      return e;
+    }
+    throw new Error('did not throw');
+  };
+  it('words the errno code and names the first missing level of the path', () => {
+    const e = fail(() => writeFileSync(join(dir, 'a', 'b', 'x.png'), ''));
+    expect(fileErrorReason(e, join(dir, 'a', 'b', 'x.png'))).toBe(`no such file or directory: ${join(dir, 'a')}`);
+    expect(
+      fileErrorReason(
+        fail(() => writeFileSync(dir, '')),
+        dir,
+      ),
+    ).toBe(`is a directory: ${dir}`);
+    writeFileSync(join(dir, 'f'), '');
+    expect(fileErrorReason(fail(() => writeFileSync(join(dir, 'f', 'x'), '')))).toBe(
+      `not a directory: ${join(dir, 'f', 'x')}`,
+    );
+  });
+  it("falls back on Node's words for other codes, and the message for anything else", () => {
+    const exdev = Object.assign(new Error("EXDEV: cross-device link not permitted, rename 'a' -> 'b'"), {
+      code: 'EXDEV',
+    });
+    expect(fileErrorReason(exdev, '/a')).toBe('cross-device link not permitted: /a');
+    expect(fileErrorReason(new Error('odd.'))).toBe('odd');
+  });
+});
+
+describe('console tunnel --url with a serial console URL', () => {
+  it('without --type serial: the ~. escape and raw mode all the same', async () => {
+    const got: Buffer[] = [];
+    const p = await startFakeProxy({
+      onSession: (ws) => {
+        ws.send(Buffer.from('login: '));
+        ws.on('message', (d: Buffer) => got.push(d));
+      },
+    });
+    cleanups.push(() => p.close());
+    const stdin = new FakeTty();
+    const run = runNcli(['console', 'tunnel', '--url', p.wsUrl('t'), '--stdio'], {}, {}, { stdin });
+    await until(() => stdin.modes.length === 1, 5000, 'raw mode');
+    stdin.write('root\r~.');
+    const r = await run;
+    expect(r).toEqual({ code: 0, stdout: 'login: ', stderr: 'Connected to console (type "~." to disconnect)\n' });
+    expect(stdin.modes).toEqual([true, false]);
+    expect(Buffer.concat(got).toString()).toBe('root\r');
+  });
+});
