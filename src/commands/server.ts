@@ -25,6 +25,7 @@ import {
 import { command, arg } from '../cli/spec.js';
 import type { ServerAction } from '../compute/action-table.js';
 import { SERVER, imageIdOf } from '../compute/resources/server.js';
+import { serverDiagnostics, serverTopology } from '../compute/server-props.js';
 import { createOnce, createServer, hasMicroversion, listServers, requireMicroversion } from '../compute/servers.js';
 import type { Server } from '../compute/types.js';
 import { CREATED } from '../compute/wait.js';
@@ -129,17 +130,38 @@ export const do_list = command(
 
 export const do_show = command(
   {
-    help: 'Show every field of one server',
-    description:
-      'SERVER is an ID or an exact name.\nExamples:\n  ncli server show vm1\n  ncli server show vm1 -f json -c status -c addresses\n  eval "$(ncli server show vm1 -f shell -c status -c name)"; echo "$name is $status"',
+    help: 'Show every field of one server (or its diagnostics, or with its NUMA topology)',
+    description: [
+      'SERVER is an ID or an exact name. --diagnostics shows GET /servers/{id}/diagnostics instead (admin; the',
+      "standard fields from compute API 2.48, the virt driver's own before), --topology adds a `topology` field",
+      '(GET /servers/{id}/topology, 2.78: NUMA nodes, empty without NUMA), as openstackclient does.',
+      'Examples:',
+      '  ncli server show vm1',
+      '  ncli server show vm1 -f json -c status -c addresses',
+      '  eval "$(ncli server show vm1 -f shell -c status -c name)"; echo "$name is $status"',
+      '  ncli server show vm1 --diagnostics -f json',
+    ].join('\n'),
     output: 'show',
     args: [
       arg('<server>', 'Server name or ID', { complete: 'server' }),
       arg('--all-projects', 'Look the name up in every project (admin)'),
+      arg('--diagnostics', 'Show the server diagnostics instead (admin)', { conflicts: ['topology'] }),
+      arg('--topology', 'Include the NUMA topology', { conflicts: ['diagnostics'], since: '2.78' }),
     ],
   },
   async (ctx, a) => {
-    await ctx.show(await ctx.server(a.server, { allProjects: a.allProjects, refetch: true }));
+    const server = await ctx.server(a.server, { allProjects: a.allProjects, refetch: !a.diagnostics });
+    if (a.diagnostics) {
+      const diagnostics = await serverDiagnostics(await ctx.compute(), server.id, server.name);
+      await ctx.show(Object.fromEntries(Object.entries(diagnostics).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))));
+      return;
+    }
+    if (a.topology) {
+      const topology = await serverTopology(await ctx.compute(), server.id, server.name);
+      await ctx.show({ ...server, topology });
+      return;
+    }
+    await ctx.show(server);
   },
 );
 
@@ -372,26 +394,13 @@ export const do_evacuate = command(
   (ctx, a) => runActions(ctx, a, () => [{ kind: 'evacuate', host: a.host }], 'evacuate'),
 );
 
-export const do_set = command(
-  {
-    help: 'Set properties of servers: --state (reset the state Nova records)',
-    description: actionHelp(
-      'reset-state',
-      'ncli server set --state active vm1',
-      'the state set (done when Nova answers). **WARNING** This resets what Nova records, not the server:\nit can leave servers that are no longer usable (admin only)',
-    ),
-    args: [
-      SERVERS,
-      arg('--state <state>', 'New server state, active or error (admin)', { choices: ['active', 'error'] as const }),
-      ...BULK,
-    ],
-  },
-  (ctx, a) => {
-    if (!a.state) throw new UsageError('server set needs --state active|error.');
-    const state = a.state;
-    return runActions(ctx, a, () => [{ kind: 'reset-state', state }], 'reset');
-  },
-);
+// set, unset, rescue, unrescue: src/commands/server/props.ts (no `do_` exports there: no group of its own)
+export {
+  rescueServer as do_rescue,
+  setServer as do_set,
+  unrescueServer as do_unrescue,
+  unsetServer as do_unset,
+} from './server/props.js';
 
 // ---------------------------------------------------------------------------------------------
 // create

@@ -236,6 +236,36 @@ export const ACTIONS = {
     request: () => post({ restore: null }),
     target: () => statuses('ACTIVE'),
   }),
+  rescue: action<{ imageRef?: string; adminPass?: string }>({
+    instanceAction: 'rescue',
+    words: () => 'rescue',
+    help: '{"rescue": null} ({"rescue": {"rescue_image_ref": "…", "adminPass": "…"}} with --image, --password)',
+    // python-novaclient's `servers.rescue`: null without parameters; the adminPass is never logged
+    request: (p) => {
+      const body: Record<string, string> = {};
+      if (p.adminPass !== undefined) body.adminPass = p.adminPass;
+      if (p.imageRef !== undefined) body.rescue_image_ref = p.imageRef;
+      return post({ rescue: Object.keys(body).length ? body : null });
+    },
+    target: () => statuses('RESCUE'),
+  }),
+  unrescue: action({
+    instanceAction: 'unrescue',
+    words: () => 'unrescue',
+    help: '{"unrescue": null}',
+    request: () => post({ unrescue: null }),
+    target: () => statuses('ACTIVE'),
+  }),
+  'trigger-crash-dump': action({
+    instanceAction: 'trigger_crash_dump',
+    words: () => 'crash dump',
+    help: '{"trigger_crash_dump": null}',
+    request: () => post({ trigger_crash_dump: null }),
+    needs: () => ({ version: '2.17', feature: 'A crash dump' }),
+    // Nova changes neither status nor task state (nova/compute/manager.py trigger_crash_dump)
+    target: (before) => statuses(before.status),
+    immediate: true,
+  }),
   delete: action({
     instanceAction: 'delete',
     words: () => 'delete',

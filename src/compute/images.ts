@@ -3,9 +3,12 @@
  * as Nova (Glance API v2, api-ref image "Images": `GET /v2/images/{id}`, `GET /v2/images` with
  * `name=`, `id=in:a,b`, and its `next` link for pagination). Only what servers need: an image by
  * name or ID (create, rebuild, `server list --image`) and the names of the images servers use
- * (the Image column of `server list`, as openstackclient's `image_client.images(id='in:…')`).
+ * (the Image column of `server list`, as openstackclient's `image_client.images(id='in:…')`),
+ * and the wait for a snapshot or backup to become `active` ({@link waitForImage}, as
+ * openstackclient's `utils.wait_for_status(image_client.get_image, …)`), and the image as
+ * `openstack server image create` prints it ({@link formatImage}).
  */
-import { NotFoundError } from '../errors.js';
+import { NcliError, NotFoundError } from '../errors.js';
 import { exactlyOne } from './by-name.js';
 import { ApiError } from '../http/errors.js';
 import type { Session } from '../http/session.js';
@@ -105,4 +108,142 @@ export class ImageClient {
     }
     return out;
   }
+}
+
+/** Image statuses that end a wait as a failure (Glance v2 image statuses; `deleted` as a 404 too). */
+export const IMAGE_FAILED = ['killed', 'error', 'deleted', 'deactivated'] as const;
+
+/** A snapshot or backup image that did not become active (`FAILED`): its status, and why when known. */
+export class ImageFailedError extends NcliError {
+  override readonly name = 'ImageFailedError';
+  constructor(
+    message: string,
+    /** The image's last status (`killed`, `error`, `deleted`), or `gone` after a 404. */
+    readonly status: string,
+  ) {
+    super('FAILED', message);
+  }
+}
+
+/** Options of {@link waitForImage}. */
+export interface ImageWaitOptions {
+  /** The longest wait, seconds. */
+  timeoutSeconds: number;
+  /** How the image is named in messages (`snapshot vm1-snap (ID)`). */
+  label: string;
+  /** Why it failed, when it did (e.g. the failed events of the server's createImage action). */
+  whyFailed?: () => Promise<string | undefined>;
+  /** Told of each poll (the progress line). */
+  onPoll?: (image: Image | null) => void;
+  /** Stops the wait (`INTERRUPTED`): Ctrl-C. */
+  signal?: AbortSignal;
+  /** Time, for tests: now (ms) and sleep. */
+  clock?: { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> };
+}
+
+/** Delay between two polls of an image (ms): 1 s, then 2 s (openstackclient polls every 5 s). */
+export function imagePollDelay(attempt: number): number {
+  return attempt < 3 ? 1000 : 2000;
+}
+
+/**
+ * Polls Glance until image `id` is `active`. Nova deletes the image of a snapshot that failed in
+ * nova-compute, so a 404 (or `deleted`) is a failure too, as are `killed` and `error`.
+ * @returns the active image
+ * @throws ImageFailedError (one line: the status and, when `whyFailed` knows, Nova's reason),
+ *   NcliError `WAIT_TIMEOUT` (hint `wait-timeout`) or `INTERRUPTED`, ApiError, NetworkError
+ */
+export async function waitForImage(images: ImageClient, id: string, opts: ImageWaitOptions): Promise<Image> {
+  const clock = opts.clock ?? {
+    now: () => Date.now(),
+    sleep: (ms: number, signal?: AbortSignal) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(new Error('aborted'));
+        const t = setTimeout(() => {
+          signal?.removeEventListener('abort', abort);
+          resolve();
+        }, ms);
+        const abort = () => {
+          clearTimeout(t);
+          reject(new Error('aborted'));
+        };
+        signal?.addEventListener('abort', abort, { once: true });
+      }),
+  };
+  const deadline = clock.now() + opts.timeoutSeconds * 1000;
+  for (let attempt = 1; ; attempt++) {
+    let image: Image | null;
+    try {
+      image = await images.getImage(id);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 404)) throw e;
+      image = null;
+    }
+    opts.onPoll?.(image);
+    const status = image?.status ?? 'gone';
+    if (status === 'active' && image) return image;
+    if ((IMAGE_FAILED as readonly string[]).includes(status) || !image) {
+      const why = await opts.whyFailed?.().catch(() => undefined);
+      const what = image ? `it is ${status} in Glance` : 'Glance no longer has it (Nova deletes a failed snapshot)';
+      throw new ImageFailedError(
+        `The ${opts.label} failed: ${what}${why ? `; ${why}` : ''}.`.replace(/\.\.$/, '.'),
+        status,
+      );
+    }
+    const now = clock.now();
+    if (now >= deadline) {
+      throw new NcliError(
+        'WAIT_TIMEOUT',
+        `The ${opts.label} is ${status} after ${opts.timeoutSeconds} s, not yet active.`,
+        { hint: 'wait-timeout' },
+      );
+    }
+    try {
+      await clock.sleep(Math.min(imagePollDelay(attempt), deadline - now), opts.signal);
+    } catch {
+      throw new NcliError('INTERRUPTED', `Stopped waiting for the ${opts.label} (${status}); Nova goes on with it.`);
+    }
+  }
+}
+
+/** The image fields `openstack image show` lists at the top level (openstackclient/image/v2/image.py `_format_image`). */
+const IMAGE_FIELDS = new Set([
+  'status',
+  'name',
+  'container_format',
+  'created_at',
+  'size',
+  'disk_format',
+  'updated_at',
+  'visibility',
+  'min_disk',
+  'protected',
+  'id',
+  'file',
+  'checksum',
+  'owner',
+  'virtual_size',
+  'min_ram',
+  'schema',
+]);
+
+/**
+ * An image as `openstack server image create|backup create` prints it (openstackclient
+ * `_format_image` over openstacksdk's image): the usual fields at the top level, `tags` as a
+ * list, every other field (Glance's extra properties: `image_type`, `instance_uuid`,
+ * `backup_type`, `os_hash_value`, …) in one `properties` object; keys sorted. Fields Glance
+ * answers `null` are left out, as openstacksdk's `to_dict(ignore_none=True)` does.
+ */
+export function formatImage(image: Image): Record<string, unknown> {
+  const info: Record<string, unknown> = {};
+  const properties: Record<string, unknown> = {};
+  for (const [k, val] of Object.entries(image)) {
+    if (val === null || val === undefined) continue;
+    if (IMAGE_FIELDS.has(k)) info[k] = val;
+    else if (k === 'tags' || k === 'locations' || k === 'location' || k === 'self') continue;
+    else properties[k] = val;
+  }
+  info.tags = (image as { tags?: unknown }).tags ?? [];
+  if (Object.keys(properties).length) info.properties = properties;
+  return Object.fromEntries(Object.entries(info).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

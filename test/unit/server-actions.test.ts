@@ -852,7 +852,7 @@ describe('the wait policy', () => {
 
   it('every action declares its instance action, its help body and a wait target', () => {
     for (const [kind, def] of Object.entries(ACTIONS)) {
-      expect(def.instanceAction, kind).toMatch(/^[a-zA-Z-]+$/);
+      expect(def.instanceAction, kind).toMatch(/^[a-zA-Z_-]+$/);
       expect(def.help, kind).not.toBe('');
       expect(typeof def.target, kind).toBe('function');
     }
