@@ -18,6 +18,7 @@ import {
   cloudEnv,
   cloudFacts,
   describeCloud,
+  ensureTestProject,
   freshCache,
   ncli,
   run as runCommand,
@@ -82,50 +83,7 @@ describeCloud('server actions against the real cloud', () => {
   let startedAt: string;
 
   beforeAll(async () => {
-    // the project, idempotently (Keystone's role add is; project create --or-show is)
-    const admin = oscEnv('admin', 'admin');
-    for (const args of [
-      [
-        'project',
-        'create',
-        '--or-show',
-        '--domain',
-        'Default',
-        '--description',
-        'ncli test/cloud/actions.test.ts',
-        PROJECT,
-      ],
-      [
-        'role',
-        'add',
-        '--user',
-        'admin',
-        '--user-domain',
-        'Default',
-        '--project',
-        PROJECT,
-        '--project-domain',
-        'Default',
-        'admin',
-      ],
-      [
-        'role',
-        'add',
-        '--user',
-        'demo',
-        '--user-domain',
-        'Default',
-        '--project',
-        PROJECT,
-        '--project-domain',
-        'Default',
-        'member',
-      ],
-      ['quota', 'set', '--instances', '40', '--cores', '80', '--ram', '204800', PROJECT],
-    ]) {
-      const r = await runCommand('/usr/bin/openstack', args, admin, { timeoutMs: 60_000 });
-      expect([args.join(' '), r.code, r.stderr]).toEqual([args.join(' '), 0, '']);
-    }
+    await ensureTestProject(PROJECT, { description: 'ncli test/cloud/actions.test.ts', demo: true, quota: true });
     startedAt = new Date(Date.now() - 5000).toISOString().replace(/\.\d+Z$/, 'Z');
     // four servers in one request (Nova names them PREFIX-1 … PREFIX-4), by image and flavor names
     const r = await run([

@@ -20,7 +20,16 @@ import {
   waitServer,
   type ServerView,
 } from '../support/cloud-api.js';
-import { cloudEnv, cloudFacts, describeCloud, freshCache, ncli, openstack, type RunResult } from '../support/cloud.js';
+import {
+  cloudEnv,
+  cloudFacts,
+  describeCloud,
+  ensureTestProject,
+  freshCache,
+  ncli,
+  openstack,
+  type RunResult,
+} from '../support/cloud.js';
 
 const facts = cloudFacts();
 const HOSTS = (facts.COMPUTE_HOSTS ?? '').split(',').filter(Boolean);
@@ -110,27 +119,7 @@ describeCloud('compute services, host drain and host evacuate against the real c
 
   beforeAll(async () => {
     release = await lockComputeHost2();
-    for (const p of PROJECTS) {
-      for (const args of [
-        ['project', 'create', '--or-show', '--domain', 'Default', '--description', 'ncli test/cloud/drain.test.ts', p],
-        [
-          'role',
-          'add',
-          '--user',
-          'admin',
-          '--user-domain',
-          'Default',
-          '--project',
-          p,
-          '--project-domain',
-          'Default',
-          'admin',
-        ],
-      ]) {
-        const r = await openstack(args);
-        expect([args.join(' '), r.code, r.stderr]).toEqual([args.join(' '), 0, '']);
-      }
-    }
+    for (const p of PROJECTS) await ensureTestProject(p, { description: 'ncli test/cloud/drain.test.ts' });
     // make sure the host takes servers (a run before may have died halfway)
     await run(['compute', 'service', 'set', HOST, 'nova-compute', '--enable', '--up']);
     foreign = (await onHost()).map((s) => s.ID);

@@ -13,6 +13,7 @@ import {
   cloudEnv,
   describeCloud,
   freshCache,
+  ensureTestProject,
   ncli,
   run as runCommand,
   type RunResult,
@@ -59,26 +60,7 @@ describeCloud('server set/unset, rescue, image, backup and dump against the real
   const failing = `fail-snapshot-${PREFIX}`;
 
   beforeAll(async () => {
-    for (const args of [
-      ['project', 'create', '--or-show', '--domain', 'Default', '--description', 'ncli cloud tests', PROJECT],
-      [
-        'role',
-        'add',
-        '--user',
-        'admin',
-        '--user-domain',
-        'Default',
-        '--project',
-        PROJECT,
-        '--project-domain',
-        'Default',
-        'admin',
-      ],
-      ['quota', 'set', '--instances', '40', '--cores', '80', '--ram', '204800', PROJECT],
-    ]) {
-      const r = await runCommand('/usr/bin/openstack', args, oscEnv('admin'), { timeoutMs: 60_000 });
-      expect([args.join(' '), r.code, r.stderr]).toEqual([args.join(' '), 0, '']);
-    }
+    await ensureTestProject(PROJECT, { description: 'ncli cloud tests', quota: true });
     const boot = (name: string) =>
       run([
         'server',

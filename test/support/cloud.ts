@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const NCLI = join(ROOT, 'bin', 'ncli');
@@ -123,4 +123,40 @@ export function run(
 /** The `openstack` CLI (python-openstackclient) as an oracle, with the same cloud. */
 export async function openstack(args: string[]): Promise<RunResult> {
   return run('/usr/bin/openstack', ['--os-cloud', 'devcloud', ...args], cloudEnv());
+}
+
+/**
+ * A project of a test file's own, made idempotently with openstackclient (Keystone's `project
+ * create --or-show` and `role add` are): admin gets the admin role on it, demo (with `demo`) the
+ * member role, and with `quota` it gets room for many small servers. Test files act in projects
+ * of their own so that the admin and demo listings other files count stay as they are.
+ * @throws through `expect` when a command fails
+ */
+export async function ensureTestProject(
+  name: string,
+  opts: { description: string; demo?: boolean; quota?: boolean },
+): Promise<void> {
+  const role = (user: string, r: string) => [
+    'role',
+    'add',
+    '--user',
+    user,
+    '--user-domain',
+    'Default',
+    '--project',
+    name,
+    '--project-domain',
+    'Default',
+    r,
+  ];
+  const steps = [
+    ['project', 'create', '--or-show', '--domain', 'Default', '--description', opts.description, name],
+    role('admin', 'admin'),
+    ...(opts.demo ? [role('demo', 'member')] : []),
+    ...(opts.quota ? [['quota', 'set', '--instances', '40', '--cores', '80', '--ram', '204800', name]] : []),
+  ];
+  for (const args of steps) {
+    const r = await openstack(args);
+    expect([args.join(' '), r.code, r.stderr]).toEqual([args.join(' '), 0, '']);
+  }
 }
