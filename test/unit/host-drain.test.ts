@@ -375,7 +375,7 @@ describe('host drain', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^vm1: live migration: ACTIVE on compute-2 after/m);
     expect(r.stderr).toMatch(
-      /^ncli: The live migration of server vm2 failed: it is ACTIVE, not ACTIVE on another host; event compute_live_migration failed: Migration pre-check error: Unable to migrate vm2: Disk of instance is too large\.$/m,
+      /^ncli: The live migration of server vm2 failed: it is still ACTIVE on compute-1; event compute_live_migration failed: Migration pre-check error: Unable to migrate vm2: Disk of instance is too large\.$/m,
     );
     expect(r.stderr).toMatch(/^ncli: compute-1: 1 moved, 1 failed; 1 server is still on the host: vm2\.$/m);
   });
