@@ -49,12 +49,23 @@ install_oidc_packages() {   # as up.sh installs its own: maintainer scripts may 
   [ $rc = 0 ] || { tail -n 20 "$LOG_DIR/apt.log" >&2; die "apt-get install failed (see $LOG_DIR/apt.log)"; }
 }
 
+# The IdP runs from one bundled file in the state folder (esbuild, with oidc-provider inside), so
+# that it never runs from, or imports from, a checkout: a second checkout's up.sh finds the same
+# content and restarts nothing, and a deleted checkout leaves it running (lib.sh install_py does
+# the same for the Python services).
 start_idp() {
   [ -f "$REPO_DIR/node_modules/oidc-provider/package.json" ] ||
     die "node_modules/oidc-provider is missing in $REPO_DIR: run npm ci first"
-  SERVICE_INPUTS[idp]="$OIDC_DIR/idp.mjs"
+  local built=$CLOUD_DIR/oidc/idp.mjs
+  mkdir -p "$CLOUD_DIR/oidc"
+  ( cd "$REPO_DIR" && node_modules/.bin/esbuild "$OIDC_DIR/idp.mjs" --bundle --platform=node --format=esm \
+      --target=node20 --log-level=warning --outfile="$built.tmp.$$" \
+      --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" ) ||
+    die "could not bundle $OIDC_DIR/idp.mjs"
+  if cmp -s "$built.tmp.$$" "$built"; then rm -f "$built.tmp.$$"; else mv -f "$built.tmp.$$" "$built"; fi
+  SERVICE_INPUTS[idp]="$built"
   ensure idp 30 "$IDP_PORT" https_ok "$IDP_URL/.well-known/openid-configuration" -- \
-    node "$OIDC_DIR/idp.mjs" --port "$IDP_PORT" --keystone-url "$OIDC_KEYSTONE_URL" \
+    node "$built" --port "$IDP_PORT" --keystone-url "$OIDC_KEYSTONE_URL" \
       --tls-cert "$TLS_DIR/server.pem" --tls-key "$TLS_DIR/private/server.key"
 }
 
@@ -63,8 +74,12 @@ KEYSTONE_OIDC_SOCK=$RUN_DIR/keystone-oidc.sock
 #  "cannot switch to a different thread")
 sock_ok() { curl -s -o /dev/null -m 30 --unix-socket "$KEYSTONE_OIDC_SOCK" http://127.0.0.1/v3; }
 start_keystone_oidc() {
+  # the WebSSO page, copied beside the config (the config names no checkout path)
+  OIDC_ETC_KEYSTONE=$ETC_DIR/keystone
+  cmp -s "$OIDC_DIR/sso_callback_template.html" "$OIDC_ETC_KEYSTONE/sso_callback_template.html" ||
+    cp "$OIDC_DIR/sso_callback_template.html" "$OIDC_ETC_KEYSTONE/sso_callback_template.html"
   TEMPLATE_DIR=$OIDC_DIR render keystone-oidc.conf "$ETC_DIR/keystone/keystone-oidc.conf"
-  SERVICE_INPUTS[keystone-oidc]="$ETC_DIR/keystone/keystone.conf $ETC_DIR/keystone/keystone-oidc.conf"
+  SERVICE_INPUTS[keystone-oidc]="$ETC_DIR/keystone/keystone.conf $ETC_DIR/keystone/keystone-oidc.conf $OIDC_ETC_KEYSTONE/sso_callback_template.html"
   ensure keystone-oidc 60 0 sock_ok -- \
     env OS_KEYSTONE_CONFIG_DIR="$ETC_DIR/keystone" OS_KEYSTONE_CONFIG_FILES="keystone.conf;keystone-oidc.conf" \
       uwsgi --plugin python3 --master --die-on-term --need-app --buffer-size 65535 --vacuum \

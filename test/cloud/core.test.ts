@@ -257,7 +257,7 @@ describeCloud('core against the real cloud', () => {
       /^ncli: Compute API version 2\.999 is not supported by this cloud: it supports 2\.1 to 2\.\d+; leave --os-compute-api-version out to negotiate one\.\n$/,
     );
     const junk = await ncli(['--os-compute-api-version', 'two', 'server', 'list'], env);
-    expect(junk.code).toBe(1);
+    expect(junk.code).toBe(2); // a malformed version is a usage error
     expect(junk.stderr).toMatch(/'two' is not a compute API version/);
   });
 
