@@ -54,15 +54,19 @@ install_oidc_packages() {   # as up.sh installs its own: maintainer scripts may 
 # content and restarts nothing, and a deleted checkout leaves it running (lib.sh install_py does
 # the same for the Python services).
 start_idp() {
-  [ -f "$REPO_DIR/node_modules/oidc-provider/package.json" ] ||
-    die "node_modules/oidc-provider is missing in $REPO_DIR: run npm ci first"
   local built=$CLOUD_DIR/oidc/idp.mjs
   mkdir -p "$CLOUD_DIR/oidc"
-  ( cd "$REPO_DIR" && node_modules/.bin/esbuild "$OIDC_DIR/idp.mjs" --bundle --platform=node --format=esm \
-      --target=node20 --log-level=warning --outfile="$built.tmp.$$" \
-      --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" ) ||
-    die "could not bundle $OIDC_DIR/idp.mjs"
-  if cmp -s "$built.tmp.$$" "$built"; then rm -f "$built.tmp.$$"; else mv -f "$built.tmp.$$" "$built"; fi
+  if [ -x "$REPO_DIR/node_modules/.bin/esbuild" ] && [ -f "$REPO_DIR/node_modules/oidc-provider/package.json" ]; then
+    ( cd "$REPO_DIR" && node_modules/.bin/esbuild "$OIDC_DIR/idp.mjs" --bundle --platform=node --format=esm \
+        --target=node20 --log-level=warning --outfile="$built.tmp.$$" \
+        --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" ) ||
+      die "could not bundle $OIDC_DIR/idp.mjs"
+    if cmp -s "$built.tmp.$$" "$built"; then rm -f "$built.tmp.$$"; else mv -f "$built.tmp.$$" "$built"; fi
+  elif [ -s "$built" ]; then
+    ts "idp: no node_modules in $REPO_DIR: keeping the IdP bundle the state folder has"
+  else
+    die "node_modules/oidc-provider is missing in $REPO_DIR: run npm ci first"
+  fi
   SERVICE_INPUTS[idp]="$built"
   ensure idp 30 "$IDP_PORT" https_ok "$IDP_URL/.well-known/openid-configuration" -- \
     node "$built" --port "$IDP_PORT" --keystone-url "$OIDC_KEYSTONE_URL" \
