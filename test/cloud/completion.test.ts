@@ -117,7 +117,19 @@ describeCloud('shell completion against the real cloud', () => {
   });
 
   it('offers the harness clouds on ncli --os-cloud dev, in bash and zsh', async () => {
-    const want = ['devcloud', 'devcloud-demo', 'devcloud-appcred', 'devcloud-tls'];
+    // the harness's clouds, in clouds.yaml's order: the core ones, then one per federated auth type
+    const want = [
+      'devcloud',
+      'devcloud-demo',
+      'devcloud-appcred',
+      'devcloud-tls',
+      'devcloud-oidcpassword',
+      'devcloud-oidcclientcredentials',
+      'devcloud-oidcaccesstoken',
+      'devcloud-oidcauthcode',
+      'devcloud-oidcdeviceauthz',
+      'devcloud-websso',
+    ];
     expect(await tab(['--os-cloud', 'dev'], env)).toEqual(want);
     expect(await bashTab('ncli --os-cloud dev', env)).toEqual(want);
     await zshTab('ncli --os-cloud dev', /devcloud\s.*devcloud-appcred|devcloud-appcred\s.*devcloud-demo/s, env);

@@ -197,10 +197,10 @@ describeCloud('console tunnel on a shared jump host, against the real cloud', ()
             child.stderr.on('data', onData);
           });
         };
-        const ok = await viewer(passwd, /Using pixel format|Authentication failure/);
+        const ok = await viewer(passwd, /Using pixel format depth \d+|Authentication failure/);
         expect(ok).toContain('Choosing security type VncAuth(2)');
         expect(ok).toMatch(/Using pixel format depth 24/);
-        const refused = await viewer(wrong, /Authentication failure|Using pixel format/);
+        const refused = await viewer(wrong, /Authentication failure|Using pixel format depth \d+/);
         expect(refused).toContain('Authentication failure');
         await tun.waitFor(/wrong password/, { stream: 'stderr' });
       } finally {

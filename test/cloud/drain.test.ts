@@ -185,7 +185,7 @@ describeCloud('compute services, host drain and host evacuate against the real c
       `nova-compute on ${HOST}: enabled, state up.\n`,
     );
     expect((await oscServices())[0]).toMatchObject({ Status: 'enabled', 'Disabled Reason': null });
-  });
+  }, 300_000);
 
   it('host drain --wait: 8 servers of two projects leave the host (live, and cold + confirm for the stopped ones); the service stays disabled with the reason', async () => {
     const before = await onHost();
@@ -235,7 +235,7 @@ describeCloud('compute services, host drain and host evacuate against the real c
         /-[ab]1$/.test(s.name) ? 'SHUTOFF' : 'ACTIVE',
       ]);
     }
-  });
+  }, 300_000);
 
   it('host evacuate refuses while the service is up, then --force-down evacuates every server', async () => {
     ok(await run(['compute', 'service', 'set', HOST, 'nova-compute', '--enable']));
@@ -254,5 +254,5 @@ describeCloud('compute services, host drain and host evacuate against the real c
     expect(out).toMatch(new RegExp(`^${HOST}: 2 moved, 0 failed; the host is empty\\.$`, 'm'));
     expect(await onHost()).toEqual([]);
     expect((await oscServices())[0]).toMatchObject({ State: 'down', 'Forced Down': true });
-  });
+  }, 300_000);
 });
