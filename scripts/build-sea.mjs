@@ -66,7 +66,8 @@ function rewrite(text, from, to, file) {
   return text.replace(from, to);
 }
 
-const modules = [...new Set(manifest.groups.map((g) => g.module))].sort();
+// (a parent group without a module of its own, `compute` of `compute service`, has module "": no handlers)
+const modules = [...new Set(manifest.groups.map((g) => g.module).filter(Boolean))].sort();
 for (const m of modules) {
   if (!existsSync(join(root, 'src', m.replace(/\.js$/, '.ts')))) die(`manifest module ${m} has no source in src/`);
 }
