@@ -88,7 +88,7 @@ export async function serverMigrations(client: ComputeClient, serverId: string):
   return body.migrations;
 }
 
-/** A migration ref: an integer ID, or a UUID (2.59). @throws NcliError `USAGE`-like NotFoundError */
+/** Whether a migration ref is Nova's integer ID (else it is taken as a UUID, 2.59). */
 function isIntegerId(ref: string): boolean {
   return /^\d+$/.test(ref);
 }
