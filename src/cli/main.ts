@@ -101,6 +101,7 @@ export function buildProgram(
     for (const c of group.commands) {
       const cmd = gcmd.command(c.name).description(c.spec.help);
       if (c.spec.description) cmd.addHelpText('after', '\n' + c.spec.description);
+      if (c.spec.fanout) cmd.addHelpText('after', FANOUT_HELP);
       for (const a of c.spec.args) addArg(cmd, a);
       if (c.spec.output) for (const a of outputOptions(c.spec.output)) addArg(cmd, a);
       cmd.action(async (...params: unknown[]) => {
@@ -116,6 +117,13 @@ export function buildProgram(
   }
   return program;
 }
+
+/** The help lines of a command that runs on several clouds and regions at once (src/cli/fanout.ts). */
+const FANOUT_HELP =
+  '\nSeveral clouds and regions at once (rows get Cloud and Region columns first):\n' +
+  '  --os-cloud a,b,c (or OS_CLOUD=a,b,c)   these clouds of clouds.yaml\n' +
+  '  --all-clouds                           every cloud of clouds.yaml\n' +
+  '  --all-regions                          every region of the catalog with compute';
 
 /** The output options of a list or show (src/cli/output.ts `outputOptions`) from commander's attributes. */
 function outputChoice(args: Record<string, unknown>): OutputChoice {
@@ -197,11 +205,22 @@ export async function main(argv: string[], io: IO, deps: ContextDeps = {}): Prom
       try {
         const mod = (await import(new URL(`../${group.module}`, import.meta.url).href)) as Record<string, unknown>;
         const handler = mod[entry.export] as (c: unknown, a: unknown) => Promise<number | void>;
-        if (declaresVersions(entry.spec)) {
-          const { checkVersions } = await import('./versions.js');
-          await checkVersions(ctx, entry.spec, args, `${groupName} ${cmdName}`);
-        }
-        exitCode = (await handler(ctx, args)) ?? 0;
+        const runOn = async (c: typeof ctx): Promise<number> => {
+          if (declaresVersions(entry.spec)) {
+            const { checkVersions } = await import('./versions.js');
+            await checkVersions(c, entry.spec, args, `${groupName} ${cmdName}`);
+          }
+          return (await handler(c, args)) ?? 0;
+        };
+        // several clouds or regions (src/cli/fanout.ts); `completion` never uses a cloud
+        const fanout =
+          !!globals.allClouds || !!globals.allRegions || (globals.osCloud ?? io.env.OS_CLOUD ?? '').includes(',');
+        const f = fanout && groupName !== 'completion' ? await import('./fanout.js') : undefined;
+        const ask = f?.fanoutAsk(globals, io.env);
+        if (f && ask) {
+          f.checkFanout(ask, entry.spec, `${groupName} ${cmdName}`, manifest, ctx.output.format);
+          exitCode = await f.runFanout(ctx, { ask, run: runOn, deps });
+        } else exitCode = await runOn(ctx);
       } finally {
         await ctx.close();
       }

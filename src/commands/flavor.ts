@@ -8,6 +8,7 @@ export const help = 'Flavors (sizes of servers)';
 export const do_list = command(
   {
     help: 'List flavors',
+    fanout: true,
     description: 'Examples:\n  ncli flavor list\n  ncli flavor list --all -f csv\n  ncli flavor list --long',
     output: 'list',
     args: [

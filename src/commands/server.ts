@@ -36,6 +36,7 @@ export const help = 'Servers (instances)';
 export const do_list = command(
   {
     help: 'List servers',
+    fanout: true,
     description: [
       'Follows pagination to the end unless --limit is given. The Image column names the image (a',
       'Glance lookup of the images the servers use, kept a day in the names cache); --no-name-lookup',
