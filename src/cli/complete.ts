@@ -36,7 +36,11 @@ export async function lookupNames(a: Analysis, env: NodeJS.ProcessEnv): Promise<
   try {
     if (source === 'cloud') {
       const { cloudNamesQuick } = await import('../config/clouds.js');
-      return cloudNamesQuick(env);
+      // `--os-cloud a,b,<TAB>` (several clouds, src/cli/fanout.ts): the next name after the ones typed
+      const typed = a.want.current.split(',');
+      const head = typed.slice(0, -1).join(',');
+      const names = cloudNamesQuick(env).filter((n) => !typed.slice(0, -1).includes(n));
+      return head ? names.map((n) => `${head},${n}`) : names;
     }
     if (source && isNameKind(source)) {
       const [{ resolveConfig }, { namesScopeKey, readNames }] = await Promise.all([
