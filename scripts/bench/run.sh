@@ -83,6 +83,8 @@ bash scripts/bench/seed-bench-project.sh "${BENCH_SERVERS:-220}"
 say "measuring"
 [ "${BENCH_NO_DRAIN:-0}" = 1 ] || node scripts/bench/drain.mjs || say "the drain case failed (bench/results/drain-*.json)"
 node scripts/bench/bench.mjs
+# issue 19: --os-cloud a,b,c against the three clouds one after another (BENCH_NO_FANOUT=1 skips it)
+[ "${BENCH_NO_FANOUT:-0}" = 1 ] || node scripts/bench/fanout.mjs || say "the fan-out case failed"
 
 # ---------------------------------------------------------------- 6. far-away cloud and load (issue 18)
 if [ "${BENCH_NO_LATENCY:-0}" != 1 ]; then
