@@ -110,7 +110,7 @@ describeCloud('one command on several clouds and regions', () => {
       ],
     );
     expect([r.code, r.stderr]).toEqual([0, '']);
-    expect(Object.keys(r.rows[0]!).slice(0, 3)).toEqual(['Cloud', 'Region', 'ID']);
+    expect(Object.keys(r.rows[0]).slice(0, 3)).toEqual(['Cloud', 'Region', 'ID']);
     expect(new Set(r.rows.map((x) => x.Cloud))).toEqual(new Set(['devcloud', 'devcloud-demo', 'devcloud-tls']));
     expect(r.rows.some((x) => x.ID === facts.DEMO_VM_ID && x.Cloud === 'devcloud-demo')).toBe(true);
   });
@@ -233,7 +233,7 @@ describeCloud('one command on several clouds and regions', () => {
       ['devcloud', 'RegionOne'],
       ['devcloud-tls', 'RegionTLS'],
     ]);
-    expect(Object.keys(objs[0]!)).toEqual(['Cloud', 'Region', ...Object.keys(JSON.parse(one.stdout) as Row)]);
+    expect(Object.keys(objs[0])).toEqual(['Cloud', 'Region', ...Object.keys(JSON.parse(one.stdout) as Row)]);
     const shell = await ncli(['--os-cloud', 'devcloud,devcloud-tls', 'hypervisor', 'stats', 'show', '-f', 'shell'], e);
     expect(shell.code).toBe(2);
   });
