@@ -208,6 +208,11 @@ export class TargetContext extends Context {
     );
   }
 
+  /** `--debug` lines name the target too: `DEBUG [cloud a, region R] REQ: …`. */
+  override readonly debug = (line: string): void => {
+    if (this.globals.debug) this.io.err.write(`DEBUG [${targetLabel(this.cloud, this.region)}] ${line}\n`);
+  };
+
   override warn(line: string): void {
     super.warn(`ncli: ${targetLabel(this.cloud, this.region)}: ${line.replace(/^ncli: /, '')}`);
   }

@@ -6,7 +6,7 @@
  * MockAgent Keystone whose catalog has two compute regions for `--all-regions`. The same against
  * the real cloud is test/cloud/fanout.test.ts.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ import {
 import type { CommandSpec, Manifest } from '../../src/cli/spec.js';
 import { UsageError } from '../../src/errors.js';
 import { AuthError } from '../../src/identity/keystone.js';
-import { testIO, runNcli } from '../support/io.js';
+import { FakeTty, testIO, runNcli } from '../support/io.js';
 import { mockAgent, versionDocument } from '../support/mock-nova.js';
 
 /** A clouds.yaml of `names`, each with its own auth URL and region R-<name>; returns its path. */
@@ -259,6 +259,45 @@ describe('a failing target', () => {
     expect(code).toBe(2);
     expect(t.out.text()).toBe('');
     expect(t.err.lines()).toHaveLength(3);
+  });
+});
+
+describe('passwords asked on a terminal', () => {
+  it('one cloud at a time, each question naming its cloud', async () => {
+    // no password in clouds.yaml: each cloud asks for one
+    const path = cloudsYaml(['a', 'b', 'c']);
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/\n {6}password: p/g, ''));
+    const t = testIO({ tty: true, env: { OS_CLIENT_CONFIG_FILE: path }, stdin: new FakeTty() });
+    const parent = new Context(t.io, {}, { format: 'value' }, { tokenStore: null });
+    const questions: string[] = [];
+    let now = 0;
+    let most = 0;
+    const code = await runFanout(parent, {
+      ask: { clouds: ['a', 'b', 'c'], allRegions: false, asked: '--os-cloud a,b,c' },
+      deps: {
+        tokenStore: null,
+        ask: async (question) => {
+          most = Math.max(most, ++now);
+          questions.push(question);
+          await sleep(10);
+          now--;
+          return 'typed';
+        },
+      },
+      run: async (ctx) => {
+        const cfg = await ctx.config();
+        const m = cfg.auth.method;
+        await ctx.list(['Password'], [{ Password: m.type === 'password' ? m.password.length : -1 }]);
+      },
+    });
+    expect(code).toBe(0);
+    expect(most).toBe(1);
+    expect(questions.sort()).toEqual([
+      "[cloud a] Password for user 'u': ",
+      "[cloud b] Password for user 'u': ",
+      "[cloud c] Password for user 'u': ",
+    ]);
+    expect(t.out.text()).toBe('a R-a 5\nb R-b 5\nc R-c 5\n');
   });
 });
 
