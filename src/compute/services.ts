@@ -8,7 +8,7 @@
  * (`forced_down`) is 2.11+. All of it is admin-only in Nova's default policy.
  */
 import * as v from 'valibot';
-import { NcliError, NotFoundError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { ApiError } from '../http/errors.js';
 import type { ComputeClient } from './client.js';
 import { adminRefusal } from './policy.js';
