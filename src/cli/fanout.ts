@@ -36,7 +36,11 @@ export const FANOUT_PARALLEL = 4;
 
 /** What a run asks for: several clouds, every cloud, every region. */
 export interface FanoutAsk {
-  /** The clouds named (`--os-cloud a,b` / `OS_CLOUD=a,b`), in order, without repeats; undefined with `--all-clouds`. [undefined]: the environment's settings (no clouds.yaml cloud) */
+  /**
+   * The clouds named (`--os-cloud a,b` / `OS_CLOUD=a,b`), in order, without repeats; undefined with
+   * `--all-clouds` (every cloud of clouds.yaml); `[undefined]` for `--all-regions` without a cloud
+   * (the `OS_*` variables' cloud).
+   */
   clouds?: (string | undefined)[];
   allRegions: boolean;
   /** How the person asked, for messages: `--all-regions`, `--all-clouds`, `--os-cloud a,b`, `OS_CLOUD=a,b`. */
