@@ -25,8 +25,13 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { isSea } from 'node:sea';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CommandSpec, Manifest } from './spec.js';
+
+/** Why the single executable loads no extension. */
+export const SEA_CAUSE =
+  'the single executable cannot load extensions; use ncli installed from npm, or set NCLI_NO_EXTENSIONS=1';
 
 /** The version of the manifest files' format (a file of another format is rebuilt). */
 const FORMAT = 1;
@@ -76,7 +81,7 @@ export interface ExtensionRecord {
   source: ExtensionSource;
   manifest?: ExtensionManifest;
   /** `ok`, `failed` (see `cause`), `stale` (completion: the manifest is older than the file), `off` (SEA). */
-  state: 'ok' | 'failed' | 'stale';
+  state: 'ok' | 'failed' | 'stale' | 'off';
   cause?: string;
   /** Its commands (`server where`) and what became of each. */
   commands: { name: string; state: 'ok' | 'shadowed' | 'conflict'; other?: string }[];
@@ -458,6 +463,16 @@ export async function withExtensions(
 ): Promise<Merged> {
   const sources = discoverExtensions(env, opts.argv1);
   if (!sources.length) return { manifest: builtin, records: [], warnings: [] };
+  if (isSea()) {
+    // the single executable imports no file (scripts/build-sea.mjs): say so, load nothing
+    const records = sources.map((source) => ({ source, state: 'off' as const, cause: SEA_CAUSE, commands: [] }));
+    const warnings = opts.importer
+      ? [
+          `${sources.length} extension${sources.length > 1 ? 's' : ''} not loaded (${sources.map((s) => s.file).join(', ')}): ${SEA_CAUSE}.`,
+        ]
+      : [];
+    return { manifest: builtin, records, warnings };
+  }
   const { cacheDir } = await import('../config/cache-dir.js');
   const records = await loadExtensions(sources, {
     cacheDir: cacheDir(env),
