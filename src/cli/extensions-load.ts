@@ -61,6 +61,6 @@ export async function loadForRun(file: string): Promise<Record<string, unknown>>
     const st = statSync(file);
     return await importExtension(file, `${st.mtimeMs}-${st.size}`);
   } catch (e) {
-    throw new ConfigError(`extension ${file} could not be loaded: ${loadErrorText(e, file)}`, { cause: e });
+    throw new ConfigError(`extension ${file} could not be loaded: ${loadErrorText(e)}`, { cause: e });
   }
 }

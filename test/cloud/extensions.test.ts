@@ -95,7 +95,7 @@ describeCloud('extensions: the server-where example against the real cloud', () 
     expect(got).toEqual(await oracle(got.map((w) => w.ID)));
     for (const w of got) expect(['devcloud-compute', 'compute-2']).toContain(w.Host);
     // a name that matches nothing: one line, exit 1, the others still printed
-    const miss = await ncli(['server', 'where', names[0]!, `${PREFIX}-nosuch`, '-f', 'value', '-c', 'Name'], env);
+    const miss = await ncli(['server', 'where', names[0], `${PREFIX}-nosuch`, '-f', 'value', '-c', 'Name'], env);
     expect(miss).toMatchObject({ code: 1, stdout: `${names[0]}\n` });
     expect(miss.stderr).toBe(`ncli: No server with a name or ID of '${PREFIX}-nosuch' exists.\n`);
   }, 120_000);
@@ -155,7 +155,7 @@ describeCloud('extensions: the server-where example against the real cloud', () 
       { Extension: 'ncli-ext-where@1.0.0', Source: `package ${pkg}`, Commands: 'server where', State: 'ok' },
     ]);
     // the checkout's own bin/ncli is not in that node_modules: it does not see the package
-    const own = await ncli(['server', 'where', names[0]!], e);
+    const own = await ncli(['server', 'where', names[0]], e);
     expect(own.code).toBe(2);
     expect(own.stderr).toContain("unknown command 'where'");
   }, 120_000);

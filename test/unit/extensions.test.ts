@@ -240,8 +240,8 @@ export const do_${n === 'billing.mjs' ? 'one' : 'two'} = command({ help: 'Own', 
       expect.stringMatching(new RegExp(`^ncli: extension ${join(dir, 'broken.mjs')} not loaded: SyntaxError: .+`)),
       `ncli: extension ${join(dir, 'empty.mjs')} not loaded: it exports no do_* command (export const do_verb = command({...}, fn))`,
       `ncli: extension ${join(dir, 'thrower.mjs')} not loaded: the rack database is down`,
-      `ncli: extension ${join(dir, 'server.mjs')}: \`ncli server list\` is built in; the built-in is kept.`,
       `ncli: extensions ${join(dir, 'billing-two.mjs')} and ${join(dir, 'billing.mjs')} both define \`ncli billing report\`; neither is used (rename one).`,
+      `ncli: extension ${join(dir, 'server.mjs')}: \`ncli server list\` is built in; the built-in is kept.`,
     ]);
   });
 
