@@ -266,6 +266,9 @@ export async function buildManifest(
     return { ...base, error: loadErrorText(e) };
   }
   const group = typeof mod.group === 'string' ? mod.group : base.group;
+  if (group === 'help' || group.startsWith('help ')) {
+    return { ...base, group, error: "its group 'help' is ncli's own word (ncli help GROUP); export const group = '…'" };
+  }
   if (!GROUP.test(group)) {
     return { ...base, error: `its group '${group}' is not lower-case words (export const group = 'billing')` };
   }

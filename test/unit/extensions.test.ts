@@ -209,6 +209,7 @@ describe('extensions that fail to load, and names that collide', () => {
     );
     writeFileSync(join(dir, 'thrower.mjs'), "throw new Error('the rack database is down');\n");
     writeFileSync(join(dir, 'empty.mjs'), 'export const nothing = 1;\n');
+    writeFileSync(join(dir, 'help.mjs'), extension("export const do_me = command({ help: 'x', args: [] }, () => {});"));
     writeFileSync(join(dir, 'greet.mjs'), HELLO);
     // `server list` is built in; `server shout` is new
     writeFileSync(
@@ -239,6 +240,7 @@ export const do_${n === 'billing.mjs' ? 'one' : 'two'} = command({ help: 'Own', 
     expect(lines).toEqual([
       expect.stringMatching(new RegExp(`^ncli: extension ${join(dir, 'broken.mjs')} not loaded: SyntaxError: .+`)),
       `ncli: extension ${join(dir, 'empty.mjs')} not loaded: it exports no do_* command (export const do_verb = command({...}, fn))`,
+      `ncli: extension ${join(dir, 'help.mjs')} not loaded: its group 'help' is ncli's own word (ncli help GROUP); export const group = '…'`,
       `ncli: extension ${join(dir, 'thrower.mjs')} not loaded: the rack database is down`,
       `ncli: extensions ${join(dir, 'billing-two.mjs')} and ${join(dir, 'billing.mjs')} both define \`ncli billing report\`; neither is used (rename one).`,
       `ncli: extension ${join(dir, 'server.mjs')}: \`ncli server list\` is built in; the built-in is kept.`,
@@ -272,6 +274,7 @@ export const do_${n === 'billing.mjs' ? 'one' : 'two'} = command({ help: 'Own', 
       'broken.mjs': expect.stringMatching(/^failed: SyntaxError: /),
       'empty.mjs': 'failed: it exports no do_* command (export const do_verb = command({...}, fn))',
       'greet.mjs': 'ok',
+      'help.mjs': "failed: its group 'help' is ncli's own word (ncli help GROUP); export const group = '…'",
       'server.mjs': 'shadowed: server list (built in)',
       'thrower.mjs': 'failed: the rack database is down',
     });
