@@ -20,6 +20,7 @@
  */
 import type { IO } from './io.js';
 import { readManifest } from './manifest.js';
+import { withExtensions } from './extensions.js';
 import { GLOBAL_OPTIONS, flagsFromWords } from '../config/global-options.js';
 import { LIST_FORMATS, SHOW_FORMATS } from './output.js';
 import { analyze, buildModel, candidates, nameCandidates, type Analysis } from '../completion/engine.js';
@@ -66,7 +67,8 @@ export async function complete(words: string[], io: IO): Promise<number> {
     const given = words[0] === '--' ? words.slice(1) : words;
     const raw = given.length ? given : [''];
     const plain = shell === 'bash' ? raw.map((w) => unquoteBash(w).value) : raw;
-    const model = buildModel(readManifest(), GLOBAL_OPTIONS, { list: LIST_FORMATS, show: SHOW_FORMATS });
+    const { manifest } = await withExtensions(readManifest(), io.env); // never imports one
+    const model = buildModel(manifest, GLOBAL_OPTIONS, { list: LIST_FORMATS, show: SHOW_FORMATS });
     const a = analyze(model, plain);
     if (a.want.source === 'file') {
       if (shell === 'bash' || shell === 'zsh') io.out.write(':files\n');

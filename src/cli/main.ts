@@ -12,6 +12,12 @@ import type { ArgSpec, CommandSpec, Manifest } from './spec.js';
 import { UsageError } from '../errors.js';
 import { exitCodeFor, messageFor } from './errors.js';
 import type { ContextDeps, IO, OutputChoice } from './context.js';
+import { withExtensions } from './extensions.js';
+
+/** Imports an extension module to build its manifest (src/cli/extensions-load.ts, loaded only then). */
+async function importExtension(file: string, version: string): Promise<Record<string, unknown>> {
+  return (await import('./extensions-load.js')).importExtension(file, version);
+}
 
 function intParser(flag: string, min?: number) {
   return (v: string) => {
@@ -190,7 +196,9 @@ export function unknownCommandWord(program: Command, argv: readonly string[]): s
  * commander's "unknown command" error with its suggestion, exit 2, as without `--help`.
  */
 export async function main(argv: string[], io: IO, deps: ContextDeps = {}): Promise<number> {
-  const manifest = readManifest();
+  // extensions (src/cli/extensions.ts): their commands from their manifests, rebuilt when stale
+  const { manifest, warnings } = await withExtensions(readManifest(), io.env, { importer: importExtension });
+  for (const w of warnings) io.err.write(`ncli: ${w}\n`);
   let exitCode = 0;
   let debug = argv.includes('--debug');
   const program = buildProgram(
@@ -203,7 +211,9 @@ export async function main(argv: string[], io: IO, deps: ContextDeps = {}): Prom
       const { Context } = await import('./context.js');
       const ctx = new Context(io, globals, outputChoice(args), deps);
       try {
-        const mod = (await import(new URL(`../${group.module}`, import.meta.url).href)) as Record<string, unknown>;
+        const mod = entry.extension
+          ? await (await import('./extensions-load.js')).loadForRun(entry.extension)
+          : ((await import(new URL(`../${group.module}`, import.meta.url).href)) as Record<string, unknown>);
         const handler = mod[entry.export] as (c: unknown, a: unknown) => Promise<number | void>;
         const runOn = async (c: typeof ctx): Promise<number> => {
           if (declaresVersions(entry.spec)) {
