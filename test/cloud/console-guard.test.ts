@@ -145,7 +145,7 @@ describeCloud('console tunnel on a shared jump host, against the real cloud', ()
         throw new Error(`${e.message}; ${badSaid}`);
       });
     expect(tun.stderr().split('\n').filter(Boolean), tun.stderr()).toHaveLength(1);
-  });
+  }, 120_000);
 
   it('--vnc-password without FILE prints a random password once; a raw RFB client proves it and reaches "devcloud-vm1"', async () => {
     const tun = start(['console', 'tunnel', 'vm1', '--local', '0', '--vnc-password']);
