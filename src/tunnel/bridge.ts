@@ -339,6 +339,7 @@ export class Bridge {
     this.rejectWindowOver = true;
     if (p.bytes > 0 || p.overflowed) this.accept('no drop within the rejection window');
     else this.debug('nothing said either way within the rejection window: a drop still counts as a refused token');
+    this.closeWhenFlushed();
   };
 
   private readonly onPong = (): void => {
@@ -473,10 +474,13 @@ export class Bridge {
    * `half-closed` → `closing` once every byte the local side sent has left our socket, plus
    * `closeWaitMs`: websockify drops the client→target bytes it still queues as soon as it reads
    * our close frame, and the remote may still answer what it just got (novaconsole's
-   * `--close-wait`).
+   * `--close-wait`). While the proxy has said nothing yet, within the rejection window, the close
+   * waits for it: a loaded proxy refuses a bad token seconds after the upgrade, and closing first
+   * would hide the refusal (`--stdio < file` with an expired token ending 0, silently).
    */
   private closeWhenFlushed(): void {
     if (this.link.kind !== 'half-closed' || !this.wsOpen() || this.outstanding > 0 || this.closeWaitTimer) return;
+    if (this.probation && !this.rejectWindowOver && this.local === 'ended' && this.closeWaitMs > 0) return;
     this.closeWaitTimer = setTimeout(() => {
       this.closeWaitTimer = undefined;
       this.close();
@@ -527,6 +531,7 @@ export class Bridge {
     if (this.acceptTimer) clearTimeout(this.acceptTimer);
     this.acceptTimer = undefined;
     this.updateLocalFlow();
+    this.closeWhenFlushed();
   }
 
   /**

@@ -7,6 +7,7 @@ import type { WebSocket } from 'ws';
 import { forwardLocal, forwardStdio } from '../../../src/tunnel/forwarder.js';
 import { REPLAY_LIMIT, type TunnelOptions } from '../../../src/tunnel/bridge.js';
 import { TunnelError } from '../../../src/tunnel/errors.js';
+import { fixedResolver } from '../../../src/tunnel/url-source.js';
 import { messageFor } from '../../../src/cli/errors.js';
 import {
   closedPort,
@@ -533,6 +534,21 @@ describe('forwardLocal', () => {
 });
 
 describe('forwardStdio', () => {
+  it('stdin ended at once: waits for a slow proxy to refuse the token before closing, and reports it', async () => {
+    // a loaded nova-novncproxy refuses a bad token seconds after the upgrade, later than the close-wait
+    const p = await proxy({ onSession: (ws) => setTimeout(() => ws.terminate(), 400) });
+    const stdin = new PassThrough();
+    const out = collectingPassThrough();
+    const t = testOptions(fixedResolver(p.wsUrl('expired'), `ws://127.0.0.1:${p.port}`), {
+      stdin,
+      stdout: out.stream,
+      closeWaitMs: 50,
+    });
+    stdin.end('RFB 003.008\n');
+    await expect(forwardStdio(t.opts)).rejects.toMatchObject({ code: 'TOKEN_REJECTED' });
+    expect(p.accepted).toHaveLength(1);
+  });
+
   it('bridges stdin/stdout and resolves after stdin ends and the remote had time to answer', async () => {
     const p = await proxy({
       onSession: (ws) =>
