@@ -9,6 +9,7 @@ import * as v from 'valibot';
 import { NcliError, NotFoundError } from '../errors.js';
 import { ApiError } from '../http/errors.js';
 import type { ComputeClient } from './client.js';
+import { quotaRefusal } from './quotas.js';
 import { findResource, listResource } from './resource.js';
 import { SERVER_GROUP, ServerGroupSchema, type ServerGroup } from './resources/server-group.js';
 import { hasMicroversion, requireMicroversion } from './versions.js';
@@ -96,6 +97,8 @@ export async function createServerGroup(client: ComputeClient, req: ServerGroupR
     );
     return body.server_group;
   } catch (e) {
+    const over = quotaRefusal(e, `creating server group ${req.name}`);
+    if (over !== e) throw over;
     if (e instanceof ApiError && (e.status === 400 || e.status === 403)) {
       throw new ServerGroupRefusedError(
         `Nova refused server group '${req.name}': ${e.serverMessage.replace(/\.$/, '')} ${said(e)}.`,
