@@ -38,12 +38,17 @@ const QuotaSetSchema = v.looseObject({ quota_set: v.looseObject({ id: v.optional
 const QuotaClassSchema = v.looseObject({ quota_class_set: v.looseObject({ id: v.optional(v.string()) }) });
 
 /**
- * The quotas of a project (`GET /os-quota-sets/{id}`), or the defaults new projects get
- * (`…/{id}/defaults`). Nova does not check that the project exists.
+ * The quotas of a project (`GET /os-quota-sets/{id}`), the defaults new projects get
+ * (`…/{id}/defaults`), or each quota's `{limit, in_use, reserved}` (`…/{id}/detail`). Nova does
+ * not check that the project exists.
  * @throws ApiError, NetworkError
  */
-export async function getQuotaSet(client: ComputeClient, projectId: string, defaults = false): Promise<QuotaSet> {
-  const path = `/os-quota-sets/${encodeURIComponent(projectId)}${defaults ? '/defaults' : ''}`;
+export async function getQuotaSet(
+  client: ComputeClient,
+  projectId: string,
+  which: 'quotas' | 'defaults' | 'detail' = 'quotas',
+): Promise<QuotaSet> {
+  const path = `/os-quota-sets/${encodeURIComponent(projectId)}${which === 'quotas' ? '' : `/${which}`}`;
   return (await client.read('GET', path, QuotaSetSchema, 'a quota set')).quota_set;
 }
 
