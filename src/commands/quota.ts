@@ -66,7 +66,9 @@ const SET_FLAGS = [
   ['--injected-path-size <bytes>', 'injected_file_path_bytes', 'Bytes per injected file path (before 2.57)'],
 ] as const;
 
-const SET_ARGS = SET_FLAGS.map(([flags, , what]) => arg(flags, `New ${what} quota (-1: unlimited)`, { integer: true, min: -1 }));
+const SET_ARGS = SET_FLAGS.map(([flags, , what]) =>
+  arg(flags, `New ${what} quota (-1: unlimited)`, { integer: true, min: -1 }),
+);
 
 export const do_set = command(
   {
@@ -96,7 +98,8 @@ export const do_set = command(
         values[key] = n;
       }
     }
-    if (!Object.keys(values).length) throw new UsageError('quota set needs at least one quota to set (e.g. --instances N).');
+    if (!Object.keys(values).length)
+      throw new UsageError('quota set needs at least one quota to set (e.g. --instances N).');
     const compute = await ctx.compute();
     if (a.class) {
       if (a.force) throw new UsageError('--force is for a project, not a quota class.');
@@ -169,7 +172,8 @@ export const do_list = command(
         }),
       );
       for (const b of batch) {
-        if (b) rows.push({ 'Project ID': b.id, ...Object.fromEntries(LIST_COLUMNS.map(([c, k]) => [c, b.q[k] ?? null])) });
+        if (b)
+          rows.push({ 'Project ID': b.id, ...Object.fromEntries(LIST_COLUMNS.map(([c, k]) => [c, b.q[k] ?? null])) });
       }
     }
     await ctx.list(['Project ID', ...LIST_COLUMNS.map(([c]) => c)], rows);

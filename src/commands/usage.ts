@@ -102,7 +102,10 @@ export const do_show = command(
       '  ncli usage show --project demo --start 2026-11-01 -f json',
     ].join('\n'),
     output: 'show',
-    args: [arg('--project <project>', 'Project (name or ID; another one needs admin)', { complete: 'project' }), ...PERIOD_ARGS],
+    args: [
+      arg('--project <project>', 'Project (name or ID; another one needs admin)', { complete: 'project' }),
+      ...PERIOD_ARGS,
+    ],
   },
   async (ctx, a) => {
     const period = periodOf(a.start, a.end);

@@ -48,8 +48,9 @@ export class ProjectClient {
 
   /** Every project the user may list (admin: all). @throws ApiError (403 for a non-admin), NetworkError */
   async list(query = ''): Promise<Project[]> {
-    return (await this.get(`/projects${query}`, v.looseObject({ projects: v.array(ProjectSchema) }), 'a list of projects'))
-      .projects;
+    return (
+      await this.get(`/projects${query}`, v.looseObject({ projects: v.array(ProjectSchema) }), 'a list of projects')
+    ).projects;
   }
 
   /**
@@ -58,8 +59,9 @@ export class ProjectClient {
    */
   async find(ref: string): Promise<Project> {
     try {
-      return (await this.get(`/projects/${encodeURIComponent(ref)}`, v.looseObject({ project: ProjectSchema }), 'a project'))
-        .project;
+      return (
+        await this.get(`/projects/${encodeURIComponent(ref)}`, v.looseObject({ project: ProjectSchema }), 'a project')
+      ).project;
     } catch (e) {
       if (!(e instanceof ApiError && (e.status === 404 || e.status === 403))) throw e;
     }
