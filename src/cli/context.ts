@@ -233,12 +233,13 @@ export class Context {
    * @throws ConfigError, AuthError
    */
   async projects(): Promise<import('../identity/projects.js').ProjectClient> {
-    const [cfg, session, { ProjectClient }] = await Promise.all([
+    const [cfg, session, { ProjectClient }, own] = await Promise.all([
       this.config(),
       this.session(),
       import('../identity/projects.js'),
+      this.currentProject(),
     ]);
-    return new ProjectClient(session, cfg.auth.authUrl);
+    return new ProjectClient(session, cfg.auth.authUrl, own);
   }
 
   /** The ID and name of the project this run's token is scoped to. @throws AuthError, NetworkError */

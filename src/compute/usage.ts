@@ -9,6 +9,7 @@
 import * as v from 'valibot';
 import type { ComputeClient } from './client.js';
 import { nextMarker } from './client.js';
+import { asAdmin } from './policy.js';
 import { defineResource, listResource } from './resource.js';
 import { LinkSchema, type Link } from './types.js';
 import { hasMicroversion } from './versions.js';
@@ -56,13 +57,13 @@ function merge(a: Usage, b: Usage): Usage {
 
 /**
  * The usage of every project with servers in the period (admin by default policy), all pages.
- * @throws ApiError (403 for a non-admin), NetworkError
+ * @throws AdminRequiredError (403 for a non-admin), ApiError, NetworkError
  */
 export async function listUsage(client: ComputeClient, period: Period): Promise<Usage[]> {
-  const pages = await listResource(client, USAGE, {
-    query: { detailed: 1, start: period.start, end: period.end },
-    paged: await hasMicroversion(client, '2.40'),
-  });
+  const paged = await hasMicroversion(client, '2.40');
+  const pages = await asAdmin('Listing the usage of every project', () =>
+    listResource(client, USAGE, { query: { detailed: 1, start: period.start, end: period.end }, paged }),
+  );
   const byProject = new Map<string, Usage>();
   for (const u of pages) {
     const id = u.tenant_id ?? '';

@@ -6,7 +6,7 @@
  * `utils.find_resource(identity_client.projects, ref)` does: an ID first, then an exact name.
  */
 import * as v from 'valibot';
-import { NotFoundError } from '../errors.js';
+import { NcliError, NotFoundError } from '../errors.js';
 import { ApiError } from '../http/errors.js';
 import type { Session } from '../http/session.js';
 import { checkShape } from '../http/shape.js';
@@ -30,6 +30,8 @@ export class ProjectClient {
   constructor(
     private readonly session: Session,
     authUrl: string,
+    /** The token's own project: found by its name or ID without asking Keystone (a member may not list projects). */
+    private readonly own: { id?: string; name?: string } = {},
   ) {
     const trimmed = authUrl.replace(/\/+$/, '');
     this.base = /\/v3$/.test(trimmed) ? trimmed : `${trimmed}/v3`;
@@ -37,7 +39,17 @@ export class ProjectClient {
 
   private async get<S extends v.GenericSchema>(path: string, schema: S, expected: string): Promise<v.InferOutput<S>> {
     const url = this.base + path;
-    const res = await this.session.request({ method: 'GET', url, service: 'identity' });
+    let res;
+    try {
+      res = await this.session.request({ method: 'GET', url, service: 'identity' });
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 403) || !/^\/projects(\?|$)/.test(path)) throw e;
+      throw new NcliError(
+        'REFUSED',
+        `Listing projects needs an admin role: Keystone's policy refused it (${e.serverMessage.replace(/\.$/, '')}) (HTTP 403${e.requestId ? `, request ${e.requestId}` : ''}); give your own project, or use the credentials of a user with the admin role.`,
+        { cause: e },
+      );
+    }
     return checkShape(schema, parseJson(res, 'GET', url, 'identity'), {
       method: 'GET',
       url,
@@ -46,7 +58,7 @@ export class ProjectClient {
     });
   }
 
-  /** Every project the user may list (admin: all). @throws ApiError (403 for a non-admin), NetworkError */
+  /** Every project (admin). @throws NcliError `REFUSED` (403: not an admin), ApiError, NetworkError */
   async list(query = ''): Promise<Project[]> {
     return (
       await this.get(`/projects${query}`, v.looseObject({ projects: v.array(ProjectSchema) }), 'a list of projects')
@@ -54,10 +66,13 @@ export class ProjectClient {
   }
 
   /**
-   * A project by ID, else by exact name.
-   * @throws NotFoundError (`NOT_FOUND`; `AMBIGUOUS` for a name in several domains), ApiError, NetworkError
+   * A project by ID, else by exact name (the token's own without a request).
+   * @throws NcliError `REFUSED` (a user without the admin role may not list projects), NotFoundError (`NOT_FOUND`; `AMBIGUOUS` for a name in several domains), ApiError, NetworkError
    */
   async find(ref: string): Promise<Project> {
+    if (this.own.id && (ref === this.own.id || ref === this.own.name)) {
+      return { id: this.own.id, name: this.own.name ?? ref };
+    }
     try {
       return (
         await this.get(`/projects/${encodeURIComponent(ref)}`, v.looseObject({ project: ProjectSchema }), 'a project')
