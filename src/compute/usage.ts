@@ -11,7 +11,7 @@ import type { ComputeClient } from './client.js';
 import { nextMarker } from './client.js';
 import { asAdmin } from './policy.js';
 import { defineResource, listResource } from './resource.js';
-import { LinkSchema, type Link } from './types.js';
+import { LinkSchema } from './types.js';
 import { hasMicroversion } from './versions.js';
 
 export const UsageSchema = v.looseObject({
@@ -92,7 +92,7 @@ export async function getUsage(client: ComputeClient, projectId: string, period:
       { query: { start: period.start, end: period.end, marker } },
     );
     usage = usage ? merge(usage, body.tenant_usage) : body.tenant_usage;
-    const next = paged ? nextMarker(body.tenant_usage_links as Link[] | undefined) : undefined;
+    const next = paged ? nextMarker(body.tenant_usage_links) : undefined;
     if (!next || next === marker || !body.tenant_usage.server_usages?.length) break;
     marker = next;
   }

@@ -47,29 +47,33 @@ describeCloud('limits, quotas and usage against the real cloud', () => {
     projectId = String(((await osc(['project', 'show', PROJECT])) as Json).id);
   }, 120_000);
 
-  it('sets quotas that openstack quota show then reads back, and shows them with its keys', async () => {
-    const values = {
-      instances: 7,
-      cores: 9,
-      ram: 4096,
-      'key-pairs': 11,
-      'server-groups': 3,
-      'server-group-members': 4,
-      properties: 64,
-    };
-    const flags = Object.entries(values).flatMap(([k, n]) => [`--${k}`, String(n)]);
-    expect(await run(['quota', 'set', PROJECT, ...flags])).toEqual({ code: 0, stdout: '', stderr: '' });
-    const theirs = (await osc(['quota', 'show', PROJECT])) as Json;
-    expect(theirs).toMatchObject(values);
-    const mine = (await json(['quota', 'show', PROJECT])) as Json;
-    expect(mine).toMatchObject({ ...values, project: projectId, project_name: PROJECT });
-    agrees(mine, theirs);
-    // by ID too; --metadata-items is --properties
-    ok(await run(['quota', 'set', projectId, '--metadata-items', '65']));
-    expect(((await osc(['quota', 'show', PROJECT])) as Json).properties).toBe(65);
-  });
+  it(
+    'sets quotas that openstack quota show then reads back, and shows them with its keys',
+    { timeout: 180_000 },
+    async () => {
+      const values = {
+        instances: 7,
+        cores: 9,
+        ram: 4096,
+        'key-pairs': 11,
+        'server-groups': 3,
+        'server-group-members': 4,
+        properties: 64,
+      };
+      const flags = Object.entries(values).flatMap(([k, n]) => [`--${k}`, String(n)]);
+      expect(await run(['quota', 'set', PROJECT, ...flags])).toEqual({ code: 0, stdout: '', stderr: '' });
+      const theirs = (await osc(['quota', 'show', PROJECT])) as Json;
+      expect(theirs).toMatchObject(values);
+      const mine = (await json(['quota', 'show', PROJECT])) as Json;
+      expect(mine).toMatchObject({ ...values, project: projectId, project_name: PROJECT });
+      agrees(mine, theirs);
+      // by ID too; --metadata-items is --properties
+      ok(await run(['quota', 'set', projectId, '--metadata-items', '65']));
+      expect(((await osc(['quota', 'show', PROJECT])) as Json).properties).toBe(65);
+    },
+  );
 
-  it('shows defaults and the default class as openstack does', async () => {
+  it('shows defaults and the default class as openstack does', { timeout: 180_000 }, async () => {
     agrees(
       (await json(['quota', 'show', '--default', PROJECT])) as Json,
       (await osc(['quota', 'show', '--default', PROJECT])) as Json,
@@ -82,19 +86,23 @@ describeCloud('limits, quotas and usage against the real cloud', () => {
     agrees(common, theirs);
   });
 
-  it('lists the project among those with non-default quotas, as openstack quota list --compute', async () => {
-    const mine = (await json(['quota', 'list', '--compute'])) as Json[];
-    const theirs = (await osc(['quota', 'list', '--compute'])) as Json[];
-    const row = mine.find((r) => r['Project ID'] === projectId)!;
-    expect(row).toMatchObject({ Instances: 7, Cores: 9, Ram: 4096, 'Key Pairs': 11, 'Metadata Items': 65 });
-    expect(Object.keys(row)).toEqual(Object.keys(theirs[0]));
-    const same = theirs.find((r) => r['Project ID'] === projectId)!;
-    for (const [k, val] of Object.entries(row)) if (val !== null) expect([k, val]).toEqual([k, same[k]]);
-    const one = (await json(['quota', 'list', '--compute', '--project', PROJECT])) as Json[];
-    expect(one.map((r) => r['Project ID'])).toEqual([projectId]);
-  });
+  it(
+    'lists the project among those with non-default quotas, as openstack quota list --compute',
+    { timeout: 180_000 },
+    async () => {
+      const mine = (await json(['quota', 'list', '--compute'])) as Json[];
+      const theirs = (await osc(['quota', 'list', '--compute'])) as Json[];
+      const row = mine.find((r) => r['Project ID'] === projectId)!;
+      expect(row).toMatchObject({ Instances: 7, Cores: 9, Ram: 4096, 'Key Pairs': 11, 'Metadata Items': 65 });
+      expect(Object.keys(row)).toEqual(Object.keys(theirs[0]));
+      const same = theirs.find((r) => r['Project ID'] === projectId)!;
+      for (const [k, val] of Object.entries(row)) if (val !== null) expect([k, val]).toEqual([k, same[k]]);
+      const one = (await json(['quota', 'list', '--compute', '--project', PROJECT])) as Json[];
+      expect(one.map((r) => r['Project ID'])).toEqual([projectId]);
+    },
+  );
 
-  it('shows absolute limits as openstack limits show --absolute (its compute rows)', async () => {
+  it('shows absolute limits as openstack limits show --absolute (its compute rows)', { timeout: 180_000 }, async () => {
     const mine = (await json(['limits', 'show', '--absolute', '--project', PROJECT])) as Json[];
     const theirs = (await osc(['limits', 'show', '--absolute', '--project', PROJECT])) as Json[];
     expect(mine).toContainEqual({ Name: 'maxTotalInstances', Value: 7 });
@@ -137,7 +145,7 @@ describeCloud('limits, quotas and usage against the real cloud', () => {
     expect(bad).toEqual({ code: 2, stdout: '', stderr: "ncli: --start takes a date YYYY-MM-DD, not '2026-13-01'.\n" });
   });
 
-  it('refuses a member in one line: quota set, usage list, quota list', async () => {
+  it('refuses a member in one line: quota set, usage list, quota list', { timeout: 180_000 }, async () => {
     for (const [args, words] of [
       [['quota', 'set', 'demo', '--instances', '5'], 'Setting quotas needs an admin role'],
       [['usage', 'list'], 'Listing the usage of every project needs an admin role'],
