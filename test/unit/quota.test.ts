@@ -156,3 +156,51 @@ describe('offset paging (os-server-groups) on a cloud with a low max_limit', () 
     expect(all.map((g) => g.id)).toEqual(page(45, 0).map((g) => g.id));
   });
 });
+
+describe('usage paging (os-simple-tenant-usage from 2.40)', () => {
+  const su = (id: string, tenant = 'p1') => ({ instance_id: id, tenant_id: tenant, hours: 1 });
+  const period = { start: '2026-11-01T00:00:00', end: '2026-12-01T00:00:00' };
+  const q = 'start=2026-11-01T00%3A00%3A00&end=2026-12-01T00%3A00%3A00';
+
+  it('usage list follows tenant_usages_links and adds up a project split over pages', async () => {
+    const { listUsage } = await import('../../src/compute/usage.js');
+    const nova = mockNova();
+    nova.answer('GET', `/v2.1/os-simple-tenant-usage?detailed=1&${q}`, 200, {
+      tenant_usages: [
+        { tenant_id: 'p1', server_usages: [su('a'), su('b')], total_hours: 2, total_vcpus_usage: 2 },
+        { tenant_id: 'p2', server_usages: [su('c', 'p2')], total_hours: 1, total_vcpus_usage: 1 },
+      ],
+      tenant_usages_links: [{ rel: 'next', href: `http://nova.test:8774/v2.1/os-simple-tenant-usage?marker=c` }],
+    });
+    nova.answer('GET', `/v2.1/os-simple-tenant-usage?detailed=1&${q}&marker=c`, 200, {
+      tenant_usages: [{ tenant_id: 'p2', server_usages: [su('d', 'p2')], total_hours: 1, total_vcpus_usage: 1.5 }],
+    });
+    const all = await listUsage(nova.client, period);
+    expect(all.map((u) => [u.tenant_id, u.server_usages?.map((s) => s.instance_id), u.total_vcpus_usage])).toEqual([
+      ['p1', ['a', 'b'], 2],
+      ['p2', ['c', 'd'], 2.5],
+    ]);
+  });
+
+  it('usage show follows tenant_usage_links; a project without servers is zeros', async () => {
+    const { getUsage } = await import('../../src/compute/usage.js');
+    const nova = mockNova();
+    nova.answer('GET', `/v2.1/os-simple-tenant-usage/p1?${q}`, 200, {
+      tenant_usage: { tenant_id: 'p1', server_usages: [su('a')], total_memory_mb_usage: 512 },
+      tenant_usage_links: [{ rel: 'next', href: 'http://nova.test:8774/v2.1/os-simple-tenant-usage/p1?marker=a' }],
+    });
+    nova.answer('GET', `/v2.1/os-simple-tenant-usage/p1?${q}&marker=a`, 200, {
+      tenant_usage: { tenant_id: 'p1', server_usages: [su('b')], total_memory_mb_usage: 256 },
+    });
+    nova.answer('GET', `/v2.1/os-simple-tenant-usage/p9?${q}`, 200, { tenant_usage: {} });
+    const one = await getUsage(nova.client, 'p1', period);
+    expect([one.server_usages?.map((s) => s.instance_id), one.total_memory_mb_usage]).toEqual([['a', 'b'], 768]);
+    expect(await getUsage(nova.client, 'p9', period)).toMatchObject({
+      tenant_id: 'p9',
+      server_usages: [],
+      total_memory_mb_usage: 0,
+      total_vcpus_usage: 0,
+      total_local_gb_usage: 0,
+    });
+  });
+});
