@@ -53,22 +53,20 @@ export const do_show = command(
 
 /** `quota set` flags: openstackclient's names → Nova's keys. */
 const SET_FLAGS = [
-  ['--cores <n>', 'cores', 'Virtual CPUs'],
-  ['--ram <mb>', 'ram', 'RAM in MiB'],
-  ['--instances <n>', 'instances', 'Servers'],
-  ['--key-pairs <n>', 'key_pairs', 'Keypairs per user'],
-  ['--server-groups <n>', 'server_groups', 'Server groups'],
-  ['--server-group-members <n>', 'server_group_members', 'Servers per server group'],
-  ['--properties <n>', 'metadata_items', 'Metadata items per server (metadata_items)'],
+  ['--cores <n>', 'cores', 'Limit of virtual CPUs'],
+  ['--ram <mb>', 'ram', 'Limit of RAM in MiB'],
+  ['--instances <n>', 'instances', 'Limit of servers'],
+  ['--key-pairs <n>', 'key_pairs', 'Limit of keypairs per user'],
+  ['--server-groups <n>', 'server_groups', 'Limit of server groups'],
+  ['--server-group-members <n>', 'server_group_members', 'Limit of servers per server group'],
+  ['--properties <n>', 'metadata_items', 'Limit of metadata items per server (metadata_items)'],
   ['--metadata-items <n>', 'metadata_items', 'The same as --properties (novaclient’s word)'],
-  ['--injected-files <n>', 'injected_files', 'Injected files (before compute API 2.57)'],
-  ['--injected-file-size <bytes>', 'injected_file_content_bytes', 'Bytes per injected file (before 2.57)'],
-  ['--injected-path-size <bytes>', 'injected_file_path_bytes', 'Bytes per injected file path (before 2.57)'],
+  ['--injected-files <n>', 'injected_files', 'Limit of injected files (before compute API 2.57)'],
+  ['--injected-file-size <bytes>', 'injected_file_content_bytes', 'Limit of bytes per injected file (before 2.57)'],
+  ['--injected-path-size <bytes>', 'injected_file_path_bytes', 'Limit of bytes per injected file path (before 2.57)'],
 ] as const;
 
-const SET_ARGS = SET_FLAGS.map(([flags, , what]) =>
-  arg(flags, `New ${what} quota (-1: unlimited)`, { integer: true, min: -1 }),
-);
+const SET_ARGS = SET_FLAGS.map(([flags, , what]) => arg(flags, `${what}; -1: unlimited`, { integer: true, min: -1 }));
 
 export const do_set = command(
   {
