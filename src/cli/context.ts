@@ -237,6 +237,26 @@ export class Context {
   }
 
   /**
+   * Keystone's projects (src/identity/projects.ts) at the auth URL, through the run's session.
+   * @throws ConfigError, AuthError
+   */
+  async projects(): Promise<import('../identity/projects.js').ProjectClient> {
+    const [cfg, session, { ProjectClient }, own] = await Promise.all([
+      this.config(),
+      this.session(),
+      import('../identity/projects.js'),
+      this.currentProject(),
+    ]);
+    return new ProjectClient(session, cfg.auth.authUrl, own);
+  }
+
+  /** The ID and name of the project this run's token is scoped to. @throws AuthError, NetworkError */
+  async currentProject(): Promise<{ id?: string; name?: string }> {
+    const st = await (await this.authenticator()).state();
+    return { id: st.projectId, name: st.projectName };
+  }
+
+  /**
    * An image by name or ID from Glance (src/compute/images.ts `findImage`), remembered for shell
    * completion and for the Image column of `server list`.
    * @throws NotFoundError (`NOT_FOUND`, `AMBIGUOUS`), ApiError, NcliError `ENDPOINT_NOT_FOUND`

@@ -9,6 +9,7 @@
  */
 import { DEFAULT_PARALLEL, runBulk, type BulkJob } from '../cli/bulk.js';
 import { isoTime, parseNetworks, parseProperties, parseSort, readUserData, tagList } from '../cli/parse.js';
+import { parseHints } from '../cli/parse.js';
 import {
   BULK,
   SERVERS,
@@ -25,6 +26,7 @@ import {
 import { command, arg } from '../cli/spec.js';
 import type { ServerAction } from '../compute/action-table.js';
 import { SERVER, imageIdOf } from '../compute/resources/server.js';
+import { SERVER_GROUP } from '../compute/resources/server-group.js';
 import { serverDiagnostics, serverTopology } from '../compute/server-props.js';
 import { createOnce, createServer, hasMicroversion, listServers, requireMicroversion } from '../compute/servers.js';
 import type { Server } from '../compute/types.js';
@@ -434,6 +436,9 @@ export const do_create = command(
       arg('--property <key=value>', 'Metadata (repeat for several)', { repeatable: true }),
       arg('--min <n>', 'Boot at least this many servers (default 1)', { integer: true }),
       arg('--max <n>', 'Boot at most this many servers (default: --min)', { integer: true }),
+      arg('--hint <key=value>', 'Scheduler hint (repeat for several; group=SERVER_GROUP takes a name or ID)', {
+        repeatable: true,
+      }),
       WAIT,
       WAIT_TIMEOUT,
     ],
@@ -456,6 +461,12 @@ export const do_create = command(
       await requireMicroversion(compute, '2.37', `--network ${networks}`);
     }
     const [image, flavor] = await Promise.all([ctx.image(a.image), ctx.flavor(a.flavor)]);
+    const schedulerHints = parseHints(a.hint);
+    const group = schedulerHints?.group;
+    if (schedulerHints && group !== undefined) {
+      const id = async (ref: string) => (await ctx.find(SERVER_GROUP, ref)).id;
+      schedulerHints.group = Array.isArray(group) ? await Promise.all(group.map(id)) : await id(group);
+    }
     const multi = max > 1;
     const { servers, requestId, recovered } = await createOnce(
       compute,
@@ -470,6 +481,7 @@ export const do_create = command(
           userData,
           metadata,
           ...(multi || a.min !== undefined ? { minCount: min, maxCount: max } : {}),
+          schedulerHints,
         }),
       multi,
     );

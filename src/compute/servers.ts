@@ -14,6 +14,7 @@ import * as v from 'valibot';
 import { checkShape } from '../http/shape.js';
 import { parseJson } from '../http/transport.js';
 import { hasMicroversion, requireMicroversion } from './versions.js';
+import { quotaRefusal } from './quotas.js';
 
 export { hasMicroversion, requireMicroversion } from './versions.js';
 import type { Server } from './types.js';
@@ -131,6 +132,8 @@ export interface CreateServerRequest {
   /** Several servers at once (`min_count`/`max_count`); Nova names them `<name>-1`, `<name>-2`… */
   minCount?: number;
   maxCount?: number;
+  /** `os:scheduler_hints` (`--hint`): `group` (a server group ID), `same_host`, … */
+  schedulerHints?: Record<string, string | string[]>;
 }
 
 /** What `POST /servers` answered: the first server's ID, or the reservation of a multiple create. */
@@ -153,7 +156,8 @@ const CreateAnswerSchema = v.looseObject({
  * answer leaves it unknown whether Nova created the server; see {@link findCreatedServers}).
  * Several servers (`maxCount` > 1) ask for `return_reservation_id`, so that all of them can be
  * listed afterwards (the answer otherwise names only the first).
- * @throws ApiError (400 bad request, 403 quota or policy, 404 image/flavor/network not found, 409),
+ * @throws QuotaExceededError (403/413 over a quota: which, its limit and use), ApiError (400 bad
+ *   request, 403 policy, 404 image/flavor/network not found, 409),
  *   NetworkError, TimeoutError, NcliError `BAD_RESPONSE`
  */
 export async function createServer(client: ComputeClient, req: CreateServerRequest): Promise<CreatedServer> {
@@ -179,7 +183,12 @@ export async function createServer(client: ComputeClient, req: CreateServerReque
     ...(req.maxCount !== undefined ? { max_count: req.maxCount } : {}),
     ...(multi ? { return_reservation_id: true } : {}),
   };
-  const res = await client.send('POST', '/servers', { body: { server } });
+  const hints = req.schedulerHints && Object.keys(req.schedulerHints).length ? req.schedulerHints : undefined;
+  const res = await client
+    .send('POST', '/servers', { body: { server, ...(hints ? { 'os:scheduler_hints': hints } : {}) } })
+    .catch((e: unknown) => {
+      throw quotaRefusal(e, `creating server ${req.name}`);
+    });
   const url = `${client.endpoint}/servers`;
   const body = checkShape(CreateAnswerSchema, parseJson(res, 'POST', url, 'compute'), {
     method: 'POST',
