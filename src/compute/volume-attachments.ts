@@ -213,7 +213,7 @@ function refused(e: unknown, doing: string): unknown {
   if (!(e instanceof ApiError) || ![400, 403, 409].includes(e.status)) return e;
   const why = e.serverMessage.replace(/\.$/, '');
   let fix = '';
-  if (/availability zone/i.test(why)) {
+  if (/availability[ _]zone/i.test(why)) {
     fix =
       '; this cloud attaches only within one availability zone ([cinder] cross_az_attach = False): use a volume of the server’s zone';
   } else if (/in-use|status must be available|already attached/i.test(why)) {

@@ -95,7 +95,7 @@ export class NetworkClient {
       v.looseObject({ [k.one]: k.schema }),
       `a ${k.noun}`,
     );
-    return body[k.one] as T;
+    return body[k.one];
   }
 
   /**
@@ -123,7 +123,7 @@ export class NetworkClient {
       `a list of ${k.noun}s`,
       { query: { name: ref } },
     );
-    const named = (body[k.many] as T[]).filter((x) => x.name === ref);
+    const named = body[k.many].filter((x) => x.name === ref);
     if (named.length === 1) return named[0];
     if (named.length > 1) {
       const own = named.filter((x) => this.projectId && x.project_id === this.projectId);
