@@ -41,6 +41,15 @@ export function labelOf(x: { id: string; name?: string | null }): string {
   return x.name ? `${x.name} (${x.id})` : x.id;
 }
 
+/** Remembers a Neutron or Cinder resource for shell completion (the names cache). */
+function remember(
+  ctx: Context,
+  kind: 'port' | 'network' | 'security-group' | 'volume',
+  x: { id: string; name?: string | null },
+) {
+  return ctx.rememberNames(kind, [{ id: x.id, name: x.name ?? undefined }], { complete: false });
+}
+
 function serverLabel(s: Server): string {
   return s.name || s.id;
 }
@@ -53,6 +62,7 @@ function serverLabel(s: Server): string {
 export async function addPort(ctx: Context, serverRef: string, portRef: string, tag?: string): Promise<void> {
   const [server, network] = await Promise.all([ctx.server(serverRef), ctx.network()]);
   const port = await network.findPort(portRef);
+  await remember(ctx, 'port', port);
   const bound = portBoundElsewhere(port, server.id);
   if (bound) {
     throw new InterfaceRefusedError(
@@ -73,6 +83,7 @@ export async function addPort(ctx: Context, serverRef: string, portRef: string, 
 export async function addNetwork(ctx: Context, serverRef: string, netRef: string, tag?: string): Promise<void> {
   const [server, network] = await Promise.all([ctx.server(serverRef), ctx.network()]);
   const net = await network.findNetwork(netRef);
+  await remember(ctx, 'network', net);
   await attachInterface(
     await ctx.compute(),
     server.id,
@@ -153,6 +164,7 @@ export async function removeNetwork(ctx: Context, serverRef: string, netRef: str
 export async function securityGroup(ctx: Context, serverRef: string, groupRef: string, add: boolean): Promise<void> {
   const [server, network, compute] = await Promise.all([ctx.server(serverRef), ctx.network(), ctx.compute()]);
   const sg = await network.findSecurityGroup(groupRef);
+  await remember(ctx, 'security-group', sg);
   await changeSecurityGroup(compute, server.id, add, sg.id, `security group ${labelOf(sg)}`, serverLabel(server));
 }
 
@@ -172,6 +184,7 @@ export async function addVolume(
   const settings = bulkSettings(req);
   const [server, volumes, compute] = await Promise.all([ctx.server(serverRef), ctx.volumes(), ctx.compute()]);
   const vol = await volumes.findVolume(volumeRef);
+  await remember(ctx, 'volume', vol);
   const what = `volume ${labelOf(vol)}`;
   const on = (vol.attachments ?? []).map((x) => x.server_id).filter((id): id is string => !!id);
   if (on.includes(server.id)) {

@@ -180,6 +180,8 @@ function refused(e: unknown, doing: string): unknown {
   const why = e.serverMessage.replace(/\.$/, '');
   let fix = '';
   if (/is still in use|PortInUse|already (bound|in use)/i.test(why)) fix = '; remove it from where it is bound first';
+  else if (/on any ports/i.test(why))
+    fix = '; the server has no port: add one first (ncli server add network SERVER NETWORK)';
   else if (/task_state|vm_state|in state|while it is in/i.test(why))
     fix = '; wait for the server to settle (ncli server show)';
   return new InterfaceRefusedError(
