@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseNic, parseNics } from '../../src/cli/nics.js';
+import { waitForVolume, type VolumeClient } from '../../src/volume/client.js';
 import { runNcli } from '../support/io.js';
 import { KEYSTONE, lowerHeaders, mockAgent, mockNova, tokenBody, type MockNova } from '../support/mock-nova.js';
 
@@ -344,5 +345,38 @@ describe('parseNic', () => {
     expect(() => parseNic('v4-fixed-ip=1.2.3.4')).toThrow(/needs net-id or port-id/);
     expect(() => parseNics(['a,b'])).toThrow(/',' and '=' are not allowed/);
     expect(parseNics()).toBeUndefined();
+  });
+});
+
+describe('waitForVolume', () => {
+  const clock = () => {
+    let t = 0;
+    return { now: () => t, sleep: async (ms: number) => void (t += ms) };
+  };
+  const client = (statuses: string[]) =>
+    ({
+      getVolume: async () => ({ id: VOL, status: statuses.length > 1 ? statuses.shift()! : statuses[0] }),
+    }) as unknown as VolumeClient;
+
+  it('returns the volume once it is in the status asked for', async () => {
+    const v = await waitForVolume(client(['attaching', 'attaching', 'in-use']), VOL, 'in-use', {
+      timeoutSeconds: 60,
+      label: 'data',
+      clock: clock(),
+    });
+    expect(v.status).toBe('in-use');
+  });
+
+  it('an error status ends the wait in one line; so does the timeout', async () => {
+    await expect(
+      waitForVolume(client(['attaching', 'error_attaching']), VOL, 'in-use', {
+        timeoutSeconds: 60,
+        label: 'data',
+        clock: clock(),
+      }),
+    ).rejects.toThrow('Volume data went to error_attaching in Cinder instead of in-use.');
+    await expect(
+      waitForVolume(client(['detaching']), VOL, 'available', { timeoutSeconds: 5, label: 'data', clock: clock() }),
+    ).rejects.toThrow('Volume data is detaching after 5 s, not yet available.');
   });
 });
