@@ -9,6 +9,8 @@ import type { GlobalFlags } from '../config/global-options.js';
 import type { ResolvedConfig, ResolvedSettings } from '../config/options.js';
 import type { ComputeClient } from '../compute/client.js';
 import type { ImageClient } from '../compute/images.js';
+import type { NetworkClient } from '../network/client.js';
+import type { VolumeClient } from '../volume/client.js';
 import type { Session } from '../http/session.js';
 import type { Flavor, Server } from '../compute/types.js';
 import type { Authenticator } from '../identity/keystone.js';
@@ -61,6 +63,8 @@ export class Context {
   private authP?: Promise<Authenticator>;
   private computeP?: Promise<ComputeClient>;
   private imagesP?: Promise<ImageClient>;
+  private networkP?: Promise<NetworkClient>;
+  private volumesP?: Promise<VolumeClient>;
   private sessionP?: Promise<Session>;
   private storeP?: Promise<TokenStore | null>;
   private readonly namesToWrite: (() => Promise<void>)[] = [];
@@ -254,6 +258,51 @@ export class Context {
   async currentProject(): Promise<{ id?: string; name?: string }> {
     const st = await (await this.authenticator()).state();
     return { id: st.projectId, name: st.projectName };
+  }
+
+  /**
+   * The Neutron client of this run (src/network/client.ts): the `network` service of the catalog,
+   * through the same authenticated session as Nova.
+   * @throws ConfigError, AuthError, NcliError `ENDPOINT_NOT_FOUND`, NetworkError
+   */
+  network(): Promise<NetworkClient> {
+    this.networkP ??= (async () => {
+      const [auth, session, { NetworkClient }] = await Promise.all([
+        this.authenticator(),
+        this.session(),
+        import('../network/client.js'),
+      ]);
+      const endpoint = await auth.endpoint('network');
+      return new NetworkClient(session, endpoint, (await auth.state()).projectId);
+    })();
+    return this.networkP;
+  }
+
+  /**
+   * The Cinder client of this run (src/volume/client.ts): the `block-storage` service of the
+   * catalog, else `volumev3`, else `volume`, through the same authenticated session as Nova.
+   * @throws ConfigError, AuthError, NcliError `ENDPOINT_NOT_FOUND` (none of the three), NetworkError
+   */
+  volumes(): Promise<VolumeClient> {
+    this.volumesP ??= (async () => {
+      const [auth, session, { VolumeClient }, { isNcliError }] = await Promise.all([
+        this.authenticator(),
+        this.session(),
+        import('../volume/client.js'),
+        import('../errors.js'),
+      ]);
+      let first: unknown;
+      for (const type of ['block-storage', 'volumev3', 'volume']) {
+        try {
+          return new VolumeClient(session, await auth.endpoint(type));
+        } catch (e) {
+          if (!(isNcliError(e) && e.code === 'ENDPOINT_NOT_FOUND')) throw e;
+          first ??= e;
+        }
+      }
+      throw first;
+    })();
+    return this.volumesP;
   }
 
   /**

@@ -6,7 +6,6 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { fileErrorReason } from '../fs-reasons.js';
-import { UUID } from '../ids.js';
 import type { SortKey } from '../compute/servers.js';
 
 /** `--sort name:asc,created_at` (repeatable) → Nova's sort keys. @throws UsageError */
@@ -35,21 +34,6 @@ export function isoTime(flag: string, value: string | undefined): string | undef
 export function tagList(values: readonly string[] | undefined): string[] | undefined {
   const tags = (values ?? []).flatMap((v) => v.split(',')).filter((t) => t);
   return tags.length ? tags : undefined;
-}
-
-/** `--network` values → `auto`, `none` or network IDs. @throws UsageError */
-export function parseNetworks(values: readonly string[] | undefined): 'auto' | 'none' | string[] | undefined {
-  if (!values?.length) return undefined;
-  const special = values.filter((v) => v === 'auto' || v === 'none');
-  if (special.length) {
-    if (values.length > 1)
-      throw new UsageError(`--network ${special[0]} cannot be combined with other --network values.`);
-    return special[0];
-  }
-  for (const v of values) {
-    if (!UUID.test(v)) throw new UsageError(`--network takes auto, none or a network ID (a UUID), not '${v}'.`);
-  }
-  return [...values];
 }
 
 /**

@@ -12,6 +12,7 @@ export const help = 'Compute limits of a project and its use';
 
 export const do_show = command(
   {
+    fanout: true,
     help: 'Show compute limits (--absolute: limits and use; --rate: rate limits)',
     description: [
       'GET /limits (?tenant_id=PROJECT with --project, an admin call; ?reserved=1 with --reserved).',

@@ -22,6 +22,7 @@ async function projectOf(ctx: Context, ref: string | undefined): Promise<{ id: s
 
 export const do_show = command(
   {
+    fanout: true,
     help: 'Show the compute quotas of a project (default: this one), its defaults, or a quota class',
     description: [
       'GET /os-quota-sets/{project} (--default: …/defaults), or GET /os-quota-class-sets/{class} with --class.',
@@ -126,6 +127,7 @@ const LIST_COLUMNS = [
 
 export const do_list = command(
   {
+    fanout: true,
     help: 'List the compute quotas of every project whose quotas differ from the defaults (admin)',
     description: [
       'Lists the projects in Keystone (or the one of --project), then GET /os-quota-sets/{id} and …/defaults for',

@@ -8,7 +8,8 @@
  * servers run through src/cli/server-actions.ts.
  */
 import { DEFAULT_PARALLEL, runBulk, type BulkJob } from '../cli/bulk.js';
-import { isoTime, parseNetworks, parseProperties, parseSort, readUserData, tagList } from '../cli/parse.js';
+import { isoTime, parseProperties, parseSort, readUserData, tagList } from '../cli/parse.js';
+import { bootFromVolume, parseNics, resolveNics, resolveSecurityGroups } from '../cli/nics.js';
 import { parseHints } from '../cli/parse.js';
 import {
   BULK,
@@ -414,14 +415,17 @@ export const do_create = command(
     help: 'Create (boot) a server',
     description: [
       'POST /servers with the image (a name or ID from Glance) and flavor (name or ID); prints the new server as',
-      'server show does. Networks: --network auto|none|NETWORK_ID (repeat for several IDs); without it, "auto"',
-      'from compute API 2.37 (where Nova needs one), as openstackclient does. --min/--max boot several',
+      'server show does. Networks: --network auto|none|NETWORK, --port PORT, --nic net-id=…,v4-fixed-ip=…,port-id=…,tag=…',
+      '(names or IDs through Neutron; repeat for several); without any, "auto" from compute API 2.37 (where Nova',
+      'needs one), as openstackclient does. --security-group SG (name or ID, repeatable); --boot-from-volume SIZE',
+      'boots from a new SIZE GB volume of the image (kept when the server is deleted). --min/--max boot several',
       '(Nova names them NAME-1, NAME-2, …; one line each). With --wait, polls until ACTIVE; an ERROR status',
       "ends the wait with the server's fault. The create is sent once: if its answer is lost, ncli looks",
       'the server up by name and creation time instead of sending it again.',
       'Examples:',
       '  ncli server create web-3 --image devcloud-image --flavor m1.tiny --network none --wait',
       '  ncli server create batch --image devcloud-image --flavor m1.small --min 3 --max 3 --wait',
+      '  ncli server create web-4 --image devcloud-image --flavor m1.tiny --network private --security-group web',
       '  ncli server create app --image IMAGE --flavor m1.small --network NET_ID --key-name ops \\',
       '      --user-data cloud-init.yaml --property role=app --property owner=ops',
     ].join('\n'),
@@ -430,7 +434,28 @@ export const do_create = command(
       arg('<name>', 'Name of the new server'),
       arg('--image <image>', 'Image to boot from (name or ID; required)', { complete: 'image' }),
       arg('--flavor <flavor>', 'Flavor (name or ID; required)', { complete: 'flavor' }),
-      arg('--network <network>', 'auto, none, or a network ID (repeat for several IDs)', { repeatable: true }),
+      arg('--network <network>', 'auto, none, or a network name or ID (repeat for several)', {
+        repeatable: true,
+        complete: 'network',
+      }),
+      arg('--port <port>', 'A port to connect the server to (name or ID; repeat for several)', {
+        repeatable: true,
+        complete: 'port',
+      }),
+      arg(
+        '--nic <net-id=NET,port-id=PORT,v4-fixed-ip=IP,v6-fixed-ip=IP,tag=TAG|auto|none>',
+        'A NIC (repeat for several)',
+        {
+          repeatable: true,
+        },
+      ),
+      arg('--security-group <security-group>', 'Security group (name or ID; repeat for several)', {
+        repeatable: true,
+        complete: 'security-group',
+      }),
+      arg('--boot-from-volume <volume-size>', 'Boot from a new volume of this size (GB) made from --image', {
+        integer: true,
+      }),
       arg('--key-name <name>', 'Keypair to inject'),
       arg('--user-data <file>', 'User data file (cloud-init), at most 64 KiB base64-encoded', { complete: 'file' }),
       arg('--property <key=value>', 'Metadata (repeat for several)', { repeatable: true }),
@@ -453,14 +478,19 @@ export const do_create = command(
       throw new UsageError(`-f shell shows one server; --max ${max} may make several (use -f json, yaml or value).`);
     }
     const settings = bulkSettings({ wait: a.wait, waitTimeout: a.waitTimeout });
-    const networks = parseNetworks(a.network);
+    const nics = parseNics(a.network, a.port, a.nic);
+    const bdm = a.bootFromVolume !== undefined ? bootFromVolume('', a.bootFromVolume) : undefined;
     const metadata = parseProperties(a.property);
     const userData = await readUserData(a.userData);
     const compute = await ctx.compute();
-    if (networks === 'auto' || networks === 'none') {
-      await requireMicroversion(compute, '2.37', `--network ${networks}`);
-    }
-    const [image, flavor] = await Promise.all([ctx.image(a.image), ctx.flavor(a.flavor)]);
+    if (nics === 'auto' || nics === 'none') await requireMicroversion(compute, '2.37', `--network ${nics}`);
+    if (Array.isArray(nics) && nics.some((n) => n.tag)) await requireMicroversion(compute, '2.42', '--nic tag=');
+    const [image, flavor, networks, securityGroups] = await Promise.all([
+      ctx.image(a.image),
+      ctx.flavor(a.flavor),
+      Array.isArray(nics) ? resolveNics(ctx, nics) : nics,
+      resolveSecurityGroups(ctx, a.securityGroup),
+    ]);
     const schedulerHints = parseHints(a.hint);
     const group = schedulerHints?.group;
     if (schedulerHints && group !== undefined) {
@@ -474,9 +504,11 @@ export const do_create = command(
       () =>
         createServer(compute, {
           name: a.name,
-          imageRef: image.id,
+          imageRef: bdm ? '' : image.id,
           flavorRef: flavor.id,
           networks,
+          securityGroups,
+          blockDeviceMappingV2: bdm?.map((b) => ({ ...b, uuid: image.id })),
           keyName: a.keyName,
           userData,
           metadata,

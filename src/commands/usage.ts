@@ -62,6 +62,7 @@ const PERIOD_ARGS = [
 
 export const do_list = command(
   {
+    fanout: true,
     help: 'List the usage of every project with servers in a period (admin)',
     description: [
       'GET /os-simple-tenant-usage?detailed=1&start=…&end=…, every page (paged from compute API 2.40; a',
@@ -94,6 +95,7 @@ export const do_list = command(
 
 export const do_show = command(
   {
+    fanout: true,
     help: 'Show the usage of one project (default: this one) in a period',
     description: [
       'GET /os-simple-tenant-usage/{project}?start=…&end=…, every page (paged from compute API 2.40).',

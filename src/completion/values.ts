@@ -69,7 +69,7 @@ export const LIST_COLUMNS: Readonly<Record<string, readonly string[]>> = {
 /** Values of free-text options, by `GROUP COMMAND --option`. */
 const OPTION_VALUES: Readonly<Record<string, readonly string[]>> = {
   'server list --status': SERVER_STATUSES,
-  // `server create` takes auto, none or network UUIDs (no network names: ncli has no Neutron client)
+  // `server create --network` takes auto, none or a network name or ID (names complete from the names cache)
   'server create --network': ['auto', 'none'],
 };
 

@@ -123,7 +123,11 @@ export interface CreateServerRequest {
    * `auto` / `none` (2.37+), or network UUIDs; undefined: `auto` from 2.37 (where Nova needs a
    * value, as openstackclient does), nothing before.
    */
-  networks?: 'auto' | 'none' | readonly string[];
+  networks?: 'auto' | 'none' | readonly (string | { uuid?: string; port?: string; fixed_ip?: string; tag?: string })[];
+  /** Security group IDs (or names): `security_groups` `[{"name": …}]`. */
+  securityGroups?: readonly string[];
+  /** `block_device_mapping_v2` entries (`--boot-from-volume`; then `imageRef` is `''`). */
+  blockDeviceMappingV2?: readonly Record<string, unknown>[];
   keyName?: string;
   /** The user data, not yet base64-encoded (at most 65535 bytes once encoded). */
   userData?: Buffer;
@@ -169,7 +173,7 @@ export async function createServer(client: ComputeClient, req: CreateServerReque
         : undefined
       : typeof req.networks === 'string'
         ? req.networks
-        : req.networks.map((uuid) => ({ uuid }));
+        : req.networks.map((n) => (typeof n === 'string' ? { uuid: n } : n));
   const multi = (req.maxCount ?? 1) > 1 || (req.minCount ?? 1) > 1;
   const server: Record<string, unknown> = {
     name: req.name,
@@ -179,6 +183,8 @@ export async function createServer(client: ComputeClient, req: CreateServerReque
     ...(req.keyName ? { key_name: req.keyName } : {}),
     ...(req.userData ? { user_data: req.userData.toString('base64') } : {}),
     ...(req.metadata && Object.keys(req.metadata).length ? { metadata: req.metadata } : {}),
+    ...(req.securityGroups?.length ? { security_groups: req.securityGroups.map((name) => ({ name })) } : {}),
+    ...(req.blockDeviceMappingV2?.length ? { block_device_mapping_v2: req.blockDeviceMappingV2 } : {}),
     ...(req.minCount !== undefined ? { min_count: req.minCount } : {}),
     ...(req.maxCount !== undefined ? { max_count: req.maxCount } : {}),
     ...(multi ? { return_reservation_id: true } : {}),

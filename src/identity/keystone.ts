@@ -20,7 +20,7 @@ import type { LoginUi } from './browser-login.js';
 export const TOKEN_MARGIN_MS = 120_000;
 
 /** Service types whose catalog entries are kept in the cache. */
-const CACHED_TYPES = new Set(['compute', 'image']);
+const CACHED_TYPES = new Set(['compute', 'image', 'network', 'block-storage', 'volumev3', 'volume']);
 
 /** Authentication failed; the message names who, where, and what to check. */
 export class AuthError extends NcliError {
