@@ -222,4 +222,47 @@ describeCloud('server ports, networks, security groups and volumes against the r
     const again = fails(await run(['server', 'remove', 'volume', vm1, volume]));
     expect(again).toBe(`ncli: Volume ${volume} (${ids.volume}) is not attached to server ${vm1}; nothing removed.\n`);
   }, 240_000);
+
+  it('server create --boot-from-volume 1: Cinder copies the image into a new bootable volume; it outlives the server', async () => {
+    const name = `${PREFIX}-bfv`;
+    const created = JSON.parse(
+      ok(
+        await run([
+          'server',
+          'create',
+          name,
+          '--image',
+          'devcloud-image',
+          '--flavor',
+          'm1.tiny',
+          '--network',
+          'private',
+          '--boot-from-volume',
+          '1',
+          '--wait',
+          '-f',
+          'json',
+        ]),
+      ),
+    ) as { id: string; status: string };
+    expect(created.status).toBe('ACTIVE');
+    const attached = await oscJson<{ 'Volume ID': string; Device: string }[]>(['server', 'volume', 'list', name]);
+    expect(attached).toHaveLength(1);
+    const volumeId = attached[0]['Volume ID'];
+    try {
+      const vol = await oscJson<{
+        status: string;
+        size: number;
+        bootable: string;
+        volume_image_metadata: Record<string, string>;
+      }>(['volume', 'show', volumeId]);
+      expect([vol.status, vol.size, vol.bootable]).toEqual(['in-use', 1, 'true']);
+      expect(vol.volume_image_metadata.image_name).toBe('devcloud-image');
+      ok(await run(['server', 'delete', name, '--wait']));
+      // delete_on_termination false, as openstackclient sends it: the volume stays, detached
+      expect((await oscJson<{ status: string }>(['volume', 'show', volumeId])).status).toBe('available');
+    } finally {
+      await osc(['volume', 'delete', '--force', volumeId]);
+    }
+  }, 300_000);
 });
