@@ -8,7 +8,7 @@
  * servers run through src/cli/server-actions.ts.
  */
 import { DEFAULT_PARALLEL, runBulk, type BulkJob } from '../cli/bulk.js';
-import { isoTime, parseNetworks, parseProperties, parseSort, readUserData, tagList } from '../cli/parse.js';
+import { isoTime, parseBool, parseNetworks, parseProperties, parseSort, readUserData, tagList } from '../cli/parse.js';
 import {
   BULK,
   SERVERS,
@@ -442,6 +442,12 @@ export const do_create = command(
       arg('--property <key=value>', 'Metadata (repeat for several)', { repeatable: true }),
       arg('--min <n>', 'Boot at least this many servers (default 1)', { integer: true }),
       arg('--max <n>', 'Boot at most this many servers (default: --min)', { integer: true }),
+      arg('--availability-zone <zone>', 'Availability zone: AZ, AZ:HOST or AZ:HOST:NODE (a host or node: admin)', {
+        complete: 'availability-zone',
+      }),
+      arg('--description <description>', 'Description of the server', { since: '2.19' }),
+      arg('--tag <tag>', 'Tag for the server (repeat for several)', { repeatable: true, since: '2.52' }),
+      arg('--config-drive <true|false>', 'Attach a config drive (metadata as a disk)'),
       WAIT,
       WAIT_TIMEOUT,
     ],
@@ -478,6 +484,10 @@ export const do_create = command(
           userData,
           metadata,
           ...(multi || a.min !== undefined ? { minCount: min, maxCount: max } : {}),
+          availabilityZone: a.availabilityZone,
+          description: a.description,
+          tags: a.tag,
+          configDrive: parseBool('--config-drive', a.configDrive),
         }),
       multi,
     );

@@ -131,6 +131,14 @@ export interface CreateServerRequest {
   /** Several servers at once (`min_count`/`max_count`); Nova names them `<name>-1`, `<name>-2`… */
   minCount?: number;
   maxCount?: number;
+  /** `AZ`, `AZ:HOST` or `AZ:HOST:NODE` (a host or node: admin), as Nova parses `availability_zone`. */
+  availabilityZone?: string;
+  /** 2.19. */
+  description?: string;
+  /** 2.52. */
+  tags?: readonly string[];
+  /** A config drive (`config_drive`). */
+  configDrive?: boolean;
 }
 
 /** What `POST /servers` answered: the first server's ID, or the reservation of a multiple create. */
@@ -178,6 +186,10 @@ export async function createServer(client: ComputeClient, req: CreateServerReque
     ...(req.minCount !== undefined ? { min_count: req.minCount } : {}),
     ...(req.maxCount !== undefined ? { max_count: req.maxCount } : {}),
     ...(multi ? { return_reservation_id: true } : {}),
+    ...(req.availabilityZone ? { availability_zone: req.availabilityZone } : {}),
+    ...(req.description !== undefined ? { description: req.description } : {}),
+    ...(req.tags?.length ? { tags: req.tags } : {}),
+    ...(req.configDrive !== undefined ? { config_drive: req.configDrive } : {}),
   };
   const res = await client.send('POST', '/servers', { body: { server } });
   const url = `${client.endpoint}/servers`;
