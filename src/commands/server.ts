@@ -410,6 +410,7 @@ export {
   unrescueServer as do_unrescue,
   unsetServer as do_unset,
 } from './server/props.js';
+export { sshServer as do_ssh } from './server/ssh.js';
 
 // ---------------------------------------------------------------------------------------------
 // create
