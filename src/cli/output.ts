@@ -166,9 +166,10 @@ export function sortRows(columns: string[], rows: Row[], by: string[] | undefine
     .map((x) => x.r);
 }
 
-/** A CSV cell as Python's csv writer with QUOTE_NONNUMERIC writes it: numbers and booleans bare, the rest quoted. */
+/** A CSV cell as cliff's csv formatter (Python's csv writer, QUOTE_NONNUMERIC) writes it: numbers and booleans bare, the rest quoted. */
 function csvCell(v: unknown): string {
-  v = machine(v);
+  // cliff writes a formatted column as str(machine_readable()): quoted even when a number
+  if (v instanceof Formatted) return `"${scriptText(v).replace(/"/g, '""')}"`;
   const s = scriptText(v);
   if (v === null || v === undefined) return '""';
   return typeof v === 'number' || typeof v === 'boolean' ? s : `"${s.replace(/"/g, '""')}"`;

@@ -3,7 +3,8 @@
  * with the columns of `openstack server list` (openstackclient/compute/v2/server.py
  * `ListServer.take_action`: ID, Name, Status, Networks, Image, Flavor; `--long` adds Task State,
  * Power State, Image Name, Image ID, Availability Zone, Host, Properties, Host Status; below 2.47
- * Flavor Name and Flavor ID; `-c` adds Project ID, User ID, Created At, Security Groups), and the
+ * Flavor Name and Flavor ID; `-c` adds Project ID, User ID, Created At, Security Groups, and any
+ * --long column it names), and the
  * fields of `openstack server show` ({@link serverDetail}, `_prep_server_detail`).
  */
 import { Formatted, dictCell, listCell } from '../../formatted.js';
@@ -100,6 +101,13 @@ const EXTRA: readonly [readonly string[], Column<Server>][] = [
     ['Security Groups', 'security_groups'],
     column('Security Groups', (s) => listCell(((s as ServerRow).security_groups ?? []).map((g) => g.name ?? ''))),
   ],
+  [['Task State', 'task_state'], TASK],
+  [['Power State', 'power_state'], POWER],
+  [['Image ID', 'image_id'], IMAGE_ID],
+  [['Flavor ID', 'flavor_id'], FLAVOR_ID],
+  [['Availability Zone', 'availability_zone'], AZ],
+  [['Host', 'host'], HOST],
+  [['Properties', 'properties'], PROPERTIES],
 ];
 
 /**
@@ -119,7 +127,10 @@ export function serverListColumns(
   if (opts.embeddedFlavor || !opts.long) cols.push(FLAVOR);
   else cols.push(FLAVOR_NAME, FLAVOR_ID);
   if (opts.long) cols.push(AZ, HOST, PROPERTIES);
-  for (const [names, c] of EXTRA) if (opts.wanted?.some((w) => names.includes(w))) cols.push(c);
+  // (openstackclient adds a --long column named by -c a second time: here once)
+  for (const [names, c] of EXTRA) {
+    if (opts.wanted?.some((w) => names.includes(w)) && !cols.some((x) => x.name === c.name)) cols.push(c);
+  }
   if (opts.long && servers.some((s) => (s as ServerRow).host_status !== undefined)) cols.push(HOST_STATUS);
   return cols;
 }
