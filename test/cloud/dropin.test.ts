@@ -175,7 +175,7 @@ describeCloud('ncli as a drop-in for openstackclient (-f json|value|csv|shell)',
   it('-f value, csv and shell: the same bytes as openstack for scalar columns (None, True, numbers)', async () => {
     const cases = [
       ['server', 'list', '--name', `^${PREFIX}`, '-f', 'value', '-c', 'Name', '-c', 'ID', '-c', 'Status'],
-      ['server', 'list', '--name', `^${PREFIX}`, '--long', '-f', 'csv', '-c', 'Name', '-c', 'Task State'],
+      ['server', 'list', '--name', `^${PREFIX}`, '-f', 'csv', '-c', 'Name', '-c', 'Task State', '-c', 'Power State'],
       ['server', 'list', '--name', `^${PREFIX}`, '-f', 'csv', '-c', 'Name', '-c', 'Status'],
       // -c names a --long column: openstackclient adds it to the short list
       ['server', 'list', '--name', `^${PREFIX}`, '-f', 'value', '-c', 'Task State', '-c', 'Host', '-c', 'Name'],

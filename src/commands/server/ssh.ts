@@ -7,7 +7,7 @@
  */
 import { arg, command } from '../../cli/spec.js';
 import { runSsh } from '../../cli/ssh.js';
-import { sshAddress, sshArgs, type ServerAddress } from '../../compute/ssh-address.js';
+import { sshAddress, sshArgs } from '../../compute/ssh-address.js';
 
 export const sshServer = command(
   {
@@ -44,12 +44,7 @@ export const sshServer = command(
     const raw = a as unknown as Record<string, unknown>;
     const families = raw['4'] ? [4] : raw['6'] ? [6] : [4, 6];
     const type = a.addressType ?? (a.private ? 'private' : 'public');
-    const address = sshAddress(
-      server.name,
-      server.addresses as Record<string, ServerAddress[]> | null | undefined,
-      type,
-      families,
-    );
+    const address = sshAddress(server.name, server.addresses, type, families);
     const cfg = await ctx.config();
     const method = cfg.auth.method as { username?: string };
     const args = sshArgs(address, {

@@ -150,7 +150,7 @@ export function serverDetail(server: Server, names: { image?: string; flavor?: s
   info.image = imageId ? (names.image ? `${names.image} (${imageId})` : imageId) : BOOTED_FROM_VOLUME;
   const flavor = server.flavor;
   if (flavor && flavor.id) info.flavor = names.flavor ? `${names.flavor} (${flavor.id})` : flavor.id;
-  else if (flavor) info.flavor = dictCell(flavor as Record<string, unknown>);
+  else if (flavor) info.flavor = dictCell(flavor);
   if ('os-extended-volumes:volumes_attached' in info) {
     info.volumes_attached = info['os-extended-volumes:volumes_attached'];
     delete info['os-extended-volumes:volumes_attached'];
