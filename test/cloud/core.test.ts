@@ -67,7 +67,9 @@ describeCloud('core against the real cloud', () => {
   it('sees other projects only with --all-projects', async () => {
     const mine = servers.map((s) => s.Name);
     expect(mine).not.toContain('demo-vm');
-    const all = JSON.parse((await ncli(['server', 'list', '--all-projects', '--long', '-f', 'json'], env)).stdout) as {
+    const all = JSON.parse(
+      (await ncli(['server', 'list', '--all-projects', '-f', 'json', '-c', 'Name', '-c', 'Project ID'], env)).stdout,
+    ) as {
       Name: string;
       'Project ID': string;
     }[];
