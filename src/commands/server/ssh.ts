@@ -6,7 +6,6 @@
  * src/commands/server.ts (no `do_` exports here: no group of its own).
  */
 import { arg, command } from '../../cli/spec.js';
-import { runSsh } from '../../cli/ssh.js';
 import { sshAddress, sshArgs } from '../../compute/ssh-address.js';
 
 export const sshServer = command(
@@ -29,20 +28,19 @@ export const sshServer = command(
       arg('-p, --port <port>', 'Destination port (ssh -p)', { integer: true, min: 1 }),
       arg('-i, --identity <keyfile>', 'Private key file (ssh -i)', { complete: 'file' }),
       arg('-o, --option <config-options>', 'An ssh option (ssh -o)'),
-      arg('-4', 'Use only IPv4 addresses', { conflicts: ['6'] }),
-      arg('-6', 'Use only IPv6 addresses', { conflicts: ['4'] }),
+      arg('-4, --ipv4', 'Use only IPv4 addresses', { conflicts: ['ipv6'] }),
+      arg('-6, --ipv6', 'Use only IPv6 addresses', { conflicts: ['ipv4'] }),
       arg('--public', 'Use a public (floating) address (the default)', { conflicts: ['private', 'addressType'] }),
       arg('--private', 'Use a private (fixed) address', { conflicts: ['public', 'addressType'] }),
       arg('--address-type <address-type>', 'Use an address of this type or network name', {
         conflicts: ['public', 'private'],
       }),
-      arg('-v', 'Verbose ssh (ssh -v)'),
+      arg('-v, --verbose', 'Verbose ssh (ssh -v)'),
     ],
   },
   async (ctx, a) => {
     const server = await ctx.server(a.server);
-    const raw = a as unknown as Record<string, unknown>;
-    const families = raw['4'] ? [4] : raw['6'] ? [6] : [4, 6];
+    const families = a.ipv4 ? [4] : a.ipv6 ? [6] : [4, 6];
     const type = a.addressType ?? (a.private ? 'private' : 'public');
     const address = sshAddress(server.name, server.addresses, type, families);
     const cfg = await ctx.config();
@@ -54,9 +52,11 @@ export const sshServer = command(
       option: a.option,
       login: a.login,
       defaultLogin: method.username,
-      verbose: raw.v === true,
+      verbose: a.verbose,
     });
     ctx.debug(`ssh command: ssh ${args.join(' ')}`);
+    // node:child_process only for this command (src/cli/ssh.ts): other commands start without it
+    const { runSsh } = await import('../../cli/ssh.js');
     return runSsh(args, ctx.io.env);
   },
 );
