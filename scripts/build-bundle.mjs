@@ -41,6 +41,8 @@ const entries = new Set([
   'config/cache-dir.ts',
   'tunnel/index.ts',
   'completion/scripts.ts',
+  // `ncli/extension` (package.json exports): the API extensions import, sharing chunks with the rest
+  'extension.ts',
 ]);
 for (const f of files) {
   if (f.startsWith('commands/')) entries.add(f);

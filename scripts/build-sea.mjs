@@ -97,6 +97,16 @@ export function readManifest() { return manifest; }`,
           ),
       };
     });
+    // src/cli/extensions-load.ts imports extension files, which a single executable cannot do:
+    // src/cli/extensions.ts loads none there (issue 19); this stand-in only refuses
+    b.onLoad({ filter: /[/\\]src[/\\]cli[/\\]extensions-load\.ts$/ }, () => ({
+      loader: 'ts',
+      resolveDir: src('cli'),
+      contents: `import { ConfigError } from '../errors.ts';
+import { SEA_CAUSE } from './extensions.ts';
+export async function importExtension() { throw new Error(SEA_CAUSE); }
+export async function loadForRun(file: string) { throw new ConfigError('extension ' + file + ': ' + SEA_CAUSE + '.'); }`,
+    }));
     b.onResolve({ filter: /^ncli-sea:handlers$/ }, () => ({ path: 'handlers', namespace: 'ncli-sea' }));
     b.onLoad({ filter: /^handlers$/, namespace: 'ncli-sea' }, () => ({
       loader: 'js',

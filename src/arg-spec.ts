@@ -51,6 +51,11 @@ export interface CommandSpec {
   readonly since?: string;
   /** The newest compute API microversion that serves the command (a capped API). */
   readonly until?: string;
+  /**
+   * A read-only command that may run on several clouds and regions at once (`--os-cloud a,b`,
+   * `--all-clouds`, `--all-regions`; src/cli/fanout.ts): its rows get Cloud and Region columns.
+   */
+  readonly fanout?: boolean;
 }
 
 // --- from a spec to the type of its parsed arguments ---------------------------------------------

@@ -7,6 +7,7 @@
 #   3. the local cloud, only if it does not answer (npm run cloud:up is idempotent)
 #   4. project `bench` with 220+ servers (scripts/bench/seed-bench-project.sh, idempotent)
 #   5. scripts/bench/bench.mjs: the cases, the tunnel, the targets; writes bench/results/
+#   5b. scripts/bench/extensions.mjs: --help and TAB with ten extensions vs none (BENCH_NO_EXTENSIONS=1 skips)
 #   6. scripts/bench/latency.mjs (a far-away cloud) and scripts/bench/load.mjs (10,000 servers,
 #      the tunnel soak); BENCH_NO_LATENCY=1, BENCH_NO_LOAD=1 skip them
 set -euo pipefail
@@ -83,6 +84,15 @@ bash scripts/bench/seed-bench-project.sh "${BENCH_SERVERS:-220}"
 say "measuring"
 [ "${BENCH_NO_DRAIN:-0}" = 1 ] || node scripts/bench/drain.mjs || say "the drain case failed (bench/results/drain-*.json)"
 node scripts/bench/bench.mjs
+# issue 19: --os-cloud a,b,c against the three clouds one after another (BENCH_NO_FANOUT=1 skips it)
+[ "${BENCH_NO_FANOUT:-0}" = 1 ] || node scripts/bench/fanout.mjs || say "the fan-out case failed"
+
+# ---------------------------------------------------------------- 5b. extensions (issue 19)
+# `ncli --help` and a TAB with ten generated extensions against none (target: within 1.1×)
+if [ "${BENCH_NO_EXTENSIONS:-0}" != 1 ]; then
+  say "extensions: --help and completion with ten extensions vs none (scripts/bench/extensions.mjs)"
+  node scripts/bench/extensions.mjs || say "the extensions case failed"
+fi
 
 # ---------------------------------------------------------------- 6. far-away cloud and load (issue 18)
 if [ "${BENCH_NO_LATENCY:-0}" != 1 ]; then

@@ -9,8 +9,11 @@
  * (message types, rectangles inside the screen, exact lengths), composing the frames; the
  * screen is static, so each frame's hash is compared with the first. Each viewer disconnects and
  * connects again every BENCH_SOAK_RECONNECT seconds (45, staggered), i.e. after the last token
- * expired, so the tunnel must ask Nova for fresh ones. The tunnel's RSS (VmRSS) is sampled every
- * second; the report gives its first and last minute, the slope, and VmHWM.
+ * expired, so the tunnel must ask Nova for fresh ones; with BENCH_SOAK_STAGGER=0 all viewers
+ * reconnect at the same moment (a burst of connections with one expired token, which a loaded
+ * nova-novncproxy refuses seconds after the upgrade). The tunnel's RSS (VmRSS) is sampled every
+ * second; the report gives its first and last minute, the slope, and VmHWM, and the console URLs
+ * the tunnel asked of Nova (one at start, then about one per burst of expired-token refusals).
  *
  *   node scripts/bench/soak.mjs            # alone (the cloud up; NCLI_CLOUD_DIR)
  *   BENCH_SOAK_DEBUG=1 …                   # the tunnel with --debug; its stderr goes to bench/results/
@@ -165,6 +168,7 @@ export async function soakBench({ log = (s) => process.stderr.write(`[soak] ${s}
   const seconds = num('BENCH_SOAK_SECONDS', 60);
   const fps = num('BENCH_SOAK_FPS', 1);
   const reconnect = num('BENCH_SOAK_RECONNECT', 45);
+  const stagger = num('BENCH_SOAK_STAGGER', 1) !== 0;
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(OS_|XDG_CACHE_HOME$)/.test(k)) env[k] = v;
   const tmp = mkdtempSync(join(tmpdir(), 'ncli-soak-'));
@@ -195,7 +199,7 @@ export async function soakBench({ log = (s) => process.stderr.write(`[soak] ${s}
       tun.once('exit', (c) => rej(new Error(`the tunnel exited ${c}: ${err.slice(-300)}`)));
     });
     log(
-      `${viewers} viewers for ${seconds} s through the tunnel on port ${port} (${fps} frame/s each, reconnecting every ${reconnect} s)`,
+      `${viewers} viewers for ${seconds} s through the tunnel on port ${port} (${fps} frame/s each, reconnecting every ${reconnect} s${stagger ? ', staggered' : ', all at once'})`,
     );
     const rss = [];
     const cpu0 = procCpu(tun.pid);
@@ -212,7 +216,7 @@ export async function soakBench({ log = (s) => process.stderr.write(`[soak] ${s}
     await Promise.all(
       stats.map(async (st, i) => {
         // staggered: viewer i's first session is shorter, so reconnections spread over time
-        let until = Math.min(deadline, Date.now() + ((reconnect * (i + 1)) / viewers) * 1000);
+        let until = Math.min(deadline, Date.now() + ((reconnect * (stagger ? i + 1 : viewers)) / viewers) * 1000);
         while (Date.now() < deadline) {
           try {
             await session(port, until, fps, st);
@@ -247,6 +251,7 @@ export async function soakBench({ log = (s) => process.stderr.write(`[soak] ${s}
       seconds,
       fps,
       reconnect,
+      stagger,
       screen: stats.find((s) => s.screen)?.screen,
       frames: stats.reduce((a, s) => a + s.frames, 0),
       changedFrames: stats.reduce((a, s) => a + s.changed, 0),
@@ -278,7 +283,7 @@ export async function soakBench({ log = (s) => process.stderr.write(`[soak] ${s}
 export function renderSoak(s) {
   const r = s.rss;
   return [
-    `## Tunnel soak: ${s.viewers} viewers × ${s.seconds} s through nova-novncproxy (tokens live 30 s; each viewer reconnects every ${s.reconnect} s)`,
+    `## Tunnel soak: ${s.viewers} viewers × ${s.seconds} s through nova-novncproxy (tokens live 30 s; each viewer reconnects every ${s.reconnect} s, ${s.stagger ? 'staggered' : 'all at once'})`,
     '',
     `- screen ${s.screen}; ${s.frames} full frames (${(s.bytes / MiB).toFixed(0)} MiB) parsed byte by byte, ${s.changedFrames} differing from the first; ${s.sessions} sessions, ${s.handled} connections handled by the tunnel, ${s.consoleRequests} console URLs asked of Nova; errors: ${s.errors.length}${s.errors.length ? ` (first: ${s.errors[0]})` : ''}`,
     `- tunnel RSS (1 sample/s, ${r.samples}): first ${r.windowSeconds} s median ${r.firstWindowMiB.toFixed(1)} MiB, last ${r.windowSeconds} s median ${r.lastWindowMiB.toFixed(1)} MiB, min–max ${r.min.toFixed(1)}–${r.max.toFixed(1)} MiB, slope ${r.slopeMiBPerMin.toFixed(2)} MiB/min, VmHWM ${r.hwmMiB.toFixed(1)} MiB; tunnel CPU ${s.cpuSeconds.toFixed(1)} s`,

@@ -20,6 +20,7 @@
  */
 import type { IO } from './io.js';
 import { readManifest } from './manifest.js';
+import { withExtensions } from './extensions.js';
 import { GLOBAL_OPTIONS, flagsFromWords } from '../config/global-options.js';
 import { LIST_FORMATS, SHOW_FORMATS } from './output.js';
 import { analyze, buildModel, candidates, nameCandidates, type Analysis } from '../completion/engine.js';
@@ -36,7 +37,11 @@ export async function lookupNames(a: Analysis, env: NodeJS.ProcessEnv): Promise<
   try {
     if (source === 'cloud') {
       const { cloudNamesQuick } = await import('../config/clouds.js');
-      return cloudNamesQuick(env);
+      // `--os-cloud a,b,<TAB>` (several clouds, src/cli/fanout.ts): the next name after the ones typed
+      const typed = a.want.current.split(',');
+      const head = typed.slice(0, -1).join(',');
+      const names = cloudNamesQuick(env).filter((n) => !typed.slice(0, -1).includes(n));
+      return head ? names.map((n) => `${head},${n}`) : names;
     }
     if (source && isNameKind(source)) {
       const [{ resolveConfig }, { namesScopeKey, readNames }] = await Promise.all([
@@ -62,7 +67,8 @@ export async function complete(words: string[], io: IO): Promise<number> {
     const given = words[0] === '--' ? words.slice(1) : words;
     const raw = given.length ? given : [''];
     const plain = shell === 'bash' ? raw.map((w) => unquoteBash(w).value) : raw;
-    const model = buildModel(readManifest(), GLOBAL_OPTIONS, { list: LIST_FORMATS, show: SHOW_FORMATS });
+    const { manifest } = await withExtensions(readManifest(), io.env); // never imports one
+    const model = buildModel(manifest, GLOBAL_OPTIONS, { list: LIST_FORMATS, show: SHOW_FORMATS });
     const a = analyze(model, plain);
     if (a.want.source === 'file') {
       if (shell === 'bash' || shell === 'zsh') io.out.write(':files\n');

@@ -35,6 +35,11 @@ export interface ContextDeps {
   dispatcher?: Dispatcher;
   /** The token cache (null: none), instead of the keychain or file. */
   tokenStore?: TokenStore | null;
+  /**
+   * Asks the person at the terminal for a secret instead of `askSecret` (src/cli/prompt.ts); a
+   * fan-out run (src/cli/fanout.ts) asks one cloud at a time and names the cloud.
+   */
+  ask?: (question: string) => Promise<string>;
 }
 
 /** TLS settings for the API transport and the console tunnel: the CA bundle read once, and `--insecure`. */
@@ -99,7 +104,8 @@ export class Context {
       if (missing) {
         const { askSecret, canPrompt } = await import('./prompt.js');
         if (canPrompt(this.io)) {
-          const password = await askSecret(this.io, `Password for user '${missing.user}': `);
+          const question = `Password for user '${missing.user}': `;
+          const password = await (this.deps.ask?.(question) ?? askSecret(this.io, question));
           return m.configFromSettings({ ...resolved, settings: { ...resolved.settings, osPassword: password } });
         }
       }
@@ -170,7 +176,9 @@ export class Context {
         import('../identity/keystone.js'),
         import('./prompt.js'),
       ]);
-      const ask = canPrompt(this.io) ? (question: string) => askSecret(this.io, question) : undefined;
+      const ask = canPrompt(this.io)
+        ? (question: string) => this.deps.ask?.(question) ?? askSecret(this.io, question)
+        : undefined;
       const a = new Authenticator(cfg, transport, store, Date.now, ask);
       if (cfg.auth.method.type === 'oidc') a.loginUi = (await import('./login-ui.js')).loginUi(this);
       return a;
@@ -226,6 +234,26 @@ export class Context {
       return new ImageClient(session, await auth.endpoint('image'));
     })();
     return this.imagesP;
+  }
+
+  /**
+   * Keystone's projects (src/identity/projects.ts) at the auth URL, through the run's session.
+   * @throws ConfigError, AuthError
+   */
+  async projects(): Promise<import('../identity/projects.js').ProjectClient> {
+    const [cfg, session, { ProjectClient }, own] = await Promise.all([
+      this.config(),
+      this.session(),
+      import('../identity/projects.js'),
+      this.currentProject(),
+    ]);
+    return new ProjectClient(session, cfg.auth.authUrl, own);
+  }
+
+  /** The ID and name of the project this run's token is scoped to. @throws AuthError, NetworkError */
+  async currentProject(): Promise<{ id?: string; name?: string }> {
+    const st = await (await this.authenticator()).state();
+    return { id: st.projectId, name: st.projectName };
   }
 
   /**

@@ -26,10 +26,11 @@ import { reached, req } from './server-actions.js';
 import { ACTIONS, actionWords, targetOf, type ServerAction } from '../compute/action-table.js';
 import { ActionRefusedError, performAction } from '../compute/actions.js';
 import type { ComputeClient } from '../compute/client.js';
+import { adminRefusal } from '../compute/policy.js';
 import { actionFailures } from '../compute/events.js';
 import { liveProgress, planMoves, serversOnHost, type LiveProgress, type Move } from '../compute/host-moves.js';
 import { serverOrNull } from '../compute/servers.js';
-import { adminOnly, findService, NOVA_COMPUTE, updateService } from '../compute/services.js';
+import { findService, NOVA_COMPUTE, updateService } from '../compute/services.js';
 import type { ComputeService } from '../compute/resources/compute-service.js';
 import type { Server } from '../compute/types.js';
 import { FIRST_POLL_MS, waitForServer } from '../compute/wait.js';
@@ -65,14 +66,15 @@ async function listHost(compute: ComputeClient, host: string): Promise<Server[]>
   try {
     return await serversOnHost(compute, host);
   } catch (e) {
-    throw adminOnly(e, `list the servers of host ${host}`);
+    throw adminRefusal(e, `Listing the servers of host ${host}`);
   }
 }
 
 /** Nova's refusal or failure of one move, worded for the summary (NoValidHost, policy). */
 function failureWords(e: unknown, label: string, words: string): string {
   if (e instanceof ActionRefusedError && e.status === 403) {
-    return `Nova's policy refused the ${words} of server ${label}: an admin role is needed (HTTP 403).`;
+    const refusal = adminRefusal(e.cause, `The ${words} of server ${label}`);
+    if (refusal !== e.cause) return messageFor(refusal);
   }
   const text = messageFor(e);
   if (/no valid host/i.test(text) && !/NoValidHost/.test(text))

@@ -12,6 +12,12 @@ import type { ArgSpec, CommandSpec, Manifest } from './spec.js';
 import { UsageError } from '../errors.js';
 import { exitCodeFor, messageFor } from './errors.js';
 import type { ContextDeps, IO, OutputChoice } from './context.js';
+import { withExtensions } from './extensions.js';
+
+/** Imports an extension module to build its manifest (src/cli/extensions-load.ts, loaded only then). */
+async function importExtension(file: string, version: string): Promise<Record<string, unknown>> {
+  return (await import('./extensions-load.js')).importExtension(file, version);
+}
 
 function intParser(flag: string, min?: number) {
   return (v: string) => {
@@ -101,6 +107,7 @@ export function buildProgram(
     for (const c of group.commands) {
       const cmd = gcmd.command(c.name).description(c.spec.help);
       if (c.spec.description) cmd.addHelpText('after', '\n' + c.spec.description);
+      if (c.spec.fanout) cmd.addHelpText('after', FANOUT_HELP);
       for (const a of c.spec.args) addArg(cmd, a);
       if (c.spec.output) for (const a of outputOptions(c.spec.output)) addArg(cmd, a);
       cmd.action(async (...params: unknown[]) => {
@@ -116,6 +123,13 @@ export function buildProgram(
   }
   return program;
 }
+
+/** The help lines of a command that runs on several clouds and regions at once (src/cli/fanout.ts). */
+const FANOUT_HELP =
+  '\nSeveral clouds and regions at once (rows get Cloud and Region columns first):\n' +
+  '  --os-cloud a,b,c (or OS_CLOUD=a,b,c)   these clouds of clouds.yaml\n' +
+  '  --all-clouds                           every cloud of clouds.yaml\n' +
+  '  --all-regions                          every region of the catalog with compute';
 
 /** The output options of a list or show (src/cli/output.ts `outputOptions`) from commander's attributes. */
 function outputChoice(args: Record<string, unknown>): OutputChoice {
@@ -182,7 +196,9 @@ export function unknownCommandWord(program: Command, argv: readonly string[]): s
  * commander's "unknown command" error with its suggestion, exit 2, as without `--help`.
  */
 export async function main(argv: string[], io: IO, deps: ContextDeps = {}): Promise<number> {
-  const manifest = readManifest();
+  // extensions (src/cli/extensions.ts): their commands from their manifests, rebuilt when stale
+  const { manifest, warnings } = await withExtensions(readManifest(), io.env, { importer: importExtension });
+  for (const w of warnings) io.err.write(`ncli: ${w}\n`);
   let exitCode = 0;
   let debug = argv.includes('--debug');
   const program = buildProgram(
@@ -195,13 +211,26 @@ export async function main(argv: string[], io: IO, deps: ContextDeps = {}): Prom
       const { Context } = await import('./context.js');
       const ctx = new Context(io, globals, outputChoice(args), deps);
       try {
-        const mod = (await import(new URL(`../${group.module}`, import.meta.url).href)) as Record<string, unknown>;
+        const mod = entry.extension
+          ? await (await import('./extensions-load.js')).loadForRun(entry.extension)
+          : ((await import(new URL(`../${group.module}`, import.meta.url).href)) as Record<string, unknown>);
         const handler = mod[entry.export] as (c: unknown, a: unknown) => Promise<number | void>;
-        if (declaresVersions(entry.spec)) {
-          const { checkVersions } = await import('./versions.js');
-          await checkVersions(ctx, entry.spec, args, `${groupName} ${cmdName}`);
-        }
-        exitCode = (await handler(ctx, args)) ?? 0;
+        const runOn = async (c: typeof ctx): Promise<number> => {
+          if (declaresVersions(entry.spec)) {
+            const { checkVersions } = await import('./versions.js');
+            await checkVersions(c, entry.spec, args, `${groupName} ${cmdName}`);
+          }
+          return (await handler(c, args)) ?? 0;
+        };
+        // several clouds or regions (src/cli/fanout.ts); `completion` never uses a cloud
+        const fanout =
+          !!globals.allClouds || !!globals.allRegions || (globals.osCloud ?? io.env.OS_CLOUD ?? '').includes(',');
+        const f = fanout && groupName !== 'completion' ? await import('./fanout.js') : undefined;
+        const ask = f?.fanoutAsk(globals, io.env);
+        if (f && ask) {
+          f.checkFanout(ask, entry.spec, `${groupName} ${cmdName}`, manifest, ctx.output.format);
+          exitCode = await f.runFanout(ctx, { ask, run: runOn, deps });
+        } else exitCode = await runOn(ctx);
       } finally {
         await ctx.close();
       }

@@ -108,3 +108,21 @@ export function parseBool(flag: string, value: string | undefined): boolean | un
   if (['false', 'no', '0', 'off', 'f', 'n'].includes(v)) return false;
   throw new UsageError(`${flag} takes true or false, not '${value}'.`);
 }
+
+/**
+ * `--hint KEY=VALUE` (repeatable) → scheduler hints, as openstackclient's `server create --hint`
+ * (`KeyValueAppendAction`): a key given once has a string value, a key given several times a list.
+ * @throws UsageError for a value without `=` or with an empty key
+ */
+export function parseHints(values: readonly string[] | undefined): Record<string, string | string[]> | undefined {
+  if (!values?.length) return undefined;
+  const out: Record<string, string | string[]> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq < 1) throw new UsageError(`--hint takes KEY=VALUE, not '${v}'.`);
+    const [k, val] = [v.slice(0, eq), v.slice(eq + 1)];
+    const had = out[k];
+    out[k] = had === undefined ? val : [...(Array.isArray(had) ? had : [had]), val];
+  }
+  return out;
+}

@@ -51,6 +51,7 @@ export interface Manifest {
     help: string;
     /** Module path relative to dist/, e.g. `commands/server.js`. */
     module: string;
-    commands: { name: string; export: string; spec: CommandSpec }[];
+    /** `extension`: the absolute path of the extension module that has it (src/cli/extensions.ts). */
+    commands: { name: string; export: string; spec: CommandSpec; extension?: string }[];
   }[];
 }

@@ -25,6 +25,7 @@ const AGG = arg('<aggregate>', 'Aggregate name or ID', { complete: 'aggregate' }
 export const do_list = command(
   {
     help: 'List aggregates',
+    fanout: true,
     description: 'Examples:\n  ncli aggregate list\n  ncli aggregate list --long -f json',
     output: 'list',
     args: [arg('--long', 'Also Properties and Hosts')],

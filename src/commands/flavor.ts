@@ -23,6 +23,7 @@ const FLAVOR_ARG = arg('<flavor>', 'Flavor name or ID', { complete: 'flavor' });
 export const do_list = command(
   {
     help: 'List flavors',
+    fanout: true,
     description: 'Examples:\n  ncli flavor list\n  ncli flavor list --all -f csv\n  ncli flavor list --long',
     output: 'list',
     args: [

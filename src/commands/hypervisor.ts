@@ -11,6 +11,7 @@ export const help = 'Hypervisors (compute nodes): resources, state, uptime (admi
 export const do_list = command(
   {
     help: 'List hypervisors',
+    fanout: true,
     description: [
       'GET /os-hypervisors/detail, every page (paged from compute API 2.33; IDs are UUIDs from 2.53).',
       'The --long counters are empty from 2.88, where Nova no longer reports them (Placement does).',

@@ -20,6 +20,7 @@ const USER = arg('--user <user-id>', "Another user's keypairs (admin; a user ID)
 export const do_list = command(
   {
     help: 'List keypairs',
+    fanout: true,
     description: 'Examples:\n  ncli keypair list\n  ncli keypair list --user USER_ID -f json',
     output: 'list',
     args: [

@@ -9,6 +9,7 @@
  */
 import { DEFAULT_PARALLEL, runBulk, type BulkJob } from '../cli/bulk.js';
 import { isoTime, parseBool, parseNetworks, parseProperties, parseSort, readUserData, tagList } from '../cli/parse.js';
+import { parseHints } from '../cli/parse.js';
 import {
   BULK,
   SERVERS,
@@ -27,6 +28,7 @@ import type { ServerAction } from '../compute/action-table.js';
 import { serverDetails } from '../cli/server-detail.js';
 import { listFlavors } from '../compute/flavors.js';
 import { imageIdOf, serverListColumns } from '../compute/resources/server.js';
+import { SERVER_GROUP } from '../compute/resources/server-group.js';
 import { serverDiagnostics, serverTopology } from '../compute/server-props.js';
 import { createOnce, createServer, hasMicroversion, listServers, requireMicroversion } from '../compute/servers.js';
 import type { Server } from '../compute/types.js';
@@ -38,6 +40,7 @@ export const help = 'Servers (instances)';
 export const do_list = command(
   {
     help: 'List servers',
+    fanout: true,
     description: [
       'Follows pagination to the end unless --limit is given. The Image column names the image (a',
       'Glance lookup of the images the servers use, kept a day in the names cache); --no-name-lookup',
@@ -449,6 +452,9 @@ export const do_create = command(
       arg('--description <description>', 'Description of the server', { since: '2.19' }),
       arg('--tag <tag>', 'Tag for the server (repeat for several)', { repeatable: true, since: '2.52' }),
       arg('--config-drive <true|false>', 'Attach a config drive (metadata as a disk)'),
+      arg('--hint <key=value>', 'Scheduler hint (repeat for several; group=SERVER_GROUP takes a name or ID)', {
+        repeatable: true,
+      }),
       WAIT,
       WAIT_TIMEOUT,
     ],
@@ -471,6 +477,12 @@ export const do_create = command(
       await requireMicroversion(compute, '2.37', `--network ${networks}`);
     }
     const [image, flavor] = await Promise.all([ctx.image(a.image), ctx.flavor(a.flavor)]);
+    const schedulerHints = parseHints(a.hint);
+    const group = schedulerHints?.group;
+    if (schedulerHints && group !== undefined) {
+      const id = async (ref: string) => (await ctx.find(SERVER_GROUP, ref)).id;
+      schedulerHints.group = Array.isArray(group) ? await Promise.all(group.map(id)) : await id(group);
+    }
     const multi = max > 1;
     const { servers, requestId, recovered } = await createOnce(
       compute,
@@ -489,6 +501,7 @@ export const do_create = command(
           description: a.description,
           tags: a.tag,
           configDrive: parseBool('--config-drive', a.configDrive),
+          schedulerHints,
         }),
       multi,
     );

@@ -11,6 +11,7 @@ import * as v from 'valibot';
 import { NcliError, NotFoundError } from '../errors.js';
 import { ApiError } from '../http/errors.js';
 import type { ComputeClient, Query } from './client.js';
+import { adminRefusal } from './policy.js';
 import { listResource } from './resource.js';
 import { MIGRATION, ServerMigrationSchema, type Migration, type ServerMigration } from './resources/migration.js';
 import { hasMicroversion, requireMicroversion } from './versions.js';
@@ -152,12 +153,9 @@ function refused(e: unknown, what: string, label: string, ref: string): unknown 
     );
   }
   if (e.status === 403) {
-    return new NcliError(
-      'REFUSED',
-      `Nova's policy does not let this user act on migrations (an admin role is needed): ${reason}.`,
-      {
-        cause: e,
-      },
+    return adminRefusal(
+      e,
+      `${what === 'aborted' ? 'Aborting' : 'Forcing to complete'} migration ${ref} of server ${label}`,
     );
   }
   return e;

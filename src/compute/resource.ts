@@ -10,7 +10,8 @@
  * - `links`: `limit` + `marker`, with a `rel=next` link in `<key>_links` (servers, flavors,
  *   hypervisors from 2.33, keypairs from 2.35, os-migrations from 2.59, usage from 2.40 as
  *   `tenant_usages_links`, instance actions from 2.58 as `links`);
- * - `offset`: `limit` + `offset`, no links (os-server-groups): a short page is the last;
+ * - `offset`: `limit` + `offset`, no links (os-server-groups): a page shorter than an earlier one
+ *   is the last (Nova caps `limit` at `[api] max_limit`, so a first short page may not be);
  * - `none`: one answer holds everything (aggregates, services, availability zones).
  */
 import * as v from 'valibot';
@@ -170,6 +171,7 @@ export async function listResource<T>(client: ComputeClient, r: Resource<T>, opt
   const out: T[] = [];
   let marker = opts.marker;
   let offset = r.paging === 'offset' && marker ? Number(marker) : 0;
+  let biggest = 0;
   for (let n = 0; n < MAX_PAGES; n++) {
     const q: Query = { ...opts.query };
     if (paged && r.paging === 'links') {
@@ -186,8 +188,12 @@ export async function listResource<T>(client: ComputeClient, r: Resource<T>, opt
     if (want !== undefined && out.length >= want) return out.slice(0, want);
     if (!paged || items.length === 0) return out;
     if (r.paging === 'offset') {
-      // no links: a page shorter than asked is the last
-      if (items.length < (q.limit as number)) return out;
+      // no links: a page shorter than asked is the last, once a longer page showed the cloud's
+      // page size (a cloud with a lower `[api] max_limit` answers every page short): a first short
+      // page costs one more request
+      const last = items.length < (q.limit as number) && biggest > items.length;
+      biggest = Math.max(biggest, items.length);
+      if (last) return out;
       offset += items.length;
       continue;
     }

@@ -14,6 +14,7 @@ import * as v from 'valibot';
 import { checkShape } from '../http/shape.js';
 import { parseJson } from '../http/transport.js';
 import { hasMicroversion, requireMicroversion } from './versions.js';
+import { quotaRefusal } from './quotas.js';
 
 export { hasMicroversion, requireMicroversion } from './versions.js';
 import type { Server } from './types.js';
@@ -139,6 +140,8 @@ export interface CreateServerRequest {
   tags?: readonly string[];
   /** A config drive (`config_drive`). */
   configDrive?: boolean;
+  /** `os:scheduler_hints` (`--hint`): `group` (a server group ID), `same_host`, … */
+  schedulerHints?: Record<string, string | string[]>;
 }
 
 /** What `POST /servers` answered: the first server's ID, or the reservation of a multiple create. */
@@ -161,7 +164,8 @@ const CreateAnswerSchema = v.looseObject({
  * answer leaves it unknown whether Nova created the server; see {@link findCreatedServers}).
  * Several servers (`maxCount` > 1) ask for `return_reservation_id`, so that all of them can be
  * listed afterwards (the answer otherwise names only the first).
- * @throws ApiError (400 bad request, 403 quota or policy, 404 image/flavor/network not found, 409),
+ * @throws QuotaExceededError (403/413 over a quota: which, its limit and use), ApiError (400 bad
+ *   request, 403 policy, 404 image/flavor/network not found, 409),
  *   NetworkError, TimeoutError, NcliError `BAD_RESPONSE`
  */
 export async function createServer(client: ComputeClient, req: CreateServerRequest): Promise<CreatedServer> {
@@ -191,7 +195,12 @@ export async function createServer(client: ComputeClient, req: CreateServerReque
     ...(req.tags?.length ? { tags: req.tags } : {}),
     ...(req.configDrive !== undefined ? { config_drive: req.configDrive } : {}),
   };
-  const res = await client.send('POST', '/servers', { body: { server } });
+  const hints = req.schedulerHints && Object.keys(req.schedulerHints).length ? req.schedulerHints : undefined;
+  const res = await client
+    .send('POST', '/servers', { body: { server, ...(hints ? { 'os:scheduler_hints': hints } : {}) } })
+    .catch((e: unknown) => {
+      throw quotaRefusal(e, `creating server ${req.name}`);
+    });
   const url = `${client.endpoint}/servers`;
   const body = checkShape(CreateAnswerSchema, parseJson(res, 'POST', url, 'compute'), {
     method: 'POST',

@@ -8,9 +8,10 @@
  * (`forced_down`) is 2.11+. All of it is admin-only in Nova's default policy.
  */
 import * as v from 'valibot';
-import { NcliError, NotFoundError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { ApiError } from '../http/errors.js';
 import type { ComputeClient } from './client.js';
+import { adminRefusal } from './policy.js';
 import { listResource } from './resource.js';
 import { COMPUTE_SERVICE, type ComputeService } from './resources/compute-service.js';
 import { hasMicroversion, requireMicroversion } from './versions.js';
@@ -18,21 +19,9 @@ import { hasMicroversion, requireMicroversion } from './versions.js';
 /** The binary of the service that runs servers on a host. */
 export const NOVA_COMPUTE = 'nova-compute';
 
-/** A 403 on an admin API, in one line: who refused what, and that an admin role is needed. */
-export function adminOnly(e: unknown, what: string): unknown {
-  if (e instanceof ApiError && e.status === 403) {
-    return new NcliError(
-      'API',
-      `Nova's policy refused to ${what}: an admin role is needed (HTTP 403${e.requestId ? `, request ${e.requestId}` : ''}).`,
-      { cause: e },
-    );
-  }
-  return e;
-}
-
 /**
  * The compute services, optionally only those of one host and/or binary (Nova filters exactly).
- * @throws NcliError `API` (403: an admin role is needed), ApiError, NetworkError
+ * @throws AdminRequiredError (403: an admin role is needed), ApiError, NetworkError
  */
 export async function listServices(
   client: ComputeClient,
@@ -41,14 +30,14 @@ export async function listServices(
   try {
     return await listResource(client, COMPUTE_SERVICE, { query: { host: f.host, binary: f.binary } });
   } catch (e) {
-    throw adminOnly(e, 'list compute services');
+    throw adminRefusal(e, 'Listing compute services');
   }
 }
 
 /**
  * The service `binary` of `host` (openstackclient `SetService._find_service_by_host_and_binary`).
  * @throws NotFoundError (`NOT_FOUND`: no such service, naming the hosts that have that binary;
- *   `AMBIGUOUS`), NcliError `API` (403), ApiError, NetworkError
+ *   `AMBIGUOUS`), AdminRequiredError (403), ApiError, NetworkError
  */
 export async function findService(client: ComputeClient, host: string, binary: string): Promise<ComputeService> {
   const found = await listServices(client, { host, binary });
@@ -79,7 +68,7 @@ const UpdatedSchema = v.looseObject({ service: v.looseObject({}) });
  * Applies `change` to `service` and returns it as Nova then lists it.
  * From 2.53 one `PUT /os-services/{id}`; before, one PUT per part (enable / disable /
  * disable-log-reason, then force-down). PUT is idempotent: the transport may retry it.
- * @throws ConfigError `MICROVERSION` (forced down before 2.11), NcliError `API` (403: an admin
+ * @throws ConfigError `MICROVERSION` (forced down before 2.11), AdminRequiredError (403: an admin
  *   role is needed), ApiError (400: e.g. "Unable to force up host … as `done` evacuation migration
  *   records remain"), NetworkError
  */
@@ -117,7 +106,7 @@ export async function updateService(
       }
     }
   } catch (e) {
-    throw adminOnly(e, `change the ${service.binary} service of host ${service.host}`);
+    throw adminRefusal(e, `Changing the ${service.binary} service of host ${service.host}`);
   }
   const [now] = await listServices(client, { host: service.host, binary: service.binary });
   return now ?? service;
@@ -125,7 +114,7 @@ export async function updateService(
 
 /**
  * Deletes a compute service (`DELETE /os-services/{id}`: a number before 2.53, a UUID from 2.53).
- * @throws NotFoundError (404), NcliError `API` (403), ApiError (409: servers or migrations still on
+ * @throws NotFoundError (404), AdminRequiredError (403), ApiError (409: servers or migrations still on
  *   the host; 400), NetworkError
  */
 export async function deleteService(client: ComputeClient, id: string): Promise<void> {
@@ -135,6 +124,6 @@ export async function deleteService(client: ComputeClient, id: string): Promise<
     if (e instanceof ApiError && e.status === 404) {
       throw new NotFoundError(`No compute service with ID ${id} (compute service list shows the IDs).`, { cause: e });
     }
-    throw adminOnly(e, `delete compute service ${id}`);
+    throw adminRefusal(e, `Deleting compute service ${id}`);
   }
 }

@@ -49,7 +49,12 @@ const opt = <const F extends string, const E extends Omit<GlobalOptionSpec, 'fla
 
 /** Every global option, in `--help` order. */
 export const GLOBAL_OPTIONS = [
-  opt('--os-cloud <name>', 'Cloud name in clouds.yaml', { env: ['OS_CLOUD'], complete: 'cloud' }),
+  opt('--os-cloud <name>', 'Cloud name in clouds.yaml (list commands: several, comma-separated)', {
+    env: ['OS_CLOUD'],
+    complete: 'cloud',
+  }),
+  opt('--all-clouds', 'List commands: run on every cloud of clouds.yaml (rows get Cloud and Region columns)', {}),
+  opt('--all-regions', 'List commands: run in every region of the catalog that has compute', {}),
   opt('--os-auth-url <url>', 'Keystone URL, e.g. https://keystone:5000/v3', {
     env: ['OS_AUTH_URL'],
     cloud: 'auth.auth_url',

@@ -19,9 +19,11 @@ export interface TunnelOptions {
    * `http://h:6080/vnc_auto.html?path=%3Ftoken%3D…` or a `ws:`/`wss:` URL).
    * Called with `fresh=false` for every new WebSocket (a token can be reused
    * within its TTL) and with `fresh=true` once after the proxy refused the
-   * token. Errors it throws end that session and are reported as they are.
+   * token, with `refused` = the URL it had returned for the refused dial (so
+   * that connections refused with the same token can share one renewal).
+   * Errors it throws end that session and are reported as they are.
    */
-  resolveUrl: (fresh: boolean) => Promise<string>;
+  resolveUrl: (fresh: boolean, refused?: string) => Promise<string>;
   /** `Origin` header to send; none by default (Nova accepts a missing Origin). */
   origin?: string;
   /** Extra handshake request headers (e.g. `User-Agent`); never put the token here for logging. */
@@ -47,8 +49,11 @@ export interface TunnelOptions {
   /** Opening handshake limit in milliseconds; default 10000. */
   handshakeTimeoutMs?: number;
   /**
-   * How long after the WebSocket opens a drop without data still counts as a
-   * token rejection (rather than a lost session), in milliseconds; default 5000.
+   * How long after the WebSocket opens a drop before the proxy's first byte still counts as a
+   * token rejection (rather than a lost session) once the local side has sent bytes, in
+   * milliseconds; default 5000. While neither side has sent a byte, a drop is always taken as a
+   * possible rejection (nothing can have reached the console, so one retry with a fresh token is
+   * safe): a loaded nova-novncproxy takes seconds to look up and refuse an expired token.
    */
   rejectWindowMs?: number;
   /**
@@ -125,10 +130,10 @@ type Link =
 type Local = 'reading' | 'ended' | 'gone';
 
 /**
- * Until the proxy shows it accepted the token (its first byte, or no drop within the rejection
- * window), what the local side sent is kept for one replay on a WebSocket with a fresh token;
- * `overflowed` once more than {@link REPLAY_LIMIT} bytes went out (no replay possible then).
- * `null` once accepted.
+ * Until the proxy shows it accepted the token (its first byte; or, once the local side has sent
+ * bytes, no drop within the rejection window), what the local side sent is kept for one replay on
+ * a WebSocket with a fresh token; `overflowed` once more than {@link REPLAY_LIMIT} bytes went out
+ * (no replay possible then). `null` once accepted.
  */
 type Probation = { chunks: Buffer[]; bytes: number; overflowed: boolean } | null;
 
@@ -155,6 +160,10 @@ export class Bridge {
   private attempts = 0;
   private opens = 0;
   private url: URL | undefined;
+  /** What `resolveUrl` returned for the last dial: named as `refused` when asking for a fresh one. */
+  private rawUrl: string | undefined;
+  /** The rejection window of the open WebSocket has passed (see {@link rejectWindowPassed}). */
+  private rejectWindowOver = false;
   /** Bytes handed to `ws.send()` and not yet written to its socket. */
   private outstanding = 0;
   /** Backpressure: the local readable is paused / the WebSocket is paused for a slow local writer. */
@@ -234,8 +243,9 @@ export class Bridge {
     let ws: WebSocket;
     let url: URL;
     try {
-      const raw = await this.opts.resolveUrl(fresh);
+      const raw = await this.opts.resolveUrl(fresh, fresh ? this.rawUrl : undefined);
       if (this.link !== dialing) return; // aborted meanwhile
+      this.rawUrl = raw;
       if (this.local === 'gone' && !this.probation?.bytes) {
         this.finish();
         return;
@@ -300,11 +310,9 @@ export class Bridge {
       }, pingMs);
       this.pingTimer.unref();
     }
+    this.rejectWindowOver = false;
     if (this.probation) {
-      this.acceptTimer = setTimeout(
-        () => this.accept('no drop within the rejection window'),
-        this.opts.rejectWindowMs ?? DEFAULT_REJECT_WINDOW_MS,
-      );
+      this.acceptTimer = setTimeout(this.rejectWindowPassed, this.opts.rejectWindowMs ?? DEFAULT_REJECT_WINDOW_MS);
       this.acceptTimer.unref();
     }
     if (this.opens++ === 0) this.localSide.onOpen?.();
@@ -315,6 +323,24 @@ export class Bridge {
     this.updateLocalFlow();
     this.closeWhenFlushed();
   }
+
+  /**
+   * The rejection window passed without a drop. When the local side has sent bytes, they may have
+   * reached the console: the session counts as accepted (no replay). When neither side has said
+   * anything yet (a VNC viewer waits for the server's greeting), a drop still means a refused
+   * token until the proxy's first byte, or until the local side speaks: nova-novncproxy answers the
+   * upgrade first and looks the token up afterwards, which takes seconds when many connections
+   * arrive at once (seen: 6 s for 8 viewers on a loaded machine).
+   */
+  private readonly rejectWindowPassed = (): void => {
+    this.acceptTimer = undefined;
+    const p = this.probation;
+    if (!p) return;
+    this.rejectWindowOver = true;
+    if (p.bytes > 0 || p.overflowed) this.accept('no drop within the rejection window');
+    else this.debug('nothing said either way within the rejection window: a drop still counts as a refused token');
+    this.closeWhenFlushed();
+  };
 
   private readonly onPong = (): void => {
     this.debug('pong');
@@ -329,6 +355,8 @@ export class Bridge {
     if (this.localSide.filter) ({ data, disconnect } = this.localSide.filter(data));
     if (data.length > 0) {
       const open = this.wsOpen();
+      if (open && this.probation && this.rejectWindowOver)
+        this.accept('the local side spoke after the rejection window');
       const p = this.probation;
       if (p && !p.overflowed) {
         if (open && p.bytes + data.length > REPLAY_LIMIT) {
@@ -446,10 +474,13 @@ export class Bridge {
    * `half-closed` → `closing` once every byte the local side sent has left our socket, plus
    * `closeWaitMs`: websockify drops the client→target bytes it still queues as soon as it reads
    * our close frame, and the remote may still answer what it just got (novaconsole's
-   * `--close-wait`).
+   * `--close-wait`). While the proxy has said nothing yet, within the rejection window, the close
+   * waits for it: a loaded proxy refuses a bad token seconds after the upgrade, and closing first
+   * would hide the refusal (`--stdio < file` with an expired token ending 0, silently).
    */
   private closeWhenFlushed(): void {
     if (this.link.kind !== 'half-closed' || !this.wsOpen() || this.outstanding > 0 || this.closeWaitTimer) return;
+    if (this.probation && !this.rejectWindowOver && this.local === 'ended' && this.closeWaitMs > 0) return;
     this.closeWaitTimer = setTimeout(() => {
       this.closeWaitTimer = undefined;
       this.close();
@@ -500,6 +531,7 @@ export class Bridge {
     if (this.acceptTimer) clearTimeout(this.acceptTimer);
     this.acceptTimer = undefined;
     this.updateLocalFlow();
+    this.closeWhenFlushed();
   }
 
   /**
@@ -524,8 +556,9 @@ export class Bridge {
   /**
    * The WebSocket closed. nova-novncproxy refuses a bad or expired token (or a bad Origin) AFTER the
    * 101 upgrade, by dropping TCP with no close frame and no data (`ws`: 1006): a 1006 before the
-   * proxy's first byte and within the rejection window is taken as a refused token, retried once
-   * with a fresh one (replaying what the local side sent); after that it is a lost session.
+   * proxy's first byte is taken as a refused token (when the local side had sent bytes: only within
+   * the rejection window), retried once with a fresh one (replaying what the local side sent);
+   * otherwise, or on the retry after the window, it is a lost session.
    */
   private readonly onWsClose = (code: number, reasonBuf: Buffer): void => {
     const reason = reasonBuf.toString('utf8');
@@ -557,6 +590,8 @@ export class Bridge {
           this.finish();
           return;
         }
+      }
+      if (this.probation && !this.rejectWindowOver) {
         const originHint = this.opts.origin !== undefined ? ` (or refused the Origin ${this.opts.origin})` : '';
         this.finish(
           new TunnelError(

@@ -77,11 +77,11 @@ export type LocalOptions = TunnelOptions & {
  * unreachable, token refused twice, session lost, `resolveUrl` errors) are
  * written to `err` as one line and only close that local connection.
  *
- * Per connection: `resolveUrl(false)`, dial; a token rejection (close 1006 with
- * no data within `rejectWindowMs`) triggers ONE retry with `resolveUrl(true)`,
- * replaying the bytes the local client had sent (kept up to
- * {@link REPLAY_LIMIT} bytes; past that no retry). A hang-up before the 101
- * (plain websockify token plugins) is retried the same way.
+ * Per connection: `resolveUrl(false)`, dial; a token rejection (close 1006 before
+ * the proxy's first byte; within `rejectWindowMs` once the client has sent bytes)
+ * triggers ONE retry with `resolveUrl(true, refusedUrl)`, replaying the bytes the
+ * local client had sent (kept up to `REPLAY_LIMIT` bytes; past that no retry).
+ * A hang-up before the 101 (plain websockify token plugins) is retried the same way.
  *
  * With `vncPassword`, each viewer first proves the password with VNC authentication (RFB
  * security type 2, vnc-auth.ts) before a WebSocket is opened; a wrong one is refused with RFB's
@@ -402,7 +402,8 @@ export async function forwardStdio(opts: StdioOptions): Promise<void> {
     const first = sessions === 0;
     let opened = false;
     const useFresh = fresh;
-    const resolveUrl = (f: boolean): Promise<string> => opts.resolveUrl(f || (useFresh && !opened));
+    const resolveUrl = (f: boolean, refused?: string): Promise<string> =>
+      opts.resolveUrl(f || (useFresh && !opened), refused);
     const bridge = new Bridge(
       {
         readable: opts.stdin,

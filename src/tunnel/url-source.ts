@@ -1,68 +1,72 @@
 /**
- * Where a tunnel's console URLs come from: `resolveUrl(fresh)` callbacks for
+ * Where a tunnel's console URLs come from: `resolveUrl(fresh, refused)` callbacks for
  * {@link TunnelOptions.resolveUrl}. The tunnel asks `fresh=false` for every new WebSocket (a
- * console token can be used many times within its TTL) and `fresh=true` once when the proxy
- * refused the token. The caller supplies how to get a new URL (for ncli: asking Nova again), so
- * this module stays free of Nova.
+ * console token can be used many times within its TTL: Nova's `ConsoleAuthToken.validate` only
+ * checks `expires`, nova/objects/console_auth_token.py) and `fresh=true`, with the URL whose token
+ * the proxy refused, once per connection. The caller supplies how to get a new URL (for ncli:
+ * asking Nova again), so this module stays free of Nova.
  */
 import { NcliError } from '../errors.js';
 import { TunnelError } from './errors.js';
 
-/** Milliseconds after a refresh during which other sessions' refresh requests reuse its URL. */
-export const REFRESH_COALESCE_MS = 3_000;
-
 /**
- * A `resolveUrl(fresh)` for the tunnel: the first call (or a prefetch) asks `fetchUrl` once and
- * every later `fresh=false` call reuses that URL (a console token can be used many times within
- * its TTL); `fresh=true` (the proxy refused the token) asks again, except that refreshes asked for
- * within {@link REFRESH_COALESCE_MS} of the last one share it (several connections refused at once
- * cause one request). A failed fetch is not cached.
+ * A `resolveUrl(fresh, refused)` for the tunnel: the first call (or a prefetch) asks `fetchUrl`
+ * once and every later `fresh=false` call reuses that URL (a console token can be used many times
+ * within its TTL). `fresh=true` asks Nova again, except when the answer is already newer than what
+ * was refused: while a request is on its way, every refresh shares it, and a refresh naming a
+ * `refused` URL that is no longer the current one gets the current one (connections that dialled
+ * with the same expired token and were refused at different moments cause one request, however
+ * far apart their refusals are). A refused token is never handed out again. A failed fetch is not
+ * cached.
  *
  * @param fetchUrl asks Nova for a console URL
  * @param debug `--debug` sink (messages carry no token)
- * @param now clock, milliseconds
+ * @returns `(fresh, refused?)`: `refused` is the URL (as this resolver returned it) whose token the
+ *   proxy refused; without it, `fresh=true` renews unless a request is on its way
  */
 export function cachingResolver(
   fetchUrl: () => Promise<string>,
   debug: (line: string) => void = () => {},
-  now: () => number = Date.now,
-): (fresh: boolean) => Promise<string> {
+): (fresh: boolean, refused?: string) => Promise<string> {
   let current: Promise<string> | undefined;
-  let settledAt: number | undefined;
-  let pending = false;
+  /** The URL `current` settled with; undefined while a request is on its way. */
+  let latest: string | undefined;
   let fetches = 0;
   const start = (): Promise<string> => {
     fetches += 1;
     const n = fetches;
-    pending = true;
-    settledAt = undefined;
+    latest = undefined;
     const p = fetchUrl();
     current = p;
     p.then(
-      () => {
+      (url) => {
         if (current === p) {
-          pending = false;
-          settledAt = now();
+          latest = url;
           debug(`console: got console URL #${n} from Nova`);
         }
       },
       () => {
-        if (current === p) {
-          pending = false;
-          current = undefined;
-        }
+        if (current === p) current = undefined;
       },
     );
     return p;
   };
-  return (fresh) => {
+  return (fresh, refused) => {
     if (!current) return start();
     if (!fresh) return current;
-    if (pending || (settledAt !== undefined && now() - settledAt < REFRESH_COALESCE_MS)) {
-      debug('console: the proxy refused the console token; a fresh console URL was just fetched, reusing it');
+    if (latest === undefined) {
+      debug('console: the proxy refused the console token; a fresh console URL is on its way, sharing it');
       return current;
     }
-    debug('console: the proxy refused the console token (expired?); asking Nova for a fresh console URL');
+    if (refused !== undefined && refused !== latest) {
+      debug('console: the proxy refused an older console token; using the fresh console URL fetched since');
+      return current;
+    }
+    debug(
+      refused !== undefined
+        ? 'console: the proxy refused the console token (expired?); asking Nova for a fresh console URL'
+        : 'console: asking Nova for a fresh console URL',
+    );
     return start();
   };
 }
@@ -136,7 +140,7 @@ export interface ResolveRetry {
 }
 
 /**
- * Wraps a `resolveUrl(fresh)` so that a {@link isTransientFailure transient} failure (the API
+ * Wraps a `resolveUrl(fresh, refused)` so that a {@link isTransientFailure transient} failure (the API
  * restarting while the console token is renewed) is tried again, up to `attempts` times with a
  * doubling wait, each retry asking for a fresh URL; a definitive failure is thrown at once. For the
  * VNC/SPICE tunnel (`forwardLocal`), where a token refresh happens inside one viewer's connection.
@@ -144,15 +148,15 @@ export interface ResolveRetry {
  * @throws the last error when the tries run out, the failure is definitive, or `signal` aborted
  */
 export function retryingResolver(
-  resolveUrl: (fresh: boolean) => Promise<string>,
+  resolveUrl: (fresh: boolean, refused?: string) => Promise<string>,
   retry: ResolveRetry,
-): (fresh: boolean) => Promise<string> {
-  return async (fresh) => {
+): (fresh: boolean, refused?: string) => Promise<string> {
+  return async (fresh, refused) => {
     let failures = 0;
     let ask = fresh;
     for (;;) {
       try {
-        return await resolveUrl(ask);
+        return await resolveUrl(ask, refused);
       } catch (e) {
         failures += 1;
         if (!isTransientFailure(e) || failures > retry.attempts || retry.signal?.aborted) throw e;

@@ -4,7 +4,7 @@
  * reads a password from its terminal; TigerVNC's `vncviewer -passwd` under Xvfb) and a raw RFB
  * client; `--local unix:PATH` reached over the socket.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -42,27 +42,65 @@ function reader(sock: net.Socket): (n: number) => Promise<Buffer> {
   };
 }
 
-/** gvnccapture in a terminal (it reads the password from one), typing `password` at its prompt. */
-function gvnccaptureWithPassword(port: number, file: string, password: string) {
-  const cmd = `${GVNCCAPTURE} 127.0.0.1:${port - 5900} ${file}`;
-  return new Promise<{ code: number | null; output: string }>((resolve) => {
+/** How a {@link gvnccaptureWithPassword} run ended. */
+interface CaptureRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The terminal's transcript (its name, prompts, gvnccapture's lines). */
+  output: string;
+  /** Whether the password was typed (at a prompt with echo off). */
+  typed: boolean;
+}
+
+/** Whether the terminal `tty` has echo off (`stty -a`: `-echo`). */
+function echoOff(tty: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile('stty', ['-a', '-F', tty], (err, stdout) => resolve(!err && /(^|\s)-echo(\s|$)/.test(stdout)));
+  });
+}
+
+/**
+ * gvnccapture in a terminal (script(1); it reads the password from one), typing `password` at its
+ * prompt. gtk-vnc's gvnccapture (tools/gvnccapture.c `do_vnc_get_credential`) prints "Password: "
+ * and only then turns echo off with `tcsetattr(TCSAFLUSH)`, which discards what was typed before:
+ * a password typed as soon as the prompt shows could come first on a loaded machine, and
+ * gvnccapture then waited for a line that never came (killed at 30 s, the tunnel saw the viewer
+ * leave: seen in CI). So the password is typed once the terminal's echo is off (`stty -a -F`).
+ */
+function gvnccaptureWithPassword(port: number, file: string, password: string): Promise<CaptureRun> {
+  const cmd = `tty; exec ${GVNCCAPTURE} 127.0.0.1:${port - 5900} ${file}`;
+  return new Promise((resolve) => {
     const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
+    let typed = false;
+    let waiting = false;
+    let exited = false;
+    const typeWhenEchoOff = async (tty: string): Promise<void> => {
+      waiting = true;
+      while (!exited && !(await echoOff(tty))) await new Promise((r) => setTimeout(r, 20));
+      if (exited) return;
+      typed = true;
+      child.stdin.write(`${password}\n`);
+    };
     const onData = (d: Buffer): void => {
       output += d.toString();
-      if (output.includes('Password:') && !output.includes('\u0000sent')) {
-        output += '\u0000sent';
-        child.stdin.write(`${password}\n`);
-      }
+      const tty = /^(\/dev\/pts\/\d+)\r?$/m.exec(output)?.[1];
+      if (tty && !waiting && output.includes('Password:')) void typeWhenEchoOff(tty);
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
+      exited = true;
       clearTimeout(timer);
-      resolve({ code, output: output.replace('\u0000sent', '') });
+      resolve({ code, signal, output, typed });
     });
   });
+}
+
+/** A capture run in words, for assertion messages. */
+function described(what: string, r: CaptureRun): string {
+  return `${what}: exit ${r.code}${r.signal ? ` (${r.signal})` : ''}, password ${r.typed ? 'typed' : 'never typed'}, output ${JSON.stringify(r.output)}`;
 }
 
 describeCloud('console tunnel on a shared jump host, against the real cloud', () => {
@@ -88,18 +126,26 @@ describeCloud('console tunnel on a shared jump host, against the real cloud', ()
 
     const png = join(work, 'guarded.png');
     const good = await gvnccaptureWithPassword(port, png, 'Tr0ub4dr');
-    expect(good.output).toContain(`Saved display to ${png}`);
-    expect(good.code).toBe(0);
+    const goodSaid = described('gvnccapture with the password', good);
+    expect(good.output, goodSaid).toContain(`Saved display to ${png}`);
+    expect(good.code, goodSaid).toBe(0);
     expect(pngSize(png)).toEqual({ width: 640, height: 480 });
 
     const bad = await gvnccaptureWithPassword(port, join(work, 'nope.png'), 'guess');
-    expect(bad.code).not.toBe(0);
+    const badSaid = described('gvnccapture with a wrong password', bad);
+    // it answered and was refused: it ended by itself, not killed at the prompt
+    expect(bad.signal, badSaid).toBeNull();
+    expect(bad.code, badSaid).toBe(1);
     expect(existsSync(join(work, 'nope.png'))).toBe(false);
-    await tun.waitFor(/^A VNC viewer gave a wrong password on \d+ \(connection 2\); it was refused\.$/m, {
-      stream: 'stderr',
-    });
+    await tun
+      .waitFor(/^A VNC viewer gave a wrong password on \d+ \(connection 2\); it was refused\.$/m, {
+        stream: 'stderr',
+      })
+      .catch((e: Error) => {
+        throw new Error(`${e.message}; ${badSaid}`);
+      });
     expect(tun.stderr().split('\n').filter(Boolean), tun.stderr()).toHaveLength(1);
-  });
+  }, 120_000);
 
   it('--vnc-password without FILE prints a random password once; a raw RFB client proves it and reaches "devcloud-vm1"', async () => {
     const tun = start(['console', 'tunnel', 'vm1', '--local', '0', '--vnc-password']);

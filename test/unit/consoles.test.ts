@@ -16,7 +16,7 @@ import {
 } from '../../src/compute/consoles.js';
 import { messageFor, exitCodeFor } from '../../src/cli/errors.js';
 import { ApiError } from '../../src/http/errors.js';
-import { cachingResolver, REFRESH_COALESCE_MS } from '../../src/tunnel/url-source.js';
+import { cachingResolver } from '../../src/tunnel/url-source.js';
 import { mockNova } from '../support/mock-nova.js';
 
 const ID = 'a03f8dfa-4f5d-4b93-90ce-7985cdd455b1';
@@ -298,27 +298,28 @@ describe('getConsoleLog', () => {
 });
 
 describe('the tunnel URL resolver', () => {
-  it('fetches once, reuses the URL, refreshes on fresh=true, and coalesces refreshes', async () => {
+  it('fetches once, reuses the URL, and renews a refused one once for all the connections it refused', async () => {
     let n = 0;
-    let clock = 1_000_000;
     const lines: string[] = [];
     const resolve = cachingResolver(
       async () => `url-${++n}`,
       (l) => lines.push(l),
-      () => clock,
     );
     expect(await resolve(false)).toBe('url-1');
     expect(await resolve(false)).toBe('url-1');
-    clock += 60_000;
-    const [a, b] = await Promise.all([resolve(true), resolve(true)]);
+    // two connections refused with url-1 at once share one request
+    const [a, b] = await Promise.all([resolve(true, 'url-1'), resolve(true, 'url-1')]);
     expect([a, b]).toEqual(['url-2', 'url-2']);
-    clock += REFRESH_COALESCE_MS - 1;
-    expect(await resolve(true)).toBe('url-2');
-    clock += 2;
-    expect(await resolve(true)).toBe('url-3');
-    expect(await resolve(false)).toBe('url-3');
-    expect(n).toBe(3);
-    expect(lines.filter((l) => l.includes('asking Nova for a fresh console URL'))).toHaveLength(2);
+    // a third refused with url-1 later still gets url-2 (newer than what it was refused), however late
+    expect(await resolve(true, 'url-1')).toBe('url-2');
+    expect(await resolve(false)).toBe('url-2');
+    // url-2 refused in its turn (expired): renewed
+    expect(await resolve(true, 'url-2')).toBe('url-3');
+    // a renewal naming no URL (a serial console reconnecting) asks again
+    expect(await resolve(true)).toBe('url-4');
+    expect(n).toBe(4);
+    expect(lines.filter((l) => l.includes('asking Nova for a fresh console URL'))).toHaveLength(3);
+    expect(lines.join('\n')).not.toMatch(/url-/);
   });
 
   it('does not cache a failure', async () => {

@@ -424,7 +424,7 @@ describe('host drain', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
-      "ncli: Nova's policy refused to list compute services: an admin role is needed (HTTP 403).\n",
+      "ncli: Listing compute services needs an admin role: Nova's policy refused it (Policy does not allow os_compute_api:os-services:list to be performed) (HTTP 403); use the credentials of a user with the admin role.\n",
     );
     expect(nova.seen.map((x) => x.method)).toEqual(['GET']);
   });
@@ -454,7 +454,7 @@ describe('host drain', () => {
     expect(r.code).toBe(1);
     const err = r.stderr.split('\n');
     expect(err).toContain(
-      "ncli: Nova's policy refused the live migration of server vm1: an admin role is needed (HTTP 403).",
+      "ncli: The live migration of server vm1 needs an admin role: Nova's policy refused it (Policy does not allow os_compute_api:os-migrate-server:migrate_live to be performed) (HTTP 403); use the credentials of a user with the admin role.",
     );
     expect(
       err.some((l) =>

@@ -12,6 +12,7 @@ export const help = 'Availability zones (compute)';
 export const do_list = command(
   {
     help: 'List compute availability zones and their status',
+    fanout: true,
     description: [
       'GET /os-availability-zone/detail (admins: every zone, the internal one too, with hosts and services),',
       'else GET /os-availability-zone (zones that have hosts). Unlike openstack, which also lists volume and',

@@ -15,6 +15,7 @@ export const help = 'Compute services (nova-compute, nova-scheduler, …: enable
 export const do_list = command(
   {
     help: 'List compute services',
+    fanout: true,
     description: [
       'The ID is a UUID from compute API 2.53 (a number before). --long adds Disabled Reason and, from 2.11,',
       "Forced Down. Admin only in Nova's default policy.",

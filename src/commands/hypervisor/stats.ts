@@ -10,6 +10,7 @@ export const help = 'Hypervisor totals (compute API 2.87 and older)';
 export const do_show = command(
   {
     help: 'Show the totals of all hypervisors (compute API ≤ 2.87)',
+    fanout: true,
     description: [
       'GET /os-hypervisors/statistics, sent at compute API 2.87 when the cloud is newer: Nova removed it',
       'in 2.88. Placement holds the totals on newer clouds.',

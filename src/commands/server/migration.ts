@@ -18,6 +18,7 @@ const MIGRATION_REF = arg('<migration>', 'Migration: its ID, or its UUID (2.59)'
 export const do_list = command(
   {
     help: 'List migrations (cold and live migrations, resizes, evacuations; admin)',
+    fanout: true,
     description: [
       'GET /os-migrations with the filters given, every page (paged from compute API 2.59), newest first.',
       'Examples:',

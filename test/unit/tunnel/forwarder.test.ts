@@ -7,6 +7,7 @@ import type { WebSocket } from 'ws';
 import { forwardLocal, forwardStdio } from '../../../src/tunnel/forwarder.js';
 import { REPLAY_LIMIT, type TunnelOptions } from '../../../src/tunnel/bridge.js';
 import { TunnelError } from '../../../src/tunnel/errors.js';
+import { fixedResolver } from '../../../src/tunnel/url-source.js';
 import { messageFor } from '../../../src/cli/errors.js';
 import {
   closedPort,
@@ -204,8 +205,14 @@ describe('forwardLocal', () => {
     ]);
   });
 
-  it('treats a drop without data after the rejection window as LOST', async () => {
-    const p = await proxy({ onSession: (ws) => setTimeout(() => ws.terminate(), 800) });
+  it('treats a drop without data after the rejection window, once the client had spoken, as LOST (no replay)', async () => {
+    const received: Buffer[] = [];
+    const p = await proxy({
+      onSession: (ws) => {
+        ws.on('message', (d: Buffer) => received.push(d));
+        setTimeout(() => ws.terminate(), 800);
+      },
+    });
     let calls = 0;
     const t = await tunnel(
       async () => {
@@ -216,10 +223,55 @@ describe('forwardLocal', () => {
     );
     const { port } = await t.ready;
     const c = await connectClient(port);
+    c.sock.write('ls\r');
     await c.closed;
     await until(() => t.err.text() !== '', 3000, 'error line');
     expect(calls).toBe(1);
+    expect(p.accepted).toHaveLength(1);
+    expect(Buffer.concat(received).toString()).toBe('ls\r');
     expect(t.err.text()).toMatch(/^Lost the connection/);
+  });
+
+  it('takes a drop after the rejection window as a refused token while neither side has spoken (a slow proxy), once', async () => {
+    // nova-novncproxy answers the upgrade first and looks the token up afterwards: with many
+    // connections at once on a loaded machine, the refusal comes after seconds
+    const p = await proxy({
+      onSession: (ws, req) => {
+        if (tokenOf(req.url ?? '') === 'good') ws.send(Buffer.from('RFB 003.008\n'));
+        else setTimeout(() => ws.terminate(), 400);
+      },
+    });
+    const calls: boolean[] = [];
+    const t = await tunnel(
+      async (fresh) => {
+        calls.push(fresh);
+        return p.url(fresh ? 'good' : 'expired');
+      },
+      { rejectWindowMs: 100 },
+    );
+    const { port } = await t.ready;
+    const c = await connectClient(port);
+    expect((await c.waitFor(12)).toString()).toBe('RFB 003.008\n');
+    expect(calls).toEqual([false, true]);
+    expect(t.err.text()).toBe('');
+
+    // a proxy that keeps dropping silently: one retry, then a lost session (not a refused token)
+    const q = await proxy({ onSession: (ws) => setTimeout(() => ws.terminate(), 400) });
+    let n = 0;
+    const u = await tunnel(
+      async () => {
+        n += 1;
+        return q.url('good');
+      },
+      { rejectWindowMs: 100 },
+    );
+    const d = await connectClient((await u.ready).port);
+    await d.closed;
+    await until(() => u.err.text() !== '', 3000, 'error line');
+    expect(n).toBe(2);
+    expect(u.err.lines()).toEqual([
+      `Lost the connection to the console proxy at ws://127.0.0.1:${q.port}: it dropped without a close frame, after 0 bytes received.`,
+    ]);
   });
 
   it('rejects ready and done with EADDRINUSE naming host and port', async () => {
@@ -482,6 +534,21 @@ describe('forwardLocal', () => {
 });
 
 describe('forwardStdio', () => {
+  it('stdin ended at once: waits for a slow proxy to refuse the token before closing, and reports it', async () => {
+    // a loaded nova-novncproxy refuses a bad token seconds after the upgrade, later than the close-wait
+    const p = await proxy({ onSession: (ws) => setTimeout(() => ws.terminate(), 400) });
+    const stdin = new PassThrough();
+    const out = collectingPassThrough();
+    const t = testOptions(fixedResolver(p.wsUrl('expired'), `ws://127.0.0.1:${p.port}`), {
+      stdin,
+      stdout: out.stream,
+      closeWaitMs: 50,
+    });
+    stdin.end('RFB 003.008\n');
+    await expect(forwardStdio(t.opts)).rejects.toMatchObject({ code: 'TOKEN_REJECTED' });
+    expect(p.accepted).toHaveLength(1);
+  });
+
   it('bridges stdin/stdout and resolves after stdin ends and the remote had time to answer', async () => {
     const p = await proxy({
       onSession: (ws) =>

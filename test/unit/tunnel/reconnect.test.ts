@@ -171,12 +171,8 @@ function novaConsoles(p: FakeProxy): {
   };
   const status = (code: number): void =>
     nova.answer('POST', CONSOLES, code, { computeFault: { code, message: `HTTP ${code} from Nova` } });
-  // a clock on which every refresh comes long after the last one (no coalescing of refreshes)
-  let clock = 0;
   const resolveUrl = cachingResolver(
     async () => (await getConsoleUrl(nova.client, SERVER, 'serial', { serverLabel: 'vm1' })).url,
-    () => {},
-    () => (clock += 60_000),
   );
   return { nova, ok, refused, status, resolveUrl };
 }
