@@ -2,7 +2,7 @@
  * Output formats for lists and shows, as python-openstackclient's cliff formatters do
  * (cliff/formatters/*, cliff/display.py, cliff/lister.py): `table` (cli-table3), `json`, `yaml`,
  * `value` (space-separated), `csv` for lists, `shell` (`name="value"` lines) for shows; `-c
- * COLUMN` (repeatable) selects and orders columns. A JSON list is an array of objects keyed by
+ * COLUMN` (repeatable) selects columns (kept in their own order, as cliff keeps them). A JSON list is an array of objects keyed by
  * column name; a JSON show is the resource's own object.
  *
  * The controls every list and show share are declared here once ({@link outputOptions}) and
@@ -13,6 +13,9 @@
  */
 import { UsageError } from '../errors.js';
 import type { ArgSpec } from '../arg-spec.js';
+import { Formatted, machine } from '../formatted.js';
+
+export { Formatted, machine } from '../formatted.js';
 
 export const LIST_FORMATS = ['table', 'json', 'yaml', 'value', 'csv'] as const;
 export const SHOW_FORMATS = ['table', 'json', 'yaml', 'value', 'shell'] as const;
@@ -80,6 +83,7 @@ export interface RenderOptions {
 
 /** Plain-text rendering of a cell value: objects as compact JSON, null/undefined as ''. */
 export function cellText(v: unknown): string {
+  if (v instanceof Formatted) return v.text;
   if (v === null || v === undefined) return '';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
@@ -94,13 +98,44 @@ function resolveColumn(available: string[], w: string, what = 'column'): string 
   return c;
 }
 
+/**
+ * The columns `-c` picks, as cliff picks them (cliff/display.py `_generate_columns_and_selector`):
+ * in the order of `available` (not of `-c`), names that match nothing ignored, and an error only
+ * when none matches. Names match exactly, else case-insensitively (an ncli extension).
+ * @throws UsageError when no wanted name is a column
+ */
 function chooseColumns(available: string[], wanted: string[] | undefined): string[] {
   if (!wanted || wanted.length === 0) return available;
-  return wanted.map((w) => resolveColumn(available, w));
+  const picked = new Set<string>();
+  for (const w of wanted) {
+    const c = available.includes(w) ? w : available.find((a) => a.toLowerCase() === w.toLowerCase());
+    if (c) picked.add(c);
+  }
+  if (!picked.size) resolveColumn(available, wanted[0]);
+  return available.filter((a) => picked.has(a));
+}
+
+/**
+ * A value as cliff's `value`, `csv` and `shell` formatters write it (Python's `str()`): null as
+ * `None`, booleans as `True`/`False`, absent as ''; objects and arrays as compact JSON where
+ * Python writes its repr (`{'a': 1}`), a difference the README lists.
+ */
+export function scriptText(v: unknown): string {
+  v = machine(v);
+  if (v === null) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  return cellText(v);
+}
+
+/** Field names in Python's sorted() order (by code point), as openstackclient's shows print them. */
+export function sortedFields(obj: Row): string[] {
+  return Object.keys(obj).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Orders two cell values: empty first, numbers by value, booleans false first, the rest as text. */
 export function compareCells(a: unknown, b: unknown): number {
+  a = machine(a);
+  b = machine(b);
   const empty = (x: unknown) => x === null || x === undefined || x === '';
   if (empty(a) || empty(b)) return empty(a) ? (empty(b) ? 0 : -1) : 1;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
@@ -131,9 +166,13 @@ export function sortRows(columns: string[], rows: Row[], by: string[] | undefine
     .map((x) => x.r);
 }
 
+/** A CSV cell as cliff's csv formatter (Python's csv writer, QUOTE_NONNUMERIC) writes it: numbers and booleans bare, the rest quoted. */
 function csvCell(v: unknown): string {
-  const s = cellText(v);
-  return typeof v === 'number' ? s : `"${s.replace(/"/g, '""')}"`;
+  // cliff writes a formatted column as str(machine_readable()): quoted even when a number
+  if (v instanceof Formatted) return `"${scriptText(v).replace(/"/g, '""')}"`;
+  const s = scriptText(v);
+  if (v === null || v === undefined) return '""';
+  return typeof v === 'number' || typeof v === 'boolean' ? s : `"${s.replace(/"/g, '""')}"`;
 }
 
 /** Wraps `text` into lines of at most `width` characters: at spaces, and inside words longer than that. */
@@ -267,10 +306,12 @@ export async function renderList(
       );
     case 'yaml': {
       const { stringify } = await import('yaml');
-      return rows.length ? stringify(rows.map((r) => Object.fromEntries(cols.map((c) => [c, r[c] ?? null])))) : '[]\n';
+      return rows.length
+        ? stringify(rows.map((r) => Object.fromEntries(cols.map((c) => [c, machine(r[c]) ?? null]))))
+        : '[]\n';
     }
     case 'value':
-      return rows.map((r) => cols.map((c) => cellText(r[c])).join(' ') + '\n').join('');
+      return rows.map((r) => cols.map((c) => scriptText(r[c])).join(' ') + '\n').join('');
     case 'csv':
       return (
         [cols.map((c) => `"${c}"`).join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n') +
@@ -308,14 +349,14 @@ export function shellQuote(value: string): string {
 }
 
 /**
- * Renders one resource's fields.
+ * Renders one resource's fields, sorted by name as openstackclient's shows are (`zip(*sorted(info.items()))`).
  * @param format the format, or every render option
  * @throws UsageError for an unknown `-c` field
  */
 export async function renderShow(obj: Row, format?: Format | RenderOptions, selected?: string[]): Promise<string> {
   const opts = asOptions(format, selected);
-  const fields = chooseColumns(Object.keys(obj), opts.columns);
-  const picked = Object.fromEntries(fields.map((f) => [f, obj[f]]));
+  const fields = chooseColumns(sortedFields(obj), opts.columns);
+  const picked = Object.fromEntries(fields.map((f) => [f, machine(obj[f])]));
   switch (opts.format) {
     case 'json':
       return JSON.stringify(picked, null, 2) + '\n';
@@ -324,16 +365,16 @@ export async function renderShow(obj: Row, format?: Format | RenderOptions, sele
       return stringify(picked);
     }
     case 'value':
-      return fields.map((f) => cellText(picked[f]) + '\n').join('');
+      return fields.map((f) => scriptText(picked[f]) + '\n').join('');
     case 'shell':
-      return fields.map((f) => `${opts.prefix ?? ''}${shellName(f)}=${shellQuote(cellText(picked[f]))}\n`).join('');
+      return fields.map((f) => `${opts.prefix ?? ''}${shellName(f)}=${shellQuote(scriptText(picked[f]))}\n`).join('');
     case 'csv':
       return [fields.map((f) => `"${f}"`).join(','), fields.map((f) => csvCell(picked[f])).join(',')].join('\n') + '\n';
     default:
       return (
         (await table(
           ['Field', 'Value'],
-          fields.map((f) => [f, cellText(picked[f])]),
+          fields.map((f) => [f, cellText(obj[f])]),
           opts,
           16,
         )) + '\n'
@@ -354,8 +395,8 @@ export async function renderShowMany(objs: readonly Row[], format?: Format | Ren
   }
   if (opts.format === 'json' || opts.format === 'yaml') {
     const picked = objs.map((obj) => {
-      const fields = chooseColumns(Object.keys(obj), opts.columns);
-      return Object.fromEntries(fields.map((f) => [f, obj[f]]));
+      const fields = chooseColumns(sortedFields(obj), opts.columns);
+      return Object.fromEntries(fields.map((f) => [f, machine(obj[f])]));
     });
     if (opts.format === 'json') return JSON.stringify(picked, null, 2) + '\n';
     const { stringify } = await import('yaml');

@@ -81,6 +81,19 @@ export async function readUserData(file: string | undefined): Promise<Buffer | u
 }
 
 /**
+ * A boolean option value as oslo's `bool_from_string` reads it (true/false, yes/no, 1/0, on/off;
+ * any case); undefined without the option.
+ * @throws UsageError for anything else
+ */
+export function parseBool(flag: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim().toLowerCase();
+  if (['true', 'yes', '1', 'on', 't', 'y'].includes(v)) return true;
+  if (['false', 'no', '0', 'off', 'f', 'n'].includes(v)) return false;
+  throw new UsageError(`${flag} takes true or false, not '${value}'.`);
+}
+
+/**
  * `--hint KEY=VALUE` (repeatable) → scheduler hints, as openstackclient's `server create --hint`
  * (`KeyValueAppendAction`): a key given once has a string value, a key given several times a list.
  * @throws UsageError for a value without `=` or with an empty key

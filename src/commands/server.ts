@@ -8,7 +8,7 @@
  * servers run through src/cli/server-actions.ts.
  */
 import { DEFAULT_PARALLEL, runBulk, type BulkJob } from '../cli/bulk.js';
-import { isoTime, parseProperties, parseSort, readUserData, tagList } from '../cli/parse.js';
+import { isoTime, parseBool, parseProperties, parseSort, readUserData, tagList } from '../cli/parse.js';
 import { bootFromVolume, parseNics, resolveNics, resolveSecurityGroups } from '../cli/nics.js';
 import { parseHints } from '../cli/parse.js';
 import {
@@ -26,7 +26,9 @@ import {
 } from '../cli/server-actions.js';
 import { command, arg } from '../cli/spec.js';
 import type { ServerAction } from '../compute/action-table.js';
-import { SERVER, imageIdOf } from '../compute/resources/server.js';
+import { serverDetails } from '../cli/server-detail.js';
+import { listFlavors } from '../compute/flavors.js';
+import { imageIdOf, serverListColumns } from '../compute/resources/server.js';
 import { SERVER_GROUP } from '../compute/resources/server-group.js';
 import { serverDiagnostics, serverTopology } from '../compute/server-props.js';
 import { createOnce, createServer, hasMicroversion, listServers, requireMicroversion } from '../compute/servers.js';
@@ -125,9 +127,16 @@ export const do_list = command(
     }
     const ids = servers.map(imageIdOf).filter((id): id is string => !!id);
     const images = a.nameLookup ? await ctx.imageNames(ids) : new Map<string, string>();
-    await ctx.listOf(SERVER, servers, {
-      long: a.long,
-      names: (kind, id) => (kind === 'image' ? images.get(id) : undefined),
+    // before 2.47 a server names no flavor: openstackclient lists the flavors to name them
+    const embeddedFlavor = await hasMicroversion(compute, '2.47');
+    const flavors = new Map<string, string>();
+    if (!embeddedFlavor && a.nameLookup && servers.length) {
+      for (const f of await listFlavors(compute, true).catch(() => [])) flavors.set(f.id, f.name);
+    }
+    const columns = serverListColumns(servers, { long: a.long, embeddedFlavor, wanted: ctx.output.columns });
+    await ctx.listOf({ columns }, servers, {
+      long: true,
+      names: (kind, id) => (kind === 'image' ? images.get(id) : kind === 'flavor' ? flavors.get(id) : undefined),
     });
   },
 );
@@ -162,10 +171,10 @@ export const do_show = command(
     }
     if (a.topology) {
       const topology = await serverTopology(await ctx.compute(), server.id, server.name);
-      await ctx.show({ ...server, topology });
+      await ctx.show({ ...(await serverDetails(ctx, [server]))[0], topology });
       return;
     }
-    await ctx.show(server);
+    await ctx.show((await serverDetails(ctx, [server]))[0]);
   },
 );
 
@@ -405,6 +414,7 @@ export {
   unrescueServer as do_unrescue,
   unsetServer as do_unset,
 } from './server/props.js';
+export { sshServer as do_ssh } from './server/ssh.js';
 
 // ---------------------------------------------------------------------------------------------
 // create
@@ -461,6 +471,12 @@ export const do_create = command(
       arg('--property <key=value>', 'Metadata (repeat for several)', { repeatable: true }),
       arg('--min <n>', 'Boot at least this many servers (default 1)', { integer: true }),
       arg('--max <n>', 'Boot at most this many servers (default: --min)', { integer: true }),
+      arg('--availability-zone <zone>', 'Availability zone: AZ, AZ:HOST or AZ:HOST:NODE (a host or node: admin)', {
+        complete: 'availability-zone',
+      }),
+      arg('--description <description>', 'Description of the server', { since: '2.19' }),
+      arg('--tag <tag>', 'Tag for the server (repeat for several)', { repeatable: true, since: '2.52' }),
+      arg('--config-drive <true|false>', 'Attach a config drive (metadata as a disk)'),
       arg('--hint <key=value>', 'Scheduler hint (repeat for several; group=SERVER_GROUP takes a name or ID)', {
         repeatable: true,
       }),
@@ -513,14 +529,22 @@ export const do_create = command(
           userData,
           metadata,
           ...(multi || a.min !== undefined ? { minCount: min, maxCount: max } : {}),
+          availabilityZone: a.availabilityZone,
+          description: a.description,
+          tags: a.tag,
+          configDrive: parseBool('--config-drive', a.configDrive),
           schedulerHints,
         }),
       multi,
     );
     if (recovered) ctx.warn(`ncli: ${recovered}`);
     await ctx.rememberNames('server', servers, { complete: false });
+    const known = {
+      images: new Map(image.name ? [[image.id, image.name]] : []),
+      flavors: new Map([[flavor.id, flavor.name]]),
+    };
     if (!settings.wait && !multi && servers.length === 1) {
-      await ctx.show(servers[0]);
+      await ctx.show((await serverDetails(ctx, servers, known))[0]);
       return 0;
     }
     // several servers: one line each on a table; the servers themselves for -f json|yaml|value
@@ -546,8 +570,17 @@ export const do_create = command(
       },
     }));
     const code = await runBulk(ctx, jobs, { parallel: DEFAULT_PARALLEL, verb: 'build', wait: settings.wait });
-    if (servers.length === 1 && finals.size === 1) await ctx.show([...finals.values()][0]);
-    else if (!lines) await ctx.showMany(servers.map((s) => finals.get(s.id) ?? s));
+    if (servers.length === 1 && finals.size === 1) {
+      await ctx.show((await serverDetails(ctx, [...finals.values()], known))[0]);
+    } else if (!lines) {
+      await ctx.showMany(
+        await serverDetails(
+          ctx,
+          servers.map((s) => finals.get(s.id) ?? s),
+          known,
+        ),
+      );
+    }
     return code;
   },
 );

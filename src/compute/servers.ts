@@ -136,6 +136,14 @@ export interface CreateServerRequest {
   /** Several servers at once (`min_count`/`max_count`); Nova names them `<name>-1`, `<name>-2`… */
   minCount?: number;
   maxCount?: number;
+  /** `AZ`, `AZ:HOST` or `AZ:HOST:NODE` (a host or node: admin), as Nova parses `availability_zone`. */
+  availabilityZone?: string;
+  /** 2.19. */
+  description?: string;
+  /** 2.52. */
+  tags?: readonly string[];
+  /** A config drive (`config_drive`). */
+  configDrive?: boolean;
   /** `os:scheduler_hints` (`--hint`): `group` (a server group ID), `same_host`, … */
   schedulerHints?: Record<string, string | string[]>;
 }
@@ -188,6 +196,10 @@ export async function createServer(client: ComputeClient, req: CreateServerReque
     ...(req.minCount !== undefined ? { min_count: req.minCount } : {}),
     ...(req.maxCount !== undefined ? { max_count: req.maxCount } : {}),
     ...(multi ? { return_reservation_id: true } : {}),
+    ...(req.availabilityZone ? { availability_zone: req.availabilityZone } : {}),
+    ...(req.description !== undefined ? { description: req.description } : {}),
+    ...(req.tags?.length ? { tags: req.tags } : {}),
+    ...(req.configDrive !== undefined ? { config_drive: req.configDrive } : {}),
   };
   const hints = req.schedulerHints && Object.keys(req.schedulerHints).length ? req.schedulerHints : undefined;
   const res = await client

@@ -67,7 +67,9 @@ describeCloud('core against the real cloud', () => {
   it('sees other projects only with --all-projects', async () => {
     const mine = servers.map((s) => s.Name);
     expect(mine).not.toContain('demo-vm');
-    const all = JSON.parse((await ncli(['server', 'list', '--all-projects', '--long', '-f', 'json'], env)).stdout) as {
+    const all = JSON.parse(
+      (await ncli(['server', 'list', '--all-projects', '-f', 'json', '-c', 'Name', '-c', 'Project ID'], env)).stdout,
+    ) as {
       Name: string;
       'Project ID': string;
     }[];
@@ -250,7 +252,7 @@ describeCloud('core against the real cloud', () => {
     const old = JSON.parse(
       (await ncli(['--os-compute-api-version', '2.1', 'server', 'list', '--name', '^vm1$', '-f', 'json'], env)).stdout,
     );
-    expect(old[0].Flavor).toBe('1'); // before 2.47 a server names its flavor by ID only
+    expect(old[0].Flavor).toBe('m1.tiny'); // before 2.47 the flavor's ID, named from the flavor list as openstackclient does
     const bad = await ncli(['--os-compute-api-version', '2.999', 'server', 'list'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(

@@ -101,7 +101,7 @@ describe('flavor', () => {
     c.pool.intercept({ path: '/v2.1/flavors/detail', method: 'GET' }).reply(200, { flavors: [m1] });
     const list = await c.run(['flavor', 'list', '-f', 'csv']);
     expect(list.stdout).toBe(
-      '"ID","Name","RAM","Disk","Ephemeral","VCPUs","Is Public"\n"1","m1.tiny",512,1,0,1,"true"\n',
+      '"ID","Name","RAM","Disk","Ephemeral","VCPUs","Is Public"\n"1","m1.tiny",512,1,0,1,True\n',
     );
     c.pool
       .intercept({ path: '/v2.1/flavors/m1.tiny', method: 'GET' })

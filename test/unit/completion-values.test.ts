@@ -32,7 +32,7 @@ describe('completion of option values', () => {
 
   it("--sort-column and -c offer the list command's columns", async () => {
     expect(await tab('server', 'list', '--sort-column', '')).toEqual([...LIST_COLUMNS['server list']]);
-    expect(await tab('server', 'list', '--sort-column', 'Fl')).toEqual(['Flavor', 'Flavor ID']);
+    expect(await tab('server', 'list', '--sort-column', 'Ho')).toEqual(['Host', 'Host Status']);
     expect(await tab('flavor', 'list', '-c', '')).toEqual([
       'ID',
       'Name',

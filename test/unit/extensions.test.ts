@@ -235,7 +235,7 @@ export const do_${n === 'billing.mjs' ? 'one' : 'two'} = command({ help: 'Own', 
   it('each problem is one warning line naming the file and the cause; every other command works', async () => {
     const r = await runNcli(['greet', 'say', 'ann', '-f', 'value'], e);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('ann 1 false 1.0\n');
+    expect(r.stdout).toBe('ann 1 False 1.0\n');
     const lines = r.stderr.split('\n').filter(Boolean);
     expect(lines).toEqual([
       expect.stringMatching(new RegExp(`^ncli: extension ${join(dir, 'broken.mjs')} not loaded: SyntaxError: .+`)),

@@ -46,16 +46,30 @@ describe('list formats', () => {
       "Unknown column 'Nope'; choose from: ID, Name, RAM, Tags.",
     );
   });
+  it('-c as cliff: columns in their own order, names matching nothing ignored while one matches', async () => {
+    expect(await renderList(cols, rows, 'value', ['RAM', 'Nope', 'ID'])).toBe('a 512\nb 2048\n');
+  });
+  it('value, csv and shell write scalars as Python str() does (None, True), objects as JSON', async () => {
+    const r = [{ ID: 'a', On: true, Gone: null, Props: { k: 'v' }, N: 1.5 }];
+    const c = ['ID', 'On', 'Gone', 'Props', 'N'];
+    expect(await renderList(c, r, 'value')).toBe('a True None {"k":"v"} 1.5\n');
+    expect(await renderList(c, r, 'csv')).toBe('"ID","On","Gone","Props","N"\n"a",True,"","{""k"":""v""}",1.5\n');
+    expect(await renderShow({ b: null, a: false }, 'shell')).toBe('a="False"\nb="None"\n');
+  });
 });
 
 describe('show formats', () => {
   const obj = { id: 'a', name: 'vm1', addresses: { net: [{ addr: '10.0.0.1' }] }, locked: false };
+  it('fields sorted by name as openstackclient sorts them (upper case first)', async () => {
+    const shown = JSON.parse(await renderShow({ name: 1, 'OS-X:y': 2, id: 3 }, 'json')) as Record<string, unknown>;
+    expect(Object.keys(shown)).toEqual(['OS-X:y', 'id', 'name']);
+  });
   it('json is the resource object; -c selects fields', async () => {
     expect(JSON.parse(await renderShow(obj, 'json'))).toEqual(obj);
     expect(JSON.parse(await renderShow(obj, 'json', ['name', 'locked']))).toEqual({ name: 'vm1', locked: false });
   });
   it('value prints one field per line; table shows Field/Value', async () => {
-    expect(await renderShow(obj, 'value', ['id', 'locked'])).toBe('a\nfalse\n');
+    expect(await renderShow(obj, 'value', ['id', 'locked'])).toBe('a\nFalse\n');
     expect(await renderShow(obj, 'table')).toMatch(/│ addresses\s+│ \{"net":\[\{"addr":"10\.0\.0\.1"\}\]\}/);
   });
   it('renders cells', () => {
@@ -143,7 +157,7 @@ describe('output controls', () => {
     expect(shellQuote('a "b" $c `d` \\e')).toBe('"a \\"b\\" \\$c \\`d\\` \\\\e"');
     expect(
       await renderShow({ id: 'a', 'OS-EXT-AZ:availability_zone': 'nova' }, { format: 'shell', prefix: 's_' }),
-    ).toBe('s_id="a"\ns_os_ext_az_availability_zone="nova"\n');
+    ).toBe('s_os_ext_az_availability_zone="nova"\ns_id="a"\n');
   });
 
   it('declares the options once: lists sort, shows take --prefix', () => {

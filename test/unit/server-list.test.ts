@@ -66,11 +66,11 @@ describe('server list image names', () => {
       '-f',
       'json',
       '-c',
-      'Image',
+      'Image Name',
       '-c',
       'Image ID',
     ]);
-    expect(JSON.parse(r.stdout)).toEqual([{ Image: IMG1, 'Image ID': IMG1 }]);
+    expect(JSON.parse(r.stdout)).toEqual([{ 'Image Name': IMG1, 'Image ID': IMG1 }]);
   });
 
   it('keeps image names in the names cache: the next run asks Glance only for new IDs', async () => {
@@ -265,7 +265,8 @@ describe('server list output controls', () => {
     c.answer('GET', `/v2.1/servers/${vm.id}`, 200, { server: vm });
     c.answer('GET', `/v2.1/servers/${vm.id}`, 200, { server: vm });
     const r = await c.run(['server', 'show', vm.id, '-f', 'shell', '-c', 'name', '-c', 'OS-EXT-STS:vm_state']);
-    expect(r.stdout).toBe('name="vm \\$(touch /tmp/x) \\"1\\""\nos_ext_sts_vm_state="active"\n');
+    // fields in openstackclient's sorted order, whatever the order of -c
+    expect(r.stdout).toBe('os_ext_sts_vm_state="active"\nname="vm \\$(touch /tmp/x) \\"1\\""\n');
     const p = await c.run(['server', 'show', vm.id, '-f', 'shell', '-c', 'status', '--prefix', 'vm_']);
     expect(p.stdout).toBe('vm_status="ACTIVE"\n');
     // what bash makes of it

@@ -13,7 +13,8 @@ import { isNcliError } from '../../errors.js';
 export const help = 'Server events: the actions done to a server, newest first, and their steps';
 
 const COLUMNS = ['Request ID', 'Server ID', 'Action', 'Start Time'];
-const LONG_COLUMNS = [...COLUMNS, 'Message', 'Project ID', 'User ID', 'Updated At'];
+// openstackclient 6's --long columns; Updated At (2.58) when -c names it
+const LONG_COLUMNS = [...COLUMNS, 'Message', 'Project ID', 'User ID'];
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 /**
@@ -43,7 +44,7 @@ export const do_list = command(
     output: 'list',
     args: [
       arg('<server>', 'Server name or ID', { complete: 'server' }),
-      arg('--long', 'Also Message, Project ID, User ID and Updated At'),
+      arg('--long', 'Also Message, Project ID and User ID (-c "Updated At" adds Updated At)'),
       arg('--limit <n>', 'At most this many actions (2.58)', { integer: true, min: -1 }),
       arg('--marker <request-id>', 'Start after the action with this request ID (2.58)'),
       arg('--changes-since <time>', 'Only actions updated at or after this ISO 8601 time (2.58)'),
@@ -60,14 +61,15 @@ export const do_list = command(
       changesBefore: a.changesBefore,
       serverLabel: server.label,
     });
+    const updated = ctx.output.columns?.some((c) => c.toLowerCase() === 'updated at') ? ['Updated At'] : [];
     await ctx.list(
-      a.long ? LONG_COLUMNS : COLUMNS,
+      [...(a.long ? LONG_COLUMNS : COLUMNS), ...updated],
       actions.map((x) => ({
         'Request ID': x.request_id,
         'Server ID': x.instance_uuid ?? server.id,
         Action: x.action,
         'Start Time': x.start_time ?? '',
-        Message: x.message ?? '',
+        Message: x.message ?? null,
         'Project ID': x.project_id ?? '',
         'User ID': x.user_id ?? '',
         'Updated At': x.updated_at ?? '',
