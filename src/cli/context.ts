@@ -459,9 +459,12 @@ export class Context {
     );
   }
 
-  /** Prints one resource in the chosen format. @throws UsageError for an unknown `-c` field */
-  async show(obj: Row): Promise<void> {
-    this.write(await renderShow(obj, this.renderOptions()));
+  /**
+   * Prints one resource in the chosen format, its fields sorted by name unless `opts.fieldOrder`
+   * is `given` (see RenderOptions). @throws UsageError for an unknown `-c` field
+   */
+  async show(obj: Row, opts: { fieldOrder?: 'sorted' | 'given' } = {}): Promise<void> {
+    this.write(await renderShow(obj, { ...this.renderOptions(), ...opts }));
   }
 
   /**

@@ -65,6 +65,12 @@ export function outputOptions(kind: 'list' | 'show', formats?: readonly string[]
 /** How to render: the choices of the output options and the terminal they go to. */
 export interface RenderOptions {
   format?: Format;
+  /**
+   * A show's field order: `sorted` by name (the default, as most openstackclient shows sort
+   * theirs), or `given`, the object's own order (the commands whose openstackclient counterpart
+   * returns fixed columns, e.g. `server add volume`).
+   */
+  fieldOrder?: 'sorted' | 'given';
   /** `-c`: columns (fields) to show, in order. */
   columns?: string[];
   /** `--sort-column`: columns to sort by, first wins. */
@@ -349,13 +355,14 @@ export function shellQuote(value: string): string {
 }
 
 /**
- * Renders one resource's fields, sorted by name as openstackclient's shows are (`zip(*sorted(info.items()))`).
+ * Renders one resource's fields, sorted by name as openstackclient's shows are (`zip(*sorted(info.items()))`)
+ * unless `fieldOrder` is `given`.
  * @param format the format, or every render option
  * @throws UsageError for an unknown `-c` field
  */
 export async function renderShow(obj: Row, format?: Format | RenderOptions, selected?: string[]): Promise<string> {
   const opts = asOptions(format, selected);
-  const fields = chooseColumns(sortedFields(obj), opts.columns);
+  const fields = chooseColumns(opts.fieldOrder === 'given' ? Object.keys(obj) : sortedFields(obj), opts.columns);
   const picked = Object.fromEntries(fields.map((f) => [f, machine(obj[f])]));
   switch (opts.format) {
     case 'json':

@@ -80,6 +80,6 @@ export const do_volume = command(
       wait: a.wait,
       waitTimeout: a.waitTimeout,
     });
-    await ctx.show(attachment);
+    await ctx.show(attachment, { fieldOrder: 'given' });
   },
 );

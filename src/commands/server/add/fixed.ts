@@ -22,6 +22,8 @@ export const do_ip = command(
     ],
   },
   async (ctx, a) => {
-    await ctx.show(await addFixedIp(ctx, a.server, a.network, { fixedIp: a.fixedIpAddress, tag: a.tag }));
+    await ctx.show(await addFixedIp(ctx, a.server, a.network, { fixedIp: a.fixedIpAddress, tag: a.tag }), {
+      fieldOrder: 'given',
+    });
   },
 );
