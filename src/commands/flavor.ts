@@ -3,6 +3,7 @@
  * and fields in src/compute/resources/flavor.ts; words and flags of openstackclient's
  * compute/v2/flavor.py).
  */
+import type { Context } from '../cli/context.js';
 import { parseProperties } from '../cli/parse.js';
 import { command, arg } from '../cli/spec.js';
 import {
@@ -66,6 +67,11 @@ function numberOf(flag: string, value: string | undefined, fallback: number): nu
   return n;
 }
 
+/** `--project`: a Keystone project's ID from its name or ID, as openstackclient's `find_project`. */
+async function projectId(ctx: Context, ref: string | undefined): Promise<string | undefined> {
+  return ref === undefined ? undefined : (await (await ctx.projects()).find(ref)).id;
+}
+
 export const do_create = command(
   {
     help: 'Create a flavor (admin)',
@@ -75,7 +81,7 @@ export const do_create = command(
       'A flavor ID or name that exists already is refused (409).',
       'Examples:',
       '  ncli flavor create m1.web --ram 2048 --disk 20 --vcpus 2',
-      '  ncli flavor create gpu.large --id gpu-l --ram 65536 --vcpus 16 --private --project PROJECT_ID \\',
+      '  ncli flavor create gpu.large --id gpu-l --ram 65536 --vcpus 16 --private --project PROJECT \\',
       '      --property resources:VGPU=1 --description "one vGPU"',
     ].join('\n'),
     output: 'show',
@@ -91,7 +97,7 @@ export const do_create = command(
       arg('--public', 'Available to every project (the default)', { conflicts: ['private'] }),
       arg('--private', 'Available only to the projects given access (--project)', { conflicts: ['public'] }),
       arg('--property <key=value>', 'Extra spec to set (repeat for several)', { repeatable: true }),
-      arg('--project <project-id>', 'Give this project access to the private flavor (with --private)'),
+      arg('--project <project>', 'Give this project (name or ID) access to the private flavor (with --private)'),
       arg('--description <description>', 'Description of the flavor', { since: '2.55' }),
     ],
   },
@@ -112,7 +118,7 @@ export const do_create = command(
         isPublic: !a.private,
         description: a.description,
       },
-      { properties, project: a.project },
+      { properties, project: await projectId(ctx, a.project) },
     );
     await ctx.rememberNames('flavor', [flavor], { complete: false });
     await ctx.show(flavorDetail(flavor));
@@ -128,13 +134,13 @@ export const do_set = command(
       'Examples:',
       '  ncli flavor set m1.web --property hw:cpu_policy=dedicated',
       '  ncli flavor set m1.web --no-property --property hw:mem_page_size=large',
-      '  ncli flavor set gpu.large --project PROJECT_ID --description "one vGPU"',
+      '  ncli flavor set gpu.large --project PROJECT --description "one vGPU"',
     ].join('\n'),
     args: [
       FLAVOR_ARG,
       arg('--property <key=value>', 'Extra spec to add or change (repeat for several)', { repeatable: true }),
       arg('--no-property', 'Remove every property; with --property: replace them'),
-      arg('--project <project-id>', 'Give this project access to the private flavor'),
+      arg('--project <project>', 'Give this project (name or ID) access to the private flavor'),
       arg('--description <description>', 'New description', { since: '2.55' }),
     ],
   },
@@ -151,7 +157,7 @@ export const do_set = command(
       description: a.description,
       clear,
       properties,
-      project: a.project,
+      project: await projectId(ctx, a.project),
     });
   },
 );
@@ -167,13 +173,16 @@ export const do_unset = command(
     args: [
       FLAVOR_ARG,
       arg('--property <key>', 'Extra spec to remove (repeat for several)', { repeatable: true }),
-      arg('--project <project-id>', "Remove this project's access to the private flavor"),
+      arg('--project <project>', "Remove this project's (name or ID) access to the private flavor"),
     ],
   },
   async (ctx, a) => {
     if (!a.property?.length && a.project === undefined) throw new UsageError('Give --property KEY or --project.');
     const flavor = await ctx.flavor(a.flavor);
-    await reduceFlavor(await ctx.compute(), flavor, { properties: a.property, project: a.project });
+    await reduceFlavor(await ctx.compute(), flavor, {
+      properties: a.property,
+      project: await projectId(ctx, a.project),
+    });
   },
 );
 

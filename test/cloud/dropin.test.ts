@@ -220,7 +220,8 @@ describeCloud('ncli as a drop-in for openstackclient (-f json|value|csv|shell)',
 
   it('flavor set and unset: properties, description and project access, as openstack then shows', async () => {
     const project = ok(await osc(['project', 'show', PROJECT, '-f', 'value', '-c', 'id'])).trim();
-    ok(await run(['flavor', 'set', FLAVOR, '--property', 'a=1', '--description', 'changed', '--project', project]));
+    // --project by name here, by ID in unset below (openstackclient's find_project takes either)
+    ok(await run(['flavor', 'set', FLAVOR, '--property', 'a=1', '--description', 'changed', '--project', PROJECT]));
     let shown = JSON.parse(ok(await osc(['flavor', 'show', FLAVOR, '-f', 'json']))) as Record<string, unknown>;
     expect(shown).toMatchObject({
       description: 'changed',
