@@ -18,6 +18,7 @@ import {
   openstack,
   type RunResult,
 } from '../support/cloud.js';
+import { withComputeHost2 } from '../support/cloud-api.js';
 
 const PROJECT = 'ncli-groups';
 const PREFIX = `grp-${process.pid}`;
@@ -98,27 +99,34 @@ describeCloud('server groups against the real cloud', () => {
   it(
     'puts two servers of an anti-affinity group (--hint group=NAME) on two hosts; a third fails with NoValidHost in one line',
     { timeout: 300_000 },
-    async () => {
-      const out = ok(await boot(`${PREFIX}-a`, '--hint', `group=${PREFIX}-anti`, '--min', '2', '--max', '2', '--wait'));
-      expect(out.trimEnd().split('\n')).toHaveLength(2);
-      const hosts: string[] = [];
-      const ids: string[] = [];
-      for (const n of [`${PREFIX}-a-1`, `${PREFIX}-a-2`]) {
-        const s = JSON.parse(ok(await run(['server', 'show', n, '-f', 'json']))) as Json;
-        hosts.push(String(s['OS-EXT-SRV-ATTR:host']));
-        ids.push(String(s.id));
-      }
-      expect(hosts.sort()).toEqual(
-        [facts.COMPUTE1_HOST ?? 'devcloud-compute', facts.COMPUTE2_HOST ?? 'compute-2'].sort(),
-      );
-      const group = (await osc(['server', 'group', 'show', `${String(created[0].id)}`, '-f', 'json'])) as Json;
-      expect((group.members as string[]).sort()).toEqual(ids.sort());
-      // two hosts, both taken: the scheduler finds none
-      const r = await boot(`${PREFIX}-a-3`, '--hint', `group=${String(created[0].id)}`, '--wait');
-      expect(r.code).toBe(1);
-      expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
-      expect(r.stderr).toMatch(/^ncli: The create of server grp-\d+-a-3 failed: .*No valid host was found/);
-    },
+    // compute-2 must stay up and no other file may move servers meanwhile (a drain would move one of
+    // these onto the other's host): the cloud's compute-2 lock, and the servers gone before it is released
+    () =>
+      withComputeHost2(async () => {
+        const out = ok(
+          await boot(`${PREFIX}-a`, '--hint', `group=${PREFIX}-anti`, '--min', '2', '--max', '2', '--wait'),
+        );
+        expect(out.trimEnd().split('\n')).toHaveLength(2);
+        const hosts: string[] = [];
+        const ids: string[] = [];
+        for (const n of [`${PREFIX}-a-1`, `${PREFIX}-a-2`]) {
+          const s = JSON.parse(ok(await run(['server', 'show', n, '-f', 'json']))) as Json;
+          hosts.push(String(s['OS-EXT-SRV-ATTR:host']));
+          ids.push(String(s.id));
+        }
+        expect(hosts.sort()).toEqual(
+          [facts.COMPUTE1_HOST ?? 'devcloud-compute', facts.COMPUTE2_HOST ?? 'compute-2'].sort(),
+        );
+        const group = (await osc(['server', 'group', 'show', `${String(created[0].id)}`, '-f', 'json'])) as Json;
+        expect((group.members as string[]).sort()).toEqual(ids.sort());
+        // two hosts, both taken: the scheduler finds none
+        const r = await boot(`${PREFIX}-a-3`, '--hint', `group=${String(created[0].id)}`, '--wait');
+        expect(r.code).toBe(1);
+        expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+        expect(r.stderr).toMatch(/^ncli: The create of server grp-\d+-a-3 failed: .*No valid host was found/);
+        const gone = await run(['server', 'delete', `${PREFIX}-a-1`, `${PREFIX}-a-2`, `${PREFIX}-a-3`, '--wait']);
+        expect(gone.stderr).toBe('');
+      }),
   );
 
   it(
