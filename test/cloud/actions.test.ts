@@ -9,11 +9,8 @@
  * so the file stays well under three minutes.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  CLOUD_DIR,
   NCLI,
   cloudEnv,
   cloudFacts,
@@ -23,27 +20,14 @@ import {
   ncli,
   run as runCommand,
   type RunResult,
+  openstackEnv,
 } from '../support/cloud.js';
 
 /** The project the tests act in (admin has the admin role on it, demo the member role). */
 const PROJECT = 'ncli-actions';
 
-/**
- * The environment of openstackclient for a user of the harness (its openrc), scoped to a
- * project: with `--os-cloud`, openstackclient ignores `--os-project-name`; with OS_* it does not.
- */
-function oscEnv(user: 'admin' | 'demo', project = PROJECT): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OS_')) env[k] = v;
-  const file = join(CLOUD_DIR, user === 'admin' ? 'openrc' : 'openrc-demo');
-  for (const line of existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []) {
-    const m = /^export (OS_[A-Z_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]] = m[2].replace(/^['"]|['"]$/g, '');
-  }
-  if (!env.OS_PASSWORD) env.OS_PASSWORD = 'secret';
-  env.OS_PROJECT_NAME = project;
-  return env;
-}
+/** openstackclient's environment for a harness user in a project (test/support/cloud.ts). */
+const oscEnv = (user: 'admin' | 'demo', project = PROJECT): Record<string, string> => openstackEnv(user, project);
 
 /** openstack as admin in the test project, at a microversion that shows what ncli compares (locked_reason: 2.73; tags: 2.26). */
 const osc = (args: string[], env = oscEnv('admin')) =>

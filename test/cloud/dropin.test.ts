@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  CLOUD_DIR,
   cloudEnv,
   cloudFacts,
   describeCloud,
@@ -22,6 +21,7 @@ import {
   ncli,
   run as runCommand,
   type RunResult,
+  openstackEnv,
 } from '../support/cloud.js';
 
 const PROJECT = 'ncli-dropin';
@@ -30,18 +30,7 @@ const SERVER = `${PREFIX}-vm`;
 const FLAVOR = `${PREFIX}-f`;
 
 /** openstackclient as admin in the test project (its openrc; `--os-cloud` would ignore the project). */
-function oscEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OS_')) env[k] = v;
-  const file = join(CLOUD_DIR, 'openrc');
-  for (const line of existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []) {
-    const m = /^export (OS_[A-Z_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]] = m[2].replace(/^['"]|['"]$/g, '');
-  }
-  if (!env.OS_PASSWORD) env.OS_PASSWORD = 'secret';
-  env.OS_PROJECT_NAME = PROJECT;
-  return env;
-}
+const oscEnv = (): Record<string, string> => openstackEnv('admin', PROJECT);
 
 const osc = (args: string[]) =>
   runCommand('/usr/bin/openstack', ['--os-compute-api-version', '2.latest', ...args], oscEnv(), {

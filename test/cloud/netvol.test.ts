@@ -7,11 +7,8 @@
  * demo listings other files count stay as they are; its throwaway servers, port, security group
  * and volume are named netvol-<pid>… and deleted in afterAll.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  CLOUD_DIR,
   cloudEnv,
   describeCloud,
   ensureTestProject,
@@ -19,23 +16,13 @@ import {
   ncli,
   run as runCommand,
   type RunResult,
+  openstackEnv,
 } from '../support/cloud.js';
 
 const PROJECT = 'ncli-netvol';
 
-/** openstackclient's environment for admin, scoped to the test project (see actions.test.ts). */
-function oscEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OS_')) env[k] = v;
-  const file = join(CLOUD_DIR, 'openrc');
-  for (const line of existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []) {
-    const m = /^export (OS_[A-Z_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]] = m[2].replace(/^['"]|['"]$/g, '');
-  }
-  if (!env.OS_PASSWORD) env.OS_PASSWORD = 'secret';
-  env.OS_PROJECT_NAME = PROJECT;
-  return env;
-}
+/** openstackclient's environment for admin, scoped to the test project (test/support/cloud.ts). */
+const oscEnv = (): Record<string, string> => openstackEnv('admin', PROJECT);
 
 /** openstack as admin in the test project, at 2.89 (the server volume list columns ncli compares). */
 const osc = (args: string[]) =>

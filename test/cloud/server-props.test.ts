@@ -5,11 +5,8 @@
  * it) on throwaway servers named sp-<pid>… and fail-snapshot-sp-<pid> (the harness's devcloud
  * driver fails that one's snapshot); servers and images are deleted in afterAll.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  CLOUD_DIR,
   cloudEnv,
   describeCloud,
   freshCache,
@@ -17,23 +14,13 @@ import {
   ncli,
   run as runCommand,
   type RunResult,
+  openstackEnv,
 } from '../support/cloud.js';
 
 const PROJECT = 'ncli-actions';
 
-/** openstackclient's environment for admin, scoped to a project (see actions.test.ts). */
-function oscEnv(project = PROJECT): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OS_')) env[k] = v;
-  const file = join(CLOUD_DIR, 'openrc');
-  for (const line of existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []) {
-    const m = /^export (OS_[A-Z_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]] = m[2].replace(/^['"]|['"]$/g, '');
-  }
-  if (!env.OS_PASSWORD) env.OS_PASSWORD = 'secret';
-  env.OS_PROJECT_NAME = project;
-  return env;
-}
+/** openstackclient's environment for admin, scoped to a project (test/support/cloud.ts). */
+const oscEnv = (project = PROJECT): Record<string, string> => openstackEnv('admin', project);
 
 const osc = (args: string[], project = PROJECT) =>
   runCommand('/usr/bin/openstack', ['--os-compute-api-version', '2.79', ...args], oscEnv(project), {

@@ -160,3 +160,20 @@ export async function ensureTestProject(
     expect([args.join(' '), r.code, r.stderr]).toEqual([args.join(' '), 0, '']);
   }
 }
+
+/**
+ * The environment of openstackclient for a user of the harness (its openrc), scoped to `project`:
+ * with `--os-cloud`, openstackclient ignores `--os-project-name`; with OS_* variables it does not.
+ */
+export function openstackEnv(user: 'admin' | 'demo', project: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OS_')) env[k] = v;
+  const file = join(CLOUD_DIR, user === 'admin' ? 'openrc' : 'openrc-demo');
+  for (const line of existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []) {
+    const m = /^export (OS_[A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]] = m[2].replace(/^['"]|['"]$/g, '');
+  }
+  if (!env.OS_PASSWORD) env.OS_PASSWORD = 'secret';
+  env.OS_PROJECT_NAME = project;
+  return env;
+}
