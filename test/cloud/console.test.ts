@@ -26,6 +26,7 @@ import {
 import { bootServer, deleteServer } from '../support/cloud-api.js';
 import { ncliInPty } from '../support/pty.js';
 import { selfSignedCert } from '../support/tls.js';
+import { until } from '../unit/tunnel/helpers.js';
 import {
   freeVncPort,
   gvnccapture,
@@ -35,7 +36,6 @@ import {
   rfbHandshake,
   since,
   startNcli,
-  until,
   type NcliChild,
 } from '../support/console.js';
 

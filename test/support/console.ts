@@ -216,18 +216,6 @@ export function since(t0: number): number {
   return Math.round(performance.now() - t0);
 }
 
-/**
- * Resolves once `check()` holds, asking every 100 ms (for events nothing announces, such as a
- * process's exit that is not our child's). @throws Error naming `what` after `ms` milliseconds
- */
-export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Whether any process of the process group `pgid` is still there (signal 0 to the group). */
 export function processGroupAlive(pgid: number): boolean {
   try {
