@@ -115,7 +115,7 @@ describeCloud('server add|remove floating ip, server remove fixed ip against the
     ]);
   }, 240_000);
 
-  it('adds a floating IP by ID with --fixed-ip-address; a fixed IP the server lacks or no router reaches is one line', async () => {
+  it('adds a floating IP by ID with --fixed-ip-address; a fixed IP the server lacks, no router reaches or with a floating IP is one line', async () => {
     const [, f] = fips;
     const priv = await portOn(ids.a, facts.PRIVATE_NET_ID);
     const priv2 = await portOn(ids.a, facts.PRIVATE2_NET_ID);
@@ -131,6 +131,14 @@ describeCloud('server add|remove floating ip, server remove fixed ip against the
       /^ncli: Neutron refused to associate floating IP .* is not reachable from subnet .*\(HTTP 404.*\); give the server a port on a network a router connects to/,
     );
     expect((await fipShow(f)).port_id).toBeNull();
+
+    // a fixed IP that already has another floating IP: Neutron's 409, one line
+    const [other] = fips;
+    ok(await run(['server', 'add', 'floating', 'ip', a, other.floating_ip_address, '--fixed-ip-address', fixed]));
+    expect(fails(await run(['server', 'add', 'floating', 'ip', a, f.id, '--fixed-ip-address', fixed]))).toMatch(
+      /^ncli: Neutron refused to associate floating IP .*already has a floating IP.*\(HTTP 409.*\); remove that floating IP from the server first \(ncli server remove floating ip SERVER IP\)\.\n$/,
+    );
+    ok(await run(['server', 'remove', 'floating', 'ip', a, other.floating_ip_address]));
 
     ok(await run(['server', 'add', 'floating', 'ip', a, f.id, '--fixed-ip-address', fixed]));
     const shown = await fipShow(f);
