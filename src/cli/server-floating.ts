@@ -105,10 +105,10 @@ export async function addFloatingIp(
     }
   }
   const network = fip.floating_network_id
-    ? ` ${await net.findNetwork(fip.floating_network_id).then(labelOf, () => fip.floating_network_id)}`
-    : '';
+    ? ` network ${await net.findNetwork(fip.floating_network_id).then(labelOf, () => fip.floating_network_id)}`
+    : ' the network';
   throw new FloatingIpRefusedError(
-    `Server ${serverLabel(server)} has no port on a network that a router connects to${network}, the network of floating IP ${what} ` +
+    `Server ${serverLabel(server)} has no port on a network that a router connects to${network} of floating IP ${what} ` +
       `(its fixed IPs: ${ports.flatMap(ipsOf).join(', ') || 'none'}); add a port on such a network (ncli server add network SERVER NETWORK) ` +
       `or a router interface on the port's subnet (openstack router add subnet ROUTER SUBNET).`,
     last?.status ?? 404,

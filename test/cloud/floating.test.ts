@@ -152,8 +152,8 @@ describeCloud('server add|remove floating ip, server remove fixed ip against the
     const err = fails(await run(['server', 'add', 'floating', 'ip', b, f.floating_ip_address]));
     expect(err).toMatch(
       new RegExp(
-        `^ncli: Server ${b} has no port on a network that a router connects to network ${facts.PUBLIC_NET_NAME} \\(${facts.PUBLIC_NET_ID}\\), ` +
-          `the network of floating IP ${f.floating_ip_address.replace(/\./g, '\\.')} \\(its fixed IPs: 10\\.20\\.0\\.\\d+\\); add a port on such a network`,
+        `^ncli: Server ${b} has no port on a network that a router connects to network ${facts.PUBLIC_NET_NAME} \\(${facts.PUBLIC_NET_ID}\\) ` +
+          `of floating IP ${f.floating_ip_address.replace(/\./g, '\\.')} \\(its fixed IPs: 10\\.20\\.0\\.\\d+\\); add a port on such a network`,
       ),
     );
     expect((await fipShow(f)).port_id).toBeNull();
