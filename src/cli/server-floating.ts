@@ -36,7 +36,11 @@ function portLabel(p: Port): string {
   return `port ${p.id}${ips.length ? ` (${ips.join(', ')})` : ''}`;
 }
 
-/** The server a floating IP's port belongs to, in words (`server ID`, `router ID`), or undefined when unknown. */
+/**
+ * The port a floating IP is associated with, in words (`port ID (10.10.0.5) of server ID`), and
+ * the device (server, router) it is bound to when Neutron says; a port that cannot be read is
+ * named by its ID alone (the words only feed a message).
+ */
 async function holderOf(net: NetworkClient, fip: FloatingIp): Promise<{ deviceId?: string; words: string }> {
   const base = `port ${fip.port_id}${fip.fixed_ip_address ? ` (${fip.fixed_ip_address})` : ''}`;
   try {
