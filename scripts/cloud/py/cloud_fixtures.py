@@ -2,7 +2,9 @@
 
   cloud_fixtures.py prepare
       images `devcloud-image` and `devcloud-image-2`, flavors, admin quota, application
-      credential `ncli-test`, network `private` (shared) with subnet `private-subnet`, then waits
+      credential `ncli-test`, network `private` (shared) with subnet `private-subnet`, the
+      external network `public` and router `devcloud-router` (gateway on `public`, interface on
+      `private-subnet`: floating IPs of `public` associate with ports on `private`), then waits
       for nova-compute to report `up`.
   cloud_fixtures.py servers
       the fixture servers (see ADMIN_SERVERS / DEMO_SERVERS), then writes data/facts.env.
@@ -42,6 +44,10 @@ COMPUTE_PID_FILE = os.path.join(cl.DATA_DIR, 'fixtures-compute.pid')   # written
 IMAGES = (cl.IMAGE_NAME, cl.IMAGE2_NAME)   # 1 KiB raw each, public; the second for rebuild tests
 NETWORK, SUBNET, SUBNET_CIDR = 'private', 'private-subnet', '10.10.0.0/24'
 NETWORK2, SUBNET2, SUBNET2_CIDR = 'private-2', 'private-2-subnet', '10.20.0.0/24'
+# external network (flat, physnet `public`, router:external) for floating IPs; nothing forwards
+# packets (no L3 agent): Neutron's API associates a floating IP with a port on its own
+PUBLIC, PUBLIC_SUBNET, PUBLIC_CIDR = 'public', 'public-subnet', '172.24.4.0/24'
+ROUTER = 'devcloud-router'
 SECGROUP = 'devcloud-sg'
 FACTS_FILE = os.path.join(cl.DATA_DIR, 'facts.env')
 FIRST_HOST = os.environ.get('COMPUTE1_HOST', 'devcloud-compute')
@@ -93,6 +99,55 @@ def ensure_network(sess, name=NETWORK, subnet_name=SUBNET, cidr=SUBNET_CIDR):
             'enable_dhcp': False}})['subnet']
         log('subnet %s %s created' % (subnet_name, subnet['id']))
     return net['id'], subnet['id']
+
+
+def _neutron_put(sess):
+    net_api = dict(service_type='network', interface='public', region_name=cl.REGION)
+
+    def put(path, body):
+        return sess.put(path, json=body, endpoint_filter=net_api).json()
+    return put
+
+
+def ensure_public_network(sess):
+    """External network `public` (flat, physnet `public`, router:external) with subnet
+    `public-subnet` 172.24.4.0/24 (no DHCP): the pool of floating IPs."""
+    get, post = _neutron(sess)
+    net = cl.first(get('/v2.0/networks?name=' + PUBLIC)['networks'])
+    if not net:
+        net = post('/v2.0/networks', {'network': {
+            'name': PUBLIC, 'router:external': True, 'provider:network_type': 'flat',
+            'provider:physical_network': PUBLIC}})['network']
+        log('external network %s %s created' % (PUBLIC, net['id']))
+    subnet = cl.first(get('/v2.0/subnets?name=%s&network_id=%s' % (PUBLIC_SUBNET, net['id']))['subnets'])
+    if not subnet:
+        subnet = post('/v2.0/subnets', {'subnet': {
+            'name': PUBLIC_SUBNET, 'network_id': net['id'], 'ip_version': 4, 'cidr': PUBLIC_CIDR,
+            'enable_dhcp': False}})['subnet']
+        log('subnet %s %s created' % (PUBLIC_SUBNET, subnet['id']))
+    return net['id'], subnet['id']
+
+
+def ensure_router(sess, public_net_id, private_subnet_id):
+    """Router `devcloud-router`: gateway on `public`, an interface on `private-subnet` (each added
+    only when missing). `private-2` is deliberately not connected: a server with ports only
+    there cannot get a floating IP (Neutron's 404 ExternalGatewayForFloatingIPNotFound)."""
+    get, post = _neutron(sess)
+    put = _neutron_put(sess)
+    router = cl.first(get('/v2.0/routers?name=' + ROUTER)['routers'])
+    if not router:
+        router = post('/v2.0/routers', {'router': {
+            'name': ROUTER, 'external_gateway_info': {'network_id': public_net_id}}})['router']
+        log('router %s %s created' % (ROUTER, router['id']))
+    elif (router.get('external_gateway_info') or {}).get('network_id') != public_net_id:
+        router = put('/v2.0/routers/' + router['id'], {'router': {
+            'external_gateway_info': {'network_id': public_net_id}}})['router']
+        log('router %s: gateway set on %s' % (ROUTER, PUBLIC))
+    ports = get('/v2.0/ports?device_id=%s&device_owner=network:router_interface' % router['id'])['ports']
+    if not any(ip.get('subnet_id') == private_subnet_id for p in ports for ip in p.get('fixed_ips', [])):
+        put('/v2.0/routers/%s/add_router_interface' % router['id'], {'subnet_id': private_subnet_id})
+        log('router %s: interface on subnet %s added' % (ROUTER, private_subnet_id))
+    return router['id']
 
 
 def ensure_secgroup(sess):
@@ -163,9 +218,11 @@ def prepare():
     ensure_flavors(n, admin_project_id)
     n.quotas.update(admin_project_id, **ADMIN_QUOTA)
     ensure_appcred(k, sess.get_user_id())
-    ensure_network(sess)
+    _, subnet_id = ensure_network(sess)
     ensure_network(sess, NETWORK2, SUBNET2, SUBNET2_CIDR)
-    log('images %s, flavors, quota, appcred, networks ok' % ', '.join(images))
+    public_net_id, _ = ensure_public_network(sess)
+    ensure_router(sess, public_net_id, subnet_id)
+    log('images %s, flavors, quota, appcred, networks, router ok' % ', '.join(images))
     ensure_first_host_usable(n)
     cl.wait_for('nova-compute on %s to report up (see logs/nova-compute.log)' % FIRST_HOST,
                 lambda: [s for s in n.services.list(host=FIRST_HOST, binary='nova-compute')
@@ -277,6 +334,8 @@ def servers():
     image, image2 = cl.image_id(g), cl.image_id(g, cl.IMAGE2_NAME)
     net_id, subnet_id = ensure_network(admin_sess)
     net2_id, subnet2_id = ensure_network(admin_sess, NETWORK2, SUBNET2, SUBNET2_CIDR)
+    public_net_id, public_subnet_id = ensure_public_network(admin_sess)
+    router_id = ensure_router(admin_sess, public_net_id, subnet_id)
     sg_admin, sg_demo = ensure_secgroup(admin_sess), ensure_secgroup(demo_sess)
     if os.path.exists(COMPUTE_PID_FILE):
         os.unlink(COMPUTE_PID_FILE)
@@ -296,6 +355,11 @@ def servers():
         ('PRIVATE_SUBNET_ID', subnet_id),
         ('PRIVATE2_NET_ID', net2_id),
         ('PRIVATE2_SUBNET_ID', subnet2_id),
+        ('PUBLIC_NET_NAME', PUBLIC),
+        ('PUBLIC_NET_ID', public_net_id),
+        ('PUBLIC_SUBNET_ID', public_subnet_id),
+        ('PUBLIC_SUBNET_CIDR', PUBLIC_CIDR),
+        ('ROUTER_ID', router_id),
         ('SECGROUP_NAME', SECGROUP),
         ('SECGROUP_ID', sg_admin),
         ('DEMO_SECGROUP_ID', sg_demo),
