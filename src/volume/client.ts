@@ -29,6 +29,25 @@ export const VolumeSchema = v.looseObject({
 });
 export type Volume = v.InferOutput<typeof VolumeSchema>;
 
+/**
+ * What Cinder's `GET /limits` answers (cinder/api/views/limits.py): `absolute` (`maxTotalVolumes`,
+ * `maxTotalVolumeGigabytes`…, `totalVolumesUsed`…) and `rate` (rate limits; empty unless a
+ * rate-limit middleware is configured), the shape of Nova's.
+ */
+export const VolumeLimitsSchema = v.looseObject({
+  absolute: v.record(v.string(), v.unknown()),
+  rate: v.optional(
+    v.array(
+      v.looseObject({
+        uri: v.optional(v.string()),
+        regex: v.optional(v.string()),
+        limit: v.optional(v.array(v.looseObject({}))),
+      }),
+    ),
+  ),
+});
+export type VolumeLimits = v.InferOutput<typeof VolumeLimitsSchema>;
+
 /** Volume statuses that end a wait as a failure (Cinder's `error*` statuses). */
 export const VOLUME_FAILED = ['error', 'error_attaching', 'error_detaching', 'error_deleting', 'error_extending'];
 
@@ -54,6 +73,20 @@ export class VolumeClient {
       'a volume',
     );
     return body.volume;
+  }
+
+  /**
+   * The block-storage limits of this project, or of `projectId`: `GET /limits?project_id=…` at
+   * volume microversion 3.39 (cinder/api/v3/limits.py; Cinder takes the filter from an admin only
+   * and silently answers the caller's own limits to anyone else).
+   * @throws ApiError (406: a Cinder older than 3.39), NetworkError, NcliError `BAD_RESPONSE`
+   */
+  async getLimits(projectId?: string): Promise<VolumeLimits> {
+    const opts = projectId
+      ? { query: { project_id: projectId }, headers: { 'OpenStack-API-Version': 'volume 3.39' } }
+      : {};
+    return (await this.api.read('GET', '/limits', v.looseObject({ limits: VolumeLimitsSchema }), 'limits', opts))
+      .limits;
   }
 
   /**
