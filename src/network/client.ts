@@ -71,7 +71,8 @@ const SECURITY_GROUPS: Kind<SecurityGroup> = {
 
 /** Neutron v2.0 over an authenticated session. */
 export class NetworkClient {
-  private readonly api: ServiceClient;
+  /** Neutron's v2.0 root: the modules of other Neutron resources (floating-ips.ts) call it too. */
+  readonly api: ServiceClient;
 
   /**
    * @param session the authenticated session (the same as Nova's)

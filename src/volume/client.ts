@@ -48,6 +48,13 @@ export const VolumeLimitsSchema = v.looseObject({
 });
 export type VolumeLimits = v.InferOutput<typeof VolumeLimitsSchema>;
 
+/** A volume availability zone (`GET /os-availability-zone`, cinder/api/views/availability_zones.py). */
+export const VolumeZoneSchema = v.looseObject({
+  zoneName: v.string(),
+  zoneState: v.looseObject({ available: v.boolean() }),
+});
+export type VolumeZone = v.InferOutput<typeof VolumeZoneSchema>;
+
 /** Volume statuses that end a wait as a failure (Cinder's `error*` statuses). */
 export const VOLUME_FAILED = ['error', 'error_attaching', 'error_detaching', 'error_deleting', 'error_extending'];
 
@@ -87,6 +94,17 @@ export class VolumeClient {
       : {};
     return (await this.api.read('GET', '/limits', v.looseObject({ limits: VolumeLimitsSchema }), 'limits', opts))
       .limits;
+  }
+
+  /**
+   * The volume availability zones (`GET /os-availability-zone`, Cinder's api-ref "Availability
+   * zones"): the shape of Nova's plain listing, without hosts.
+   * @throws ApiError, NetworkError, NcliError `BAD_RESPONSE`
+   */
+  async listAvailabilityZones(): Promise<VolumeZone[]> {
+    const schema = v.looseObject({ availabilityZoneInfo: v.array(VolumeZoneSchema) });
+    return (await this.api.read('GET', '/os-availability-zone', schema, 'a list of availability zones'))
+      .availabilityZoneInfo;
   }
 
   /**
