@@ -7,15 +7,14 @@
  * 6, `--project` applies to the volume rows too.
  */
 import { arg, command } from '../cli/spec.js';
-import { getLimits } from '../compute/quotas.js';
+import { getLimits, type Limits } from '../compute/quotas.js';
 import type { Context } from '../cli/context.js';
 import { isNcliError, UsageError } from '../errors.js';
-import type { VolumeLimits } from '../volume/client.js';
 
 export const help = 'Compute and block-storage limits of a project and its use';
 
 /** Cinder's limits, or undefined when the catalog has no volume service (as openstackclient). */
-async function volumeLimits(ctx: Context, projectId: string | undefined): Promise<VolumeLimits | undefined> {
+async function volumeLimits(ctx: Context, projectId: string | undefined): Promise<Limits | undefined> {
   let volumes;
   try {
     volumes = await ctx.volumes();

@@ -7,6 +7,7 @@
  * `utils.wait_for_status(volume_client.volumes.get, …)`.
  */
 import * as v from 'valibot';
+import { LimitsSchema, type Limits } from '../compute/quotas.js';
 import { NcliError, NotFoundError } from '../errors.js';
 import { ApiError } from '../http/errors.js';
 import { ServiceClient } from '../http/service-client.js';
@@ -28,25 +29,6 @@ export const VolumeSchema = v.looseObject({
   ),
 });
 export type Volume = v.InferOutput<typeof VolumeSchema>;
-
-/**
- * What Cinder's `GET /limits` answers (cinder/api/views/limits.py): `absolute` (`maxTotalVolumes`,
- * `maxTotalVolumeGigabytes`…, `totalVolumesUsed`…) and `rate` (rate limits; empty unless a
- * rate-limit middleware is configured), the shape of Nova's.
- */
-export const VolumeLimitsSchema = v.looseObject({
-  absolute: v.record(v.string(), v.unknown()),
-  rate: v.optional(
-    v.array(
-      v.looseObject({
-        uri: v.optional(v.string()),
-        regex: v.optional(v.string()),
-        limit: v.optional(v.array(v.looseObject({}))),
-      }),
-    ),
-  ),
-});
-export type VolumeLimits = v.InferOutput<typeof VolumeLimitsSchema>;
 
 /** A volume availability zone (`GET /os-availability-zone`, cinder/api/views/availability_zones.py). */
 export const VolumeZoneSchema = v.looseObject({
@@ -85,15 +67,16 @@ export class VolumeClient {
   /**
    * The block-storage limits of this project, or of `projectId`: `GET /limits?project_id=…` at
    * volume microversion 3.39 (cinder/api/v3/limits.py; Cinder takes the filter from an admin only
-   * and silently answers the caller's own limits to anyone else).
+   * and silently answers the caller's own limits to anyone else). Nova's shape
+   * (cinder/api/views/limits.py follows Nova's): `absolute` (`maxTotalVolumes`,
+   * `maxTotalVolumeGigabytes`…, `totalVolumesUsed`…) and `rate` (empty without a rate-limit middleware).
    * @throws ApiError (406: a Cinder older than 3.39), NetworkError, NcliError `BAD_RESPONSE`
    */
-  async getLimits(projectId?: string): Promise<VolumeLimits> {
+  async getLimits(projectId?: string): Promise<Limits> {
     const opts = projectId
       ? { query: { project_id: projectId }, headers: { 'OpenStack-API-Version': 'volume 3.39' } }
       : {};
-    return (await this.api.read('GET', '/limits', v.looseObject({ limits: VolumeLimitsSchema }), 'limits', opts))
-      .limits;
+    return (await this.api.read('GET', '/limits', v.looseObject({ limits: LimitsSchema }), 'limits', opts)).limits;
   }
 
   /**
