@@ -138,8 +138,8 @@ function addCommand(parent: Command, name: string, groupName: string, c: Manifes
  * A command that also has sub-words (spec `subwords`, src/arg-spec.ts): each sub-word becomes a
  * subcommand of `cmd` that is the command it names (its arguments, help and handler), so
  * `server resize confirm vm1` runs `server migration confirm vm1`, while `server resize vm1 …`
- * still runs `server resize`. Commander takes a sub-word only as the first operand. A sub-word naming no command of
- * the manifest is left out (test/unit/grammar.test.ts checks there is none).
+ * still runs `server resize`. Commander takes a sub-word only as the first operand. A sub-word
+ * naming no command of the manifest is left out (test/unit/subwords.test.ts checks there is none).
  */
 function addSubwords(cmd: Command, subwords: Readonly<Record<string, string>>, manifest: Manifest, run: Run): void {
   for (const [word, target] of Object.entries(subwords)) {
