@@ -12,28 +12,26 @@
  *
  * Moves come from the action table (src/compute/action-table.ts: `live-migrate`, `migrate`,
  * `confirm-resize`, `evacuate`), are sent once each (src/compute/actions.ts `performAction`: a
- * lost answer is looked up in the instance actions, never re-sent) and followed with the wait
- * policy of src/compute/wait.ts. Ctrl-C stops starting new moves and waits for none (what was
- * started goes on in Nova); a second run lists the host again and moves what is left, following
- * live migrations a first run started.
+ * lost answer is looked up in the instance actions, never re-sent) and followed by the one wait
+ * after a server action (src/cli/server-actions.ts `waitOne`, the policy of src/compute/wait.ts).
+ * Ctrl-C stops starting new moves and waits for none (what was started goes on in Nova); a second
+ * run lists the host again and moves what is left, following live migrations a first run started.
  */
 import { settleLimited } from './bulk.js';
 import type { Context } from './context.js';
 import { messageFor } from './errors.js';
 import { interrupts } from './process.js';
 import { ProgressBoard } from './progress.js';
-import { reached, req } from './server-actions.js';
+import { reached, req, waitOne } from './server-actions.js';
 import { ACTIONS, actionWords, targetOf, type ServerAction } from '../compute/action-table.js';
 import { ActionRefusedError, performAction } from '../compute/actions.js';
 import type { ComputeClient } from '../compute/client.js';
 import { adminRefusal } from '../compute/policy.js';
-import { actionFailures } from '../compute/events.js';
 import { liveProgress, planMoves, serversOnHost, type LiveProgress, type Move } from '../compute/host-moves.js';
 import { serverOrNull } from '../compute/servers.js';
 import { findService, NOVA_COMPUTE, updateService } from '../compute/services.js';
 import type { ComputeService } from '../compute/resources/compute-service.js';
 import type { Server } from '../compute/types.js';
-import { FIRST_POLL_MS, waitForServer } from '../compute/wait.js';
 import { isNcliError, NcliError } from '../errors.js';
 
 /** Default of `--parallel` for host moves: migrations are heavy on both hosts and the network. */
@@ -142,23 +140,21 @@ async function moveOne(
     }
     const live = step.kind === 'live-migrate';
     try {
-      const s = await waitForServer(
-        async () => {
+      const s = await waitOne(compute, server, target, {
+        label,
+        words,
+        requestId,
+        timeout: opts.timeout,
+        tools,
+        started,
+        immediate: ACTIONS[step.kind].immediate,
+        poll: async () => {
           const now = await serverOrNull(compute, server.id);
           const p = live && now?.['OS-EXT-STS:task_state'] ? await liveProgress(compute, server.id) : undefined;
           tools.progress(liveLine(label, now, p, started));
           return now;
         },
-        target,
-        {
-          timeoutSeconds: opts.timeout,
-          label,
-          action: words,
-          signal: tools.signal,
-          failures: () => actionFailures(compute, server.id, requestId),
-          initialDelayMs: ACTIONS[step.kind].immediate ? 0 : FIRST_POLL_MS,
-        },
-      );
+      });
       if (!s) return { kind: 'failed', line: `Server ${label} was deleted during its ${words}.` };
       current = s;
       done.push(`${words}: ${reached(target, s, started)}${req(requestId)}`);

@@ -100,7 +100,10 @@ export function bulkSettings(a: Omit<BulkArgs, 'server'>, defaultParallel = DEFA
 }
 
 /**
- * Waits for one server to reach `target` (src/compute/wait.ts), drawing its live line.
+ * Waits for one server to reach `target` (src/compute/wait.ts), drawing its live line: the one
+ * wait after a server action, for server commands and host drain/evacuate alike.
+ * @param o.poll the server now, drawing its own live line (host drain adds a live migration's
+ *   progress); default: GET the server and draw {@link progressText}
  * @returns the server at the target, or null once deleted
  * @throws like `waitForServer`
  */
@@ -116,14 +119,15 @@ export function waitOne(
     tools: JobTools;
     started: number;
     immediate?: boolean;
+    poll?: () => Promise<Server | null>;
   },
 ): Promise<Server | null> {
-  return waitForServer(() => serverOrNull(compute, server.id), target, {
+  return waitForServer(o.poll ?? (() => serverOrNull(compute, server.id)), target, {
     timeoutSeconds: o.timeout,
     label: o.label,
     action: o.words,
     signal: o.tools.signal,
-    onPoll: (s) => o.tools.progress(progressText(o.label, s, (Date.now() - o.started) / 1000)),
+    onPoll: o.poll ? undefined : (s) => o.tools.progress(progressText(o.label, s, (Date.now() - o.started) / 1000)),
     failures: () => actionFailures(compute, server.id, o.requestId),
     // lock, unlock, reset-state are done when Nova answers; the others run in nova-compute
     initialDelayMs: o.immediate ? 0 : FIRST_POLL_MS,

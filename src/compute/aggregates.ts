@@ -170,49 +170,89 @@ export async function setAggregateMetadata(
   }
 }
 
-/**
- * Adds a compute host to an aggregate.
- * @throws NotFoundError (no such host, or the aggregate is gone), AggregateRefusedError (409: the
- *   host is already in it, or a zone conflict), AdminRequiredError (403), ApiError, NetworkError
- */
-export async function addAggregateHost(client: ComputeClient, a: Aggregate, host: string): Promise<Aggregate> {
-  try {
-    return await act(client, a.id, { add_host: { host } });
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 404 && !/^aggregate\b/i.test(e.serverMessage)) {
-      throw new NotFoundError(
-        `No compute host named '${host}' exists (${novaSaid(e)}) ${said(e)}; hosts are named as hypervisor list shows them.`,
-        { cause: e },
-      );
-    }
-    if (e instanceof ApiError && e.status === 409 && /already has host/i.test(e.serverMessage)) {
-      throw new AggregateRefusedError(
-        `Host '${host}' is already in aggregate ${aggregateLabel(a)} ${said(e)}.`,
-        409,
-        e,
-      );
-    }
-    throw refusal(e, `add host '${host}' to`, aggregateLabel(a));
-  }
+/** An action on an aggregate's hosts: `aggregate add host` or `aggregate remove host`. */
+export type AggregateHostAction = 'add' | 'remove';
+
+/** One description of an aggregate host action ({@link AGGREGATE_HOST_ACTIONS}). */
+export interface AggregateHostActionDef {
+  /** The key of the action body: `{"add_host": {"host": HOST}}`. */
+  readonly key: 'add_host' | 'remove_host';
+  /** The command's help line: `Add a compute host to an aggregate`. */
+  readonly help: string;
+  /** The help of its command group: `Add hosts to aggregates`. */
+  readonly groupHelp: string;
+  /** The action in words for Nova's other refusals: "Nova refused to add host 'h' to aggregate …". */
+  readonly words: (host: string) => string;
+  /** The refusals this action words itself (undefined: the shared wording of every aggregate call). */
+  readonly refused: (e: ApiError, a: Aggregate, host: string) => NcliError | undefined;
 }
 
 /**
- * Removes a compute host from an aggregate.
- * @throws NotFoundError (the host is not in it, or there is no such host), AggregateRefusedError
- *   (409), AdminRequiredError (403), ApiError, NetworkError
+ * One description per aggregate host action (api-ref compute "Add Host", "Remove Host";
+ * nova/api/openstack/compute/aggregates.py `_add_host`, `_remove_host`), as
+ * `openstack aggregate add|remove host` sends them.
  */
-export async function removeAggregateHost(client: ComputeClient, a: Aggregate, host: string): Promise<Aggregate> {
-  try {
-    return await act(client, a.id, { remove_host: { host } });
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 404) {
+export const AGGREGATE_HOST_ACTIONS: Readonly<Record<AggregateHostAction, AggregateHostActionDef>> = {
+  add: {
+    key: 'add_host',
+    help: 'Add a compute host to an aggregate',
+    groupHelp: 'Add hosts to aggregates',
+    words: (host) => `add host '${host}' to`,
+    refused: (e, a, host) => {
+      // Nova's 404 names the aggregate when it is the aggregate that is gone: that is the shared wording
+      if (e.status === 404 && !/^aggregate\b/i.test(e.serverMessage)) {
+        return new NotFoundError(
+          `No compute host named '${host}' exists (${novaSaid(e)}) ${said(e)}; hosts are named as hypervisor list shows them.`,
+          { cause: e },
+        );
+      }
+      if (e.status === 409 && /already has host/i.test(e.serverMessage)) {
+        return new AggregateRefusedError(
+          `Host '${host}' is already in aggregate ${aggregateLabel(a)} ${said(e)}.`,
+          409,
+          e,
+        );
+      }
+      return undefined;
+    },
+  },
+  remove: {
+    key: 'remove_host',
+    help: 'Remove a compute host from an aggregate',
+    groupHelp: 'Remove hosts from aggregates',
+    words: (host) => `remove host '${host}' from`,
+    refused: (e, a, host) => {
+      if (e.status !== 404) return undefined;
       const hosts = a.hosts ?? [];
       const has = hosts.length ? `its hosts: ${hosts.join(', ')}` : 'it has no hosts';
-      throw new NotFoundError(`Host '${host}' is not in aggregate ${aggregateLabel(a)} (${has}) ${said(e)}.`, {
+      return new NotFoundError(`Host '${host}' is not in aggregate ${aggregateLabel(a)} (${has}) ${said(e)}.`, {
         cause: e,
       });
-    }
-    throw refusal(e, `remove host '${host}' from`, aggregateLabel(a));
+    },
+  },
+};
+
+/**
+ * Adds a compute host to an aggregate or removes it (`POST /os-aggregates/{id}/action` with the
+ * action's body, sent once); the aggregate after it.
+ * @throws for `add`: NotFoundError (no such host, or the aggregate is gone), AggregateRefusedError
+ *   (409: the host is already in it, or a zone conflict); for `remove`: NotFoundError (the host is
+ *   not in it, or there is no such host), AggregateRefusedError (409); for both:
+ *   AdminRequiredError (403), ApiError, NetworkError
+ */
+export async function changeAggregateHost(
+  client: ComputeClient,
+  action: AggregateHostAction,
+  a: Aggregate,
+  host: string,
+): Promise<Aggregate> {
+  const def = AGGREGATE_HOST_ACTIONS[action];
+  try {
+    return await act(client, a.id, { [def.key]: { host } });
+  } catch (e) {
+    throw (
+      (e instanceof ApiError ? def.refused(e, a, host) : undefined) ?? refusal(e, def.words(host), aggregateLabel(a))
+    );
   }
 }
 

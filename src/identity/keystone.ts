@@ -13,6 +13,7 @@ import { parseJson, type Transport } from '../http/transport.js';
 import * as v from 'valibot';
 import { checkShape } from '../http/shape.js';
 import { AmbiguousEndpointError, CatalogServiceSchema, selectEndpoint } from './catalog.js';
+import { TokenProjectSchema } from './projects.js';
 import { cacheKey, entryVerifier, usableEntry, type CachedToken, type TokenStore } from './token-cache.js';
 import type { LoginUi } from './browser-login.js';
 
@@ -101,7 +102,7 @@ const TokenBodySchema = v.object({
   token: v.looseObject({
     expires_at: v.string(),
     user: v.optional(v.looseObject({ id: v.optional(v.string()), name: v.optional(v.string()) })),
-    project: v.optional(v.looseObject({ id: v.optional(v.string()), name: v.optional(v.string()) })),
+    project: v.optional(TokenProjectSchema),
     catalog: v.optional(v.array(CatalogServiceSchema)),
   }),
 });

@@ -18,6 +18,7 @@ import { parseJson, type HttpResponse, type Transport } from '../http/transport.
 import { OIDC_TYPE_NAMES } from '../config/oidc-options.js';
 import { browserLogin, readBody, type LoginUi } from './browser-login.js';
 import { AuthError, authenticate } from './keystone.js';
+import { projectsOfToken } from './projects.js';
 import type { CachedToken } from './token-cache.js';
 
 /** RFC 8628's grant type. */
@@ -400,21 +401,13 @@ async function webSsoToken(auth: AuthOptions, m: OidcMethod, ui: LoginUi): Promi
   });
 }
 
-/** The projects an unscoped token may be scoped to (`GET /v3/auth/projects`). */
-async function projectsOf(transport: Transport, auth: AuthOptions, token: string) {
-  const url = `${auth.authUrl}/auth/projects`;
-  const res = await transport.request({ method: 'GET', url, headers: { 'X-Auth-Token': token }, service: 'identity' });
-  const body = parseJson<{ projects?: { id: string; name: string }[] }>(res, 'GET', url, 'identity');
-  return body.projects ?? [];
-}
-
 /**
  * The scope to ask for: the configured one, else the user's only project.
  * @throws AuthError when no scope is configured and the user has none or several projects
  */
 async function scopeFor(transport: Transport, auth: AuthOptions, unscoped: string): Promise<Scope> {
   if (auth.scope) return auth.scope;
-  const projects = await projectsOf(transport, auth, unscoped);
+  const projects = await projectsOfToken(transport, auth.authUrl, unscoped);
   if (projects.length === 1) return { project: { id: projects[0].id } };
   throw new AuthError(
     projects.length === 0

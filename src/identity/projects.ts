@@ -1,16 +1,18 @@
 /**
- * Keystone projects (identity API v3 "Projects": `GET /v3/projects[?name=]`,
+ * Keystone projects, the one module for them (identity API v3 "Projects": `GET /v3/projects[?name=]`,
  * `GET /v3/projects/{id}`), for the commands that take a project by name or ID (`quota show|set`,
  * `limits show --project`, `usage show --project`) and for `quota list` (every project). Asked of
  * the auth URL's v3 API through the run's authenticated session, as openstackclient's
  * `utils.find_resource(identity_client.projects, ref)` does: an ID first, then an exact name.
+ * Also the project a token names (`token.project`, read by src/identity/keystone.ts) and the
+ * projects a token may be scoped to (`GET /v3/auth/projects`, for a federated login's scope).
  */
 import * as v from 'valibot';
 import { NcliError, NotFoundError } from '../errors.js';
 import { ApiError } from '../http/errors.js';
 import type { Session } from '../http/session.js';
 import { checkShape } from '../http/shape.js';
-import { parseJson } from '../http/transport.js';
+import { parseJson, type Transport } from '../http/transport.js';
 
 export const ProjectSchema = v.looseObject({
   id: v.string(),
@@ -18,6 +20,27 @@ export const ProjectSchema = v.looseObject({
   domain_id: v.optional(v.nullable(v.string())),
 });
 export type Project = v.InferOutput<typeof ProjectSchema>;
+
+/** The project a token is scoped to, as Keystone's token body names it (`token.project`). */
+export const TokenProjectSchema = v.looseObject({ id: v.optional(v.string()), name: v.optional(v.string()) });
+
+/**
+ * The projects a token may be scoped to (identity API v3 "Get available project scopes":
+ * `GET /v3/auth/projects`), for any token, an unscoped one too (a federated login choosing its
+ * scope, src/identity/oidc.ts).
+ * @param authUrl the identity v3 URL (`http://host:5000/v3`)
+ * @throws ApiError, NetworkError, NcliError `BAD_RESPONSE` (no `projects` with an `id` and `name` each)
+ */
+export async function projectsOfToken(transport: Transport, authUrl: string, token: string): Promise<Project[]> {
+  const url = `${authUrl}/auth/projects`;
+  const res = await transport.request({ method: 'GET', url, headers: { 'X-Auth-Token': token }, service: 'identity' });
+  return checkShape(v.looseObject({ projects: v.array(ProjectSchema) }), parseJson(res, 'GET', url, 'identity'), {
+    method: 'GET',
+    url,
+    service: 'identity',
+    expected: 'a list of projects',
+  }).projects;
+}
 
 /** Keystone's projects through an authenticated session. */
 export class ProjectClient {

@@ -148,10 +148,9 @@ describeCloud('shell completion against the real cloud', () => {
       expect((await ncli(args, env)).code).toBe(0);
     }
     const after = await tab(['server', 'show', ''], env);
-    // other test files boot throwaway servers (fail-…, act-…) in this project meanwhile: a
-    // truncated listing rightly merges them in; every name seen before must still be there
-    const throwaway = (n: string) => /^(fail-|act-)/.test(n);
-    expect(after.filter((n) => !throwaway(n)).sort()).toEqual(before.filter((n) => !throwaway(n)).sort());
+    // other test files boot throwaway servers (any name) in this project meanwhile: a truncated
+    // listing rightly merges the newest in; every name seen before must still be there
+    expect(after).toEqual(expect.arrayContaining(before));
     expect(after).not.toContain('demo-vm');
   });
 

@@ -12,35 +12,18 @@ import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { obfuscateVncPassword, vncAuthResponse } from '../../src/tunnel/vnc-auth.js';
 import { cloudEnv, describeCloud, freshCache, ncli, run } from '../support/cloud.js';
-import { GVNCCAPTURE, freeVncPort, pngSize, rfbHandshake, startNcli, type NcliChild } from '../support/console.js';
+import {
+  GVNCCAPTURE,
+  freeVncPort,
+  pngSize,
+  rfbHandshake,
+  socketReader,
+  startNcli,
+  type NcliChild,
+} from '../support/console.js';
 
 const VNCVIEWER = '/usr/bin/vncviewer';
 const XVFB = '/usr/bin/Xvfb';
-
-/** Exact reads from a socket. */
-function reader(sock: net.Socket): (n: number) => Promise<Buffer> {
-  let buf = Buffer.alloc(0);
-  let wake: (() => void) | undefined;
-  let closed = false;
-  sock.on('data', (d: Buffer) => {
-    buf = Buffer.concat([buf, d]);
-    wake?.();
-  });
-  sock.on('close', () => {
-    closed = true;
-    wake?.();
-  });
-  sock.on('error', () => {});
-  return async (n) => {
-    while (buf.length < n) {
-      if (closed) throw new Error(`closed after ${buf.length} of ${n} bytes`);
-      await new Promise<void>((r) => (wake = r));
-    }
-    const out = buf.subarray(0, n);
-    buf = buf.subarray(n);
-    return out;
-  };
-}
 
 /** How a {@link gvnccaptureWithPassword} run ended. */
 interface CaptureRun {
@@ -155,7 +138,7 @@ describeCloud('console tunnel on a shared jump host, against the real cloud', ()
     });
     const [, port] = await tun.waitFor(/^Forwarding from 127\.0\.0\.1:(\d+) -> vm1 \(vnc\)$/m);
     const sock = net.connect({ port: Number(port), host: '127.0.0.1' });
-    const read = reader(sock);
+    const read = socketReader(sock);
     expect((await read(12)).toString()).toBe('RFB 003.008\n');
     sock.write('RFB 003.008\n');
     expect([...(await read(2))]).toEqual([1, 2]); // one type: VNC authentication
@@ -176,7 +159,7 @@ describeCloud('console tunnel on a shared jump host, against the real cloud', ()
     const [, port] = await tun.waitFor(/^Forwarding from 127\.0\.0\.1:(\d+) -> vm1 \(vnc\)$/m, { ms: 30_000 });
     const login = async (password: string): Promise<number> => {
       const sock = net.connect({ port: Number(port), host: '127.0.0.1' });
-      const read = reader(sock);
+      const read = socketReader(sock);
       await read(12);
       sock.write('RFB 003.008\n');
       expect([...(await read(2))]).toEqual([1, 2]);
@@ -262,7 +245,7 @@ describeCloud('console tunnel on a shared jump host, against the real cloud', ()
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(statSync(join(work, 'run')).mode & 0o777).toBe(0o700);
     const sock = net.connect({ path });
-    const read = reader(sock);
+    const read = socketReader(sock);
     const init = await rfbHandshake(read, (b) => sock.write(b));
     expect(init).toMatchObject({ securityTypes: [1], width: 640, height: 480, name: 'devcloud-vm1' });
     sock.destroy();

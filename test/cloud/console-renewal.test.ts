@@ -9,42 +9,17 @@ import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { cloudEnv, cloudFacts, describeCloud, freshCache } from '../support/cloud.js';
-import { rfbHandshake, startNcli, type NcliChild } from '../support/console.js';
+import { rfbHandshake, socketReader, startNcli, type NcliChild } from '../support/console.js';
 
 const VIEWERS = 8;
 /** A console token in any ncli output (what --debug must never show). */
 const TOKEN_VALUE = /token(=|%3D)[0-9a-f]{8}-[0-9a-f]{4}/i;
 
-/** Exact reads from a socket; a close before `n` bytes is an error naming what arrived. */
-function reader(sock: net.Socket): (n: number) => Promise<Buffer> {
-  let buf = Buffer.alloc(0);
-  let wake: (() => void) | undefined;
-  let closed = false;
-  sock.on('data', (d: Buffer) => {
-    buf = Buffer.concat([buf, d]);
-    wake?.();
-  });
-  sock.on('close', () => {
-    closed = true;
-    wake?.();
-  });
-  sock.on('error', () => {});
-  return async (n) => {
-    while (buf.length < n) {
-      if (closed) throw new Error(`closed after ${buf.length} of ${n} bytes`);
-      await new Promise<void>((r) => (wake = r));
-    }
-    const out = buf.subarray(0, n);
-    buf = buf.subarray(n);
-    return out;
-  };
-}
-
 /** One raw RFB viewer: the handshake up to ServerInit, as a short line for the assertion. */
 async function viewer(port: number): Promise<string> {
   const sock = net.connect({ port, host: '127.0.0.1' });
   try {
-    const init = await rfbHandshake(reader(sock), (b) => sock.write(b));
+    const init = await rfbHandshake(socketReader(sock), (b) => sock.write(b));
     return `${init.version.trim()} ${init.width}x${init.height} "${init.name}"`;
   } catch (e) {
     return `failed: ${(e as Error).message}`;

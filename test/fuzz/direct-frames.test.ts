@@ -14,32 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { receiveBinaryDirect } from '../../src/tunnel/direct-frames.js';
 import { dialConsole } from '../../src/tunnel/websocket.js';
+import { clientFrames, wsFrame } from '../support/ws-frames.js';
 import { params, timeout } from './fuzz.js';
 
 const MAX_PAYLOAD = 256 * 1024;
-
-/** One server→client frame, unmasked unless `mask`. */
-function frame(
-  opcode: number,
-  payload: Buffer,
-  o: { fin?: boolean; rsv?: number; mask?: boolean; declared?: number } = {},
-): Buffer {
-  const b0 = (o.fin === false ? 0 : 0x80) | ((o.rsv ?? 0) << 4) | opcode;
-  const n = o.declared ?? payload.length;
-  const m = o.mask ? 0x80 : 0;
-  let head: Buffer;
-  if (n < 126) head = Buffer.from([b0, m | n]);
-  else if (n < 65536) {
-    head = Buffer.from([b0, m | 126, 0, 0]);
-    head.writeUInt16BE(n, 2);
-  } else {
-    head = Buffer.alloc(10);
-    head[0] = b0;
-    head[1] = m | 127;
-    head.writeBigUInt64BE(BigInt(n), 2);
-  }
-  return Buffer.concat([head, o.mask ? Buffer.from([1, 2, 3, 4]) : Buffer.alloc(0), payload]);
-}
 
 function bytes(n: number, seed: number): Buffer {
   const b = Buffer.alloc(n);
@@ -86,7 +64,7 @@ const item: fc.Arbitrary<Item> = fc.oneof(
 function encode(it: Item): Buffer[] {
   if (it.kind === 'binary') {
     return it.sizes.map((n, i) =>
-      frame(i === 0 ? 0x2 : 0x0, bytes(n, it.seed + i), { fin: i === it.sizes.length - 1 }),
+      wsFrame(i === 0 ? 0x2 : 0x0, bytes(n, it.seed + i), { fin: i === it.sizes.length - 1 }),
     );
   }
   if (it.kind === 'text') {
@@ -95,26 +73,26 @@ function encode(it: Item): Buffer[] {
     const parts = Array.from({ length: it.parts }, (_, i) =>
       b.subarray(i * cut, i === it.parts - 1 ? b.length : (i + 1) * cut),
     );
-    return parts.map((p, i) => frame(i === 0 ? 0x1 : 0x0, p, { fin: i === parts.length - 1 }));
+    return parts.map((p, i) => wsFrame(i === 0 ? 0x1 : 0x0, p, { fin: i === parts.length - 1 }));
   }
-  return [frame(it.kind === 'ping' ? 0x9 : 0xa, bytes(it.size, 3))];
+  return [wsFrame(it.kind === 'ping' ? 0x9 : 0xa, bytes(it.size, 3))];
 }
 
 /** Frames that break a rule (RFC 6455 §5), each ending the connection with a status code. */
 const malformed = fc.constantFrom(
-  frame(0x2, bytes(10, 1), { rsv: 4 }),
-  frame(0x2, bytes(10, 1), { rsv: 1 }),
-  frame(0x2, bytes(10, 1), { mask: true }),
-  frame(0x3, bytes(10, 1)),
-  frame(0xb, bytes(3, 1)),
-  frame(0x0, bytes(10, 1)), // a continuation with no message
-  frame(0x9, bytes(3, 1), { fin: false }), // a fragmented ping
-  frame(0x9, bytes(126, 1)), // a control frame over 125 bytes
-  frame(0x2, bytes(20, 1), { declared: MAX_PAYLOAD + 1 }), // over maxPayload
-  frame(0x1, Buffer.from([0xc3, 0x28])), // invalid UTF-8
-  frame(0x8, Buffer.from([0x03, 0xed])), // close with the reserved code 1005
-  frame(0x8, Buffer.from([0x03])), // close with a 1-byte body
-  Buffer.concat([frame(0x2, bytes(5, 1), { fin: false }), frame(0x2, bytes(5, 2))]), // a new message inside one
+  wsFrame(0x2, bytes(10, 1), { rsv: 4 }),
+  wsFrame(0x2, bytes(10, 1), { rsv: 1 }),
+  wsFrame(0x2, bytes(10, 1), { mask: true }),
+  wsFrame(0x3, bytes(10, 1)),
+  wsFrame(0xb, bytes(3, 1)),
+  wsFrame(0x0, bytes(10, 1)), // a continuation with no message
+  wsFrame(0x9, bytes(3, 1), { fin: false }), // a fragmented ping
+  wsFrame(0x9, bytes(126, 1)), // a control frame over 125 bytes
+  wsFrame(0x2, bytes(20, 1), { declared: MAX_PAYLOAD + 1 }), // over maxPayload
+  wsFrame(0x1, Buffer.from([0xc3, 0x28])), // invalid UTF-8
+  wsFrame(0x8, Buffer.from([0x03, 0xed])), // close with the reserved code 1005
+  wsFrame(0x8, Buffer.from([0x03])), // close with a 1-byte body
+  Buffer.concat([wsFrame(0x2, bytes(5, 1), { fin: false }), wsFrame(0x2, bytes(5, 2))]), // a new message inside one
 );
 
 /** What a client saw and sent. */
@@ -126,32 +104,6 @@ interface Outcome {
   sent: { opcode: number; payload: string }[];
   /** The client did not close within 10 s and was terminated. */
   terminated: boolean;
-}
-
-/** Masked client→server frames parsed from `buf`. */
-function clientFrames(buf: Buffer): { opcode: number; payload: string }[] {
-  const out = [];
-  let off = 0;
-  while (off + 2 <= buf.length) {
-    const opcode = buf[off] & 0x0f;
-    let n = buf[off + 1] & 0x7f;
-    let p = off + 2;
-    if (n === 126) {
-      n = buf.readUInt16BE(p);
-      p += 2;
-    } else if (n === 127) {
-      n = Number(buf.readBigUInt64BE(p));
-      p += 8;
-    }
-    const mask = buf.subarray(p, p + 4);
-    p += 4;
-    if (p + n > buf.length) break;
-    const payload = Buffer.from(buf.subarray(p, p + n));
-    for (let i = 0; i < n; i++) payload[i] ^= mask[i % 4];
-    out.push({ opcode, payload: payload.toString('hex') });
-    off = p + n;
-  }
-  return out;
 }
 
 let server: net.Server;
@@ -243,12 +195,12 @@ async function exchange(wire: Buffer, cuts: number[], direct: boolean): Promise<
   }, 10_000);
   const closeCode = await closed;
   clearTimeout(timer);
-  const sent = clientFrames(await received);
+  const sent = clientFrames(await received).map((f) => ({ opcode: f.opcode, payload: f.payload.toString('hex') }));
   return { data: Buffer.concat(pieces), texts, errors, closeCode, sent, terminated };
 }
 
 const cuts = fc.array(fc.integer({ min: 1, max: 4000 }), { minLength: 1, maxLength: 8 });
-const CLOSE = frame(0x8, Buffer.concat([Buffer.from([0x03, 0xe8]), Buffer.from('bye')]));
+const CLOSE = wsFrame(0x8, Buffer.concat([Buffer.from([0x03, 0xe8]), Buffer.from('bye')]));
 
 describe('direct frame reader (fuzz, against ws)', () => {
   // Found by the property below: a new binary frame inside a message the direct reader was reading
@@ -261,10 +213,10 @@ describe('direct frame reader (fuzz, against ws)', () => {
     const cases: [Buffer, number[], string][] = [
       [
         Buffer.concat([
-          frame(0x2, Buffer.alloc(0), { fin: false }),
-          frame(0x0, bytes(491, 1)),
-          frame(0xa, bytes(4, 1)),
-          frame(0x2, bytes(10, 1), { rsv: 4 }),
+          wsFrame(0x2, Buffer.alloc(0), { fin: false }),
+          wsFrame(0x0, bytes(491, 1)),
+          wsFrame(0xa, bytes(4, 1)),
+          wsFrame(0x2, bytes(10, 1), { rsv: 4 }),
           CLOSE,
         ]),
         [114, 402, 1878],
@@ -272,7 +224,7 @@ describe('direct frame reader (fuzz, against ws)', () => {
       ],
       // a ping over 125 bytes: ws fails at its header; its payload comes in the next read
       [
-        Buffer.concat([frame(0x2, bytes(3, 1)), frame(0x9, bytes(126, 1)), CLOSE]),
+        Buffer.concat([wsFrame(0x2, bytes(3, 1)), wsFrame(0x9, bytes(126, 1)), CLOSE]),
         [9, 200],
         'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
       ],
@@ -288,7 +240,7 @@ describe('direct frame reader (fuzz, against ws)', () => {
   });
 
   it('fails a new message inside a fragmented one with 1002, as ws does', async () => {
-    const wire = Buffer.concat([frame(0x2, bytes(5, 1), { fin: false }), frame(0x2, bytes(5, 2)), CLOSE]);
+    const wire = Buffer.concat([wsFrame(0x2, bytes(5, 1), { fin: false }), wsFrame(0x2, bytes(5, 2)), CLOSE]);
     for (const direct of [true, false]) {
       const o = await exchange(wire, [4000], direct);
       expect(o.errors, `direct: ${direct}`).toEqual(['WS_ERR_INVALID_OPCODE']);

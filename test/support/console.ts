@@ -2,7 +2,7 @@
  * Helpers for console tests against the real cloud: a long-running `ncli` child whose output can
  * be awaited line by line, free local ports in the VNC display range, the real VNC client
  * (`gvnccapture`, package gvncviewer), PNG header checks, and an RFB 3.8 handshake over any
- * byte stream (RFC 6143 §7.1–7.3).
+ * byte stream (RFC 6143 §7.1–7.3) with exact reads from a socket.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -182,7 +182,46 @@ export async function rfbHandshake(read: (n: number) => Promise<Buffer>, write: 
   return { version, securityTypes, width: init.readUInt16BE(0), height: init.readUInt16BE(2), name };
 }
 
+/**
+ * Exact reads from a socket: the returned function resolves with the next `n` bytes once they
+ * have arrived. @throws (from the returned function) when the socket closes before `n` bytes,
+ * naming how many arrived. Socket errors are swallowed (the close reports them).
+ */
+export function socketReader(sock: net.Socket): (n: number) => Promise<Buffer> {
+  let buf = Buffer.alloc(0);
+  let wake: (() => void) | undefined;
+  let closed = false;
+  sock.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    wake?.();
+  });
+  sock.on('close', () => {
+    closed = true;
+    wake?.();
+  });
+  sock.on('error', () => {});
+  return async (n) => {
+    while (buf.length < n) {
+      if (closed) throw new Error(`closed after ${buf.length} of ${n} bytes`);
+      await new Promise<void>((r) => (wake = r));
+    }
+    const out = buf.subarray(0, n);
+    buf = buf.subarray(n);
+    return out;
+  };
+}
+
 /** Milliseconds since `t0` (performance.now()), rounded. */
 export function since(t0: number): number {
   return Math.round(performance.now() - t0);
+}
+
+/** Whether any process of the process group `pgid` is still there (signal 0 to the group). */
+export function processGroupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

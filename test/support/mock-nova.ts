@@ -165,10 +165,37 @@ export interface MockCloud extends MockNova {
   tokensIssued: () => number;
 }
 
+/** The OS_* environment of {@link mockCloud}: alice of project demo at the mock Keystone, no token cache. */
+export const MOCK_CLOUD_ENV: Readonly<NodeJS.ProcessEnv> = {
+  OS_AUTH_URL: `${KEYSTONE}/v3`,
+  OS_USERNAME: 'alice',
+  OS_PASSWORD: 'pw',
+  OS_PROJECT_NAME: 'demo',
+  OS_REGION_NAME: 'RegionOne',
+  OS_CACHE: 'false',
+};
+
+/** A service {@link mockCloud} adds to the token's catalog (public, RegionOne). */
+export interface MockService {
+  /** `network`, `block-storage`, … */
+  type: string;
+  name: string;
+  url: string;
+}
+
 /** Keystone and Nova mocked on one agent, for running whole commands with `main(argv, io, {dispatcher})`. */
-export function mockCloud(opts: Omit<MockNovaOptions, 'agent'> = {}): MockCloud {
+export function mockCloud(opts: Omit<MockNovaOptions, 'agent'> & { services?: MockService[] } = {}): MockCloud {
   const agent = mockAgent();
   let issued = 0;
+  const body = tokenBody() as { token: { catalog: unknown[] } };
+  for (const s of opts.services ?? []) {
+    body.token.catalog.push({
+      type: s.type,
+      name: s.name,
+      id: s.name,
+      endpoints: [{ id: s.url, interface: 'public', region_id: 'RegionOne', region: 'RegionOne', url: s.url }],
+    });
+  }
   agent
     .get(KEYSTONE)
     .intercept({ path: '/v3/auth/tokens', method: 'POST' })
@@ -176,7 +203,7 @@ export function mockCloud(opts: Omit<MockNovaOptions, 'agent'> = {}): MockCloud 
       issued++;
       return {
         statusCode: 201,
-        data: JSON.stringify(tokenBody()),
+        data: JSON.stringify(body),
         responseOptions: { headers: { 'content-type': 'application/json', 'x-subject-token': `tok${issued}` } },
       };
     })
@@ -185,13 +212,6 @@ export function mockCloud(opts: Omit<MockNovaOptions, 'agent'> = {}): MockCloud 
   return {
     ...nova,
     tokensIssued: () => issued,
-    env: {
-      OS_AUTH_URL: `${KEYSTONE}/v3`,
-      OS_USERNAME: 'alice',
-      OS_PASSWORD: 'pw',
-      OS_PROJECT_NAME: 'demo',
-      OS_REGION_NAME: 'RegionOne',
-      OS_CACHE: 'false',
-    },
+    env: { ...MOCK_CLOUD_ENV },
   };
 }

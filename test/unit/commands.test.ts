@@ -156,21 +156,28 @@ describe('console', () => {
     expect(c.seen[0].body).toEqual({ remote_console: { protocol: 'vnc', type: 'novnc' } });
   });
 
-  it('tunnel --stdio on a terminal: raw mode once connected, ~. leaves, the terminal is restored', async () => {
-    const got: Buffer[] = [];
-    const p = await proxy((ws) => {
-      ws.send(Buffer.from('login: '));
-      ws.on('message', (d: Buffer) => got.push(d));
-    });
-    const stdin = new FakeTty();
-    const run = runNcli(['console', 'tunnel', '--url', p.wsUrl('t'), '--type', 'serial', '--stdio'], {}, {}, { stdin });
-    await until(() => stdin.modes.length === 1, 5000, 'raw mode');
-    stdin.write('root\r~.');
-    const r = await run;
-    expect(r).toEqual({ code: 0, stdout: 'login: ', stderr: 'Connected to console (type "~." to disconnect)\n' });
-    expect(stdin.modes).toEqual([true, false]);
-    expect(Buffer.concat(got).toString()).toBe('root\r');
-  });
+  // a ws:// --url is a serial console: the ~. escape and raw mode without --type serial all the same
+  it.each([
+    ['--type serial', ['--type', 'serial']],
+    ['a ws:// URL without --type serial', []],
+  ])(
+    'tunnel --stdio on a terminal (%s): raw mode once connected, ~. leaves, the terminal is restored',
+    async (_, type) => {
+      const got: Buffer[] = [];
+      const p = await proxy((ws) => {
+        ws.send(Buffer.from('login: '));
+        ws.on('message', (d: Buffer) => got.push(d));
+      });
+      const stdin = new FakeTty();
+      const run = runNcli(['console', 'tunnel', '--url', p.wsUrl('t'), ...type, '--stdio'], {}, {}, { stdin });
+      await until(() => stdin.modes.length === 1, 5000, 'raw mode');
+      stdin.write('root\r~.');
+      const r = await run;
+      expect(r).toEqual({ code: 0, stdout: 'login: ', stderr: 'Connected to console (type "~." to disconnect)\n' });
+      expect(stdin.modes).toEqual([true, false]);
+      expect(Buffer.concat(got).toString()).toBe('root\r');
+    },
+  );
 
   it('tunnel --stdio restores the terminal when the session is lost, and says so in one line', async () => {
     const p = await proxy((ws) => {

@@ -13,8 +13,9 @@ import {
   listMigrations,
 } from '../../src/compute/migrations.js';
 import { defineResource, listResource } from '../../src/compute/resource.js';
-import { runNcli } from '../support/io.js';
+import { SERVER_GROUP } from '../../src/compute/resources/server-group.js';
 import { mockCloud, mockNova } from '../support/mock-nova.js';
+import { answerGroupPages, runOnMock } from '../support/mock-setup.js';
 
 const SRV = '9a6e1d2c-1111-4222-8333-944455556666';
 const MIG_UUID = '12345678-aaaa-4bbb-8ccc-ddddeeeeffff';
@@ -62,19 +63,8 @@ describe('listing resources', () => {
 
   it('pages by offset where the API has no links (os-server-groups), stopping at a short page', async () => {
     const nova = mockNova();
-    const GROUP = defineResource({
-      kind: 'server-group',
-      path: '/os-server-groups',
-      key: 'server_groups',
-      item: v.looseObject({ id: v.string(), name: v.string() }),
-      paging: 'offset',
-      columns: [],
-    });
-    const page = (n: number, from: number) =>
-      Array.from({ length: n }, (_, i) => ({ id: `g${from + i}`, name: `group-${from + i}` }));
-    nova.answer('GET', '/v2.1/os-server-groups?limit=1000', 200, { server_groups: page(1000, 0) });
-    nova.answer('GET', '/v2.1/os-server-groups?offset=1000&limit=1000', 200, { server_groups: page(3, 1000) });
-    const all = await listResource(nova.client, GROUP);
+    answerGroupPages(nova, [1000, 3]);
+    const all = await listResource(nova.client, SERVER_GROUP);
     expect(all.length).toBe(1003);
     expect(all[1002].name).toBe('group-1002');
   });
@@ -147,10 +137,7 @@ describe('a running live migration', () => {
 
   it('server migration abort on a cloud older than 2.24 is refused before any request', async () => {
     const c = mockCloud({ max: '2.23' });
-    const r = await runNcli(['server', 'migration', 'abort', 'vm1', '42'], c.env, {
-      dispatcher: c.agent,
-      tokenStore: null,
-    });
+    const r = await runOnMock(c, ['server', 'migration', 'abort', 'vm1', '42']);
     expect(r).toEqual({
       code: 1,
       stdout: '',

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { parseNic, parseNics } from '../../src/cli/nics.js';
 import { waitForVolume, type VolumeClient } from '../../src/volume/client.js';
 import { runNcli } from '../support/io.js';
-import { KEYSTONE, lowerHeaders, mockAgent, mockNova, tokenBody, type MockNova } from '../support/mock-nova.js';
+import { MOCK_CLOUD_ENV, lowerHeaders, mockAgent, mockCloud, type MockNova } from '../support/mock-nova.js';
 
 const NEUTRON = 'http://neutron.test:9696';
 const CINDER = 'http://cinder.test:8776';
@@ -31,32 +31,16 @@ interface Fake extends MockNova {
   cinder(method: string, path: string | RegExp, status: number, body: unknown): void;
 }
 
-const ENV = {
-  OS_AUTH_URL: `${KEYSTONE}/v3`,
-  OS_USERNAME: 'alice',
-  OS_PASSWORD: 'pw',
-  OS_PROJECT_NAME: 'demo',
-  OS_REGION_NAME: 'RegionOne',
-  OS_CACHE: 'false',
-};
-
 /** Keystone (a catalog with network and block-storage), Nova, Neutron and Cinder on one MockAgent. */
 function fakeCloud(): Fake {
-  const agent = mockAgent();
-  const token = tokenBody() as { token: { catalog: unknown[] } };
-  const endpoint = (url: string) => [
-    { id: url, interface: 'public', region_id: 'RegionOne', region: 'RegionOne', url },
-  ];
-  token.token.catalog.push(
-    { type: 'network', name: 'neutron', id: 'n1', endpoints: endpoint(NEUTRON) },
-    { type: 'block-storage', name: 'cinder', id: 'v1', endpoints: endpoint(`${CINDER}/v3/p1`) },
-  );
-  agent
-    .get(KEYSTONE)
-    .intercept({ path: '/v3/auth/tokens', method: 'POST' })
-    .reply(201, JSON.stringify(token), { headers: { 'content-type': 'application/json', 'x-subject-token': 'tok1' } })
-    .persist();
-  const nova = mockNova({ agent, max: '2.93' });
+  const nova = mockCloud({
+    max: '2.93',
+    services: [
+      { type: 'network', name: 'neutron', url: NEUTRON },
+      { type: 'block-storage', name: 'cinder', url: `${CINDER}/v3/p1` },
+    ],
+  });
+  const agent = nova.agent;
   const other = (origin: string) => (method: string, path: string | RegExp, status: number, body: unknown) => {
     agent
       .get(origin)
@@ -80,7 +64,6 @@ function fakeCloud(): Fake {
     ...nova,
     neutron: other(NEUTRON),
     cinder: other(CINDER),
-    env: ENV,
   };
 }
 
@@ -320,7 +303,7 @@ describe('server create networking', () => {
 
   it('--network none with another NIC, and a malformed --nic, are usage errors before any request', async () => {
     // no Keystone, no Nova: a request would fail the test (the agent refuses the network)
-    const f = { env: ENV, agent: mockAgent() } as unknown as Fake;
+    const f = { env: MOCK_CLOUD_ENV, agent: mockAgent() } as unknown as Fake;
     const base = ['server', 'create', 'vm1', '--image', 'img', '--flavor', '1'];
     let r = await run(f, [...base, '--network', 'none', '--port', 'p1']);
     expect([r.code, r.stderr]).toEqual([

@@ -1,24 +1,18 @@
 /**
  * Smaller things of issue 18: every error is one line (a Nova 500 whose message holds a newline),
- * file errors in words with the path (`no such file or directory: /nope`), and a serial console
- * URL given with --url gets the `~.` escape without `--type serial`.
+ * and file errors in words with the path (`no such file or directory: /nope`). That a serial
+ * console URL given with --url gets the `~.` escape without `--type serial` is in commands.test.ts.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { messageFor } from '../../src/cli/errors.js';
 import { NcliError } from '../../src/errors.js';
 import { fileErrorReason } from '../../src/fs-reasons.js';
 import { ApiError } from '../../src/http/errors.js';
-import { FakeTty, runNcli } from '../support/io.js';
+import { runNcli } from '../support/io.js';
 import { mockCloud } from '../support/mock-nova.js';
-import { startFakeProxy, until } from './tunnel/helpers.js';
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
 
 describe('one line per error', () => {
   it('a Nova 500 whose message holds newlines prints one line', async () => {
@@ -81,26 +75,5 @@ describe('fileErrorReason', () => {
     });
     expect(fileErrorReason(exdev, '/a')).toBe('cross-device link not permitted: /a');
     expect(fileErrorReason(new Error('odd.'))).toBe('odd');
-  });
-});
-
-describe('console tunnel --url with a serial console URL', () => {
-  it('without --type serial: the ~. escape and raw mode all the same', async () => {
-    const got: Buffer[] = [];
-    const p = await startFakeProxy({
-      onSession: (ws) => {
-        ws.send(Buffer.from('login: '));
-        ws.on('message', (d: Buffer) => got.push(d));
-      },
-    });
-    cleanups.push(() => p.close());
-    const stdin = new FakeTty();
-    const run = runNcli(['console', 'tunnel', '--url', p.wsUrl('t'), '--stdio'], {}, {}, { stdin });
-    await until(() => stdin.modes.length === 1, 5000, 'raw mode');
-    stdin.write('root\r~.');
-    const r = await run;
-    expect(r).toEqual({ code: 0, stdout: 'login: ', stderr: 'Connected to console (type "~." to disconnect)\n' });
-    expect(stdin.modes).toEqual([true, false]);
-    expect(Buffer.concat(got).toString()).toBe('root\r');
   });
 });

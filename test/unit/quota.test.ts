@@ -3,14 +3,14 @@
  * the 403 bodies are Nova's own (nova/exception.py TooManyInstances, ServerGroupLimitExceeded, as
  * the local cloud answered them), which a real cloud gives only once a project is full.
  */
-import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { parseHints } from '../../src/cli/parse.js';
-import { defineResource, listResource } from '../../src/compute/resource.js';
+import { listResource } from '../../src/compute/resource.js';
+import { SERVER_GROUP } from '../../src/compute/resources/server-group.js';
 import { quotaRefusal } from '../../src/compute/quotas.js';
 import { ApiError } from '../../src/http/errors.js';
-import { runNcli } from '../support/io.js';
 import { mockCloud, mockNova } from '../support/mock-nova.js';
+import { answerGroupPages, fakeGroups, runOnMock } from '../support/mock-setup.js';
 
 const IMAGE = '01692005-f686-4697-8383-0cce129c56f3';
 const GROUP = '1ad1e534-6a3e-4498-97e2-a425c22a6b96';
@@ -25,7 +25,7 @@ function createCloud() {
     .intercept({ path: `/v2/images/${IMAGE}`, method: 'GET' })
     .reply(200, { id: IMAGE, name: 'devcloud-image' });
   c.answer('GET', '/v2.1/flavors/1', 200, { flavor: TINY });
-  const run = (argv: string[]) => runNcli(argv, c.env, { dispatcher: c.agent, tokenStore: null });
+  const run = (argv: string[]) => runOnMock(c, argv);
   return { c, run };
 }
 
@@ -87,10 +87,7 @@ describe('a create over quota', () => {
       { forbidden: { code: 403, message: 'Quota exceeded, too many server groups.' } },
       REQ,
     );
-    const r = await runNcli(['server', 'group', 'create', 'g', '--policy', 'anti-affinity'], c.env, {
-      dispatcher: c.agent,
-      tokenStore: null,
-    });
+    const r = await runOnMock(c, ['server', 'group', 'create', 'g', '--policy', 'anti-affinity']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
       'ncli: Over quota creating server group g: Quota exceeded, too many server groups (HTTP 403, request req-2a948053-5fa9-4117-85b6-b00d39bb6c6a); delete unused resources or have an admin raise the quota.\n',
@@ -138,22 +135,10 @@ describe('server create --hint', () => {
 describe('offset paging (os-server-groups) on a cloud with a low max_limit', () => {
   it('reads on after a first short page until a shorter one', async () => {
     const nova = mockNova();
-    const RES = defineResource({
-      kind: 'server-group',
-      path: '/os-server-groups',
-      key: 'server_groups',
-      item: v.looseObject({ id: v.string(), name: v.string() }),
-      paging: 'offset',
-      columns: [],
-    });
-    const page = (n: number, from: number) =>
-      Array.from({ length: n }, (_, i) => ({ id: `g${from + i}`, name: `group-${from + i}` }));
     // Nova caps each page at [api] max_limit = 20 whatever limit asks for
-    nova.answer('GET', '/v2.1/os-server-groups?limit=1000', 200, { server_groups: page(20, 0) });
-    nova.answer('GET', '/v2.1/os-server-groups?offset=20&limit=1000', 200, { server_groups: page(20, 20) });
-    nova.answer('GET', '/v2.1/os-server-groups?offset=40&limit=1000', 200, { server_groups: page(5, 40) });
-    const all = await listResource(nova.client, RES);
-    expect(all.map((g) => g.id)).toEqual(page(45, 0).map((g) => g.id));
+    answerGroupPages(nova, [20, 20, 5]);
+    const all = await listResource(nova.client, SERVER_GROUP);
+    expect(all.map((g) => g.id)).toEqual(fakeGroups(45).map((g) => g.id));
   });
 });
 

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { selfSignedCert } from '../../support/tls.js';
+import { clientFrames, wsFrame } from '../../support/ws-frames.js';
 import { receiveBinaryDirect } from '../../../src/tunnel/direct-frames.js';
 import { dialConsole } from '../../../src/tunnel/websocket.js';
 
@@ -19,56 +20,10 @@ afterEach(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** One server→client frame (unmasked). */
-function frame(opcode: number, payload: Buffer, opts: { fin?: boolean; rsv?: number } = {}): Buffer {
-  const b0 = (opts.fin === false ? 0 : 0x80) | ((opts.rsv ?? 0) << 4) | opcode;
-  const n = payload.length;
-  let head: Buffer;
-  if (n < 126) head = Buffer.from([b0, n]);
-  else if (n < 65536) {
-    head = Buffer.alloc(4);
-    head[0] = b0;
-    head[1] = 126;
-    head.writeUInt16BE(n, 2);
-  } else {
-    head = Buffer.alloc(10);
-    head[0] = b0;
-    head[1] = 127;
-    head.writeBigUInt64BE(BigInt(n), 2);
-  }
-  return Buffer.concat([head, payload]);
-}
-
 function pattern(n: number, seed: number): Buffer {
   const b = Buffer.alloc(n);
   for (let i = 0; i < n; i++) b[i] = (i * 31 + seed * 7 + (i >> 8)) & 0xff;
   return b;
-}
-
-/** Client→server frames (masked) parsed from `buf`: opcode and payload of each complete one. */
-function clientFrames(buf: Buffer): { opcode: number; payload: Buffer }[] {
-  const out = [];
-  let off = 0;
-  while (off + 2 <= buf.length) {
-    const opcode = buf[off] & 0x0f;
-    let n = buf[off + 1] & 0x7f;
-    let p = off + 2;
-    if (n === 126) {
-      n = buf.readUInt16BE(p);
-      p += 2;
-    } else if (n === 127) {
-      n = Number(buf.readBigUInt64BE(p));
-      p += 8;
-    }
-    const mask = buf.subarray(p, p + 4);
-    p += 4;
-    if (p + n > buf.length) break;
-    const payload = Buffer.from(buf.subarray(p, p + n));
-    for (let i = 0; i < n; i++) payload[i] ^= mask[i % 4];
-    out.push({ opcode, payload });
-    off = p + n;
-  }
-  return out;
 }
 
 /** A raw WebSocket server: answers the upgrade by hand, then gives the socket to `onSession`. */
@@ -152,7 +107,7 @@ describe('receiveBinaryDirect', () => {
   it('delivers the payload of binary frames of every length class, split anywhere, without message events', async () => {
     const sizes = [0, 1, 2, 125, 126, 127, 65535, 65536, 65546, 200_000];
     const payloads = sizes.map((n, i) => pattern(n, i));
-    const wire = Buffer.concat(payloads.map((p) => frame(0x2, p)));
+    const wire = Buffer.concat(payloads.map((p) => wsFrame(0x2, p)));
     const expected = Buffer.concat(payloads);
     const s = await rawServer((sock) => {
       void (async () => {
@@ -170,7 +125,7 @@ describe('receiveBinaryDirect', () => {
 
   it('reuses the read buffer for pieces that were not kept, and not for kept ones', async () => {
     const payloads = Array.from({ length: 64 }, (_, i) => pattern(65536, i));
-    const wire = Buffer.concat(payloads.map((p) => frame(0x2, p)));
+    const wire = Buffer.concat(payloads.map((p) => wsFrame(0x2, p)));
     const s = await rawServer((sock) => void writeSplit(sock, wire, [65536 * 3, 1000, 70_000]));
     const ws = await dialConsole({ url: s.url });
     cleanups.push(() => ws.terminate());
@@ -212,13 +167,13 @@ describe('receiveBinaryDirect', () => {
   it('passes pings between fragments to ws (which answers pong), text frames as messages, and the close handshake', async () => {
     const part = (n: number, s: number): Buffer => pattern(n, s);
     const wire = Buffer.concat([
-      frame(0x2, part(70_000, 1), { fin: false }),
-      frame(0x9, Buffer.from('hi')),
-      frame(0x0, part(10, 2), { fin: false }),
-      frame(0x0, part(3000, 3)),
-      frame(0x1, Buffer.from('text')),
-      frame(0x2, part(5, 4)),
-      frame(0x8, Buffer.from([0x03, 0xe8])),
+      wsFrame(0x2, part(70_000, 1), { fin: false }),
+      wsFrame(0x9, Buffer.from('hi')),
+      wsFrame(0x0, part(10, 2), { fin: false }),
+      wsFrame(0x0, part(3000, 3)),
+      wsFrame(0x1, Buffer.from('text')),
+      wsFrame(0x2, part(5, 4)),
+      wsFrame(0x8, Buffer.from([0x03, 0xe8])),
     ]);
     let serverSock!: net.Socket;
     const s = await rawServer((sock) => {
@@ -240,7 +195,7 @@ describe('receiveBinaryDirect', () => {
   it('leaves a frame that breaks the rules to ws, which fails the connection as usual', async () => {
     const good = pattern(1000, 5);
     const s = await rawServer((sock) => {
-      sock.write(Buffer.concat([frame(0x2, good), frame(0x2, pattern(10, 6), { rsv: 4 }), frame(0x2, good)]));
+      sock.write(Buffer.concat([wsFrame(0x2, good), wsFrame(0x2, pattern(10, 6), { rsv: 4 }), wsFrame(0x2, good)]));
     });
     const c = await client(s.url);
     expect(await c.closed).toBe(1006);
@@ -250,7 +205,7 @@ describe('receiveBinaryDirect', () => {
 
   it('leaves a message over maxPayload to ws (1009)', async () => {
     const s = await rawServer((sock) => {
-      sock.write(Buffer.concat([frame(0x2, pattern(100, 7)), frame(0x2, pattern(2000, 8))]));
+      sock.write(Buffer.concat([wsFrame(0x2, pattern(100, 7)), wsFrame(0x2, pattern(2000, 8))]));
     });
     const c = await client(s.url, 1024);
     expect(await c.closed).toBe(1006);
@@ -267,7 +222,7 @@ describe('receiveBinaryDirect', () => {
     await sleep(50);
     c.ws.pause();
     const raw = (c.ws as unknown as { _socket: net.Socket })._socket;
-    raw.push(Buffer.concat(payloads.map((p) => frame(0x2, p))));
+    raw.push(Buffer.concat(payloads.map((p) => wsFrame(0x2, p))));
     await sleep(20);
     expect(raw.readableLength).toBeGreaterThan(70_000);
     expect(c.data().length).toBe(0);
@@ -310,7 +265,7 @@ describe('receiveBinaryDirect', () => {
   });
 
   it('changes nothing and answers false when the socket is not as expected', async () => {
-    const s = await rawServer((sock) => sock.write(frame(0x2, Buffer.from('abc'))));
+    const s = await rawServer((sock) => sock.write(wsFrame(0x2, Buffer.from('abc'))));
     const ws = await dialConsole({ url: s.url });
     cleanups.push(() => ws.terminate());
     const raw = (ws as unknown as { _socket: net.Socket })._socket;
