@@ -6,17 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runNcli } from '../support/io.js';
-import { KEYSTONE, mockAgent, mockNova, tokenBody } from '../support/mock-nova.js';
+import { mockCloud } from '../support/mock-nova.js';
 
 const NEUTRON = 'http://neutron.test:9696';
-const ENV = {
-  OS_AUTH_URL: `${KEYSTONE}/v3`,
-  OS_USERNAME: 'alice',
-  OS_PASSWORD: 'pw',
-  OS_PROJECT_NAME: 'demo',
-  OS_REGION_NAME: 'RegionOne',
-  OS_CACHE: 'false',
-};
 const NOVA_ZONES = {
   availabilityZoneInfo: [
     {
@@ -29,22 +21,9 @@ const NOVA_ZONES = {
 
 /** Keystone with compute and network in the catalog (no volume service), Nova's zones, Neutron's `extensions`. */
 function cloud(extensions: unknown[], zones?: unknown[]) {
-  const agent = mockAgent();
-  const token = tokenBody() as { token: { catalog: unknown[] } };
-  token.token.catalog.push({
-    type: 'network',
-    name: 'neutron',
-    id: 'n1',
-    endpoints: [{ id: 'n', interface: 'public', region_id: 'RegionOne', region: 'RegionOne', url: NEUTRON }],
-  });
-  agent
-    .get(KEYSTONE)
-    .intercept({ path: '/v3/auth/tokens', method: 'POST' })
-    .reply(201, JSON.stringify(token), { headers: { 'content-type': 'application/json', 'x-subject-token': 't' } })
-    .persist();
-  const nova = mockNova({ agent });
-  nova.pool.intercept({ path: '/v2.1/os-availability-zone/detail', method: 'GET' }).reply(200, NOVA_ZONES).persist();
-  const neutron = agent.get(NEUTRON);
+  const c = mockCloud({ services: [{ type: 'network', name: 'neutron', url: NEUTRON }] });
+  c.pool.intercept({ path: '/v2.1/os-availability-zone/detail', method: 'GET' }).reply(200, NOVA_ZONES).persist();
+  const neutron = c.agent.get(NEUTRON);
   neutron.intercept({ path: '/v2.0/extensions', method: 'GET' }).reply(200, { extensions }).persist();
   if (zones) {
     neutron
@@ -52,7 +31,7 @@ function cloud(extensions: unknown[], zones?: unknown[]) {
       .reply(200, { availability_zones: zones })
       .persist();
   }
-  return (argv: string[]) => runNcli(argv, ENV, { dispatcher: agent, tokenStore: null });
+  return (argv: string[]) => runNcli(argv, c.env, { dispatcher: c.agent, tokenStore: null });
 }
 
 const AZ_EXTENSION = { alias: 'availability_zone', name: 'Availability Zone' };
