@@ -56,6 +56,15 @@ export interface CommandSpec {
    * `--all-clouds`, `--all-regions`; src/cli/fanout.ts): its rows get Cloud and Region columns.
    */
   readonly fanout?: boolean;
+  /**
+   * Words that may follow this command's own words to run another command instead, as
+   * openstackclient spells some verbs one word longer (`server resize confirm SERVER` runs
+   * `server migration confirm`; `console log show SERVER` runs `console log`): sub-word → the
+   * full words of the command it runs, with that command's arguments. The sub-word is taken only
+   * as the first word after the command's own (src/cli/main.ts `buildProgram`); help lists them
+   * and TAB offers them (src/completion/engine.ts).
+   */
+  readonly subwords?: Readonly<Record<string, string>>;
 }
 
 // --- from a spec to the type of its parsed arguments ---------------------------------------------

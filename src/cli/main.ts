@@ -105,23 +105,69 @@ export function buildProgram(
       .helpCommand(false);
     if (wanted && !wanted.has(names[0])) continue;
     for (const c of group.commands) {
-      const cmd = gcmd.command(c.name).description(c.spec.help);
-      if (c.spec.description) cmd.addHelpText('after', '\n' + c.spec.description);
-      if (c.spec.fanout) cmd.addHelpText('after', FANOUT_HELP);
-      for (const a of c.spec.args) addArg(cmd, a);
-      if (c.spec.output) for (const a of outputOptions(c.spec.output)) addArg(cmd, a);
-      cmd.action(async (...params: unknown[]) => {
-        const command = params[params.length - 1] as Command;
-        const positionals = command.registeredArguments;
-        const args: Record<string, unknown> = { ...command.opts() };
-        positionals.forEach((p, i) => {
-          args[p.name().replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase())] = params[i];
-        });
-        await run(group.name, c.name, args, command.optsWithGlobals<GlobalFlags>(), command);
-      });
+      const cmd = addCommand(gcmd, c.name, group.name, c, run);
+      if (c.spec.subwords) addSubwords(cmd, c.spec.subwords, manifest, run);
     }
   }
   return program;
+}
+
+type Run = Parameters<typeof buildProgram>[2];
+type ManifestCommand = Manifest['groups'][number]['commands'][number];
+
+/** Adds command `name` of manifest group `groupName` under `parent`, its action calling `run`. */
+function addCommand(parent: Command, name: string, groupName: string, c: ManifestCommand, run: Run): Command {
+  const cmd = parent.command(name).description(c.spec.help).helpCommand(false);
+  if (c.spec.description) cmd.addHelpText('after', '\n' + c.spec.description);
+  if (c.spec.fanout) cmd.addHelpText('after', FANOUT_HELP);
+  for (const a of c.spec.args) addArg(cmd, a);
+  if (c.spec.output) for (const a of outputOptions(c.spec.output)) addArg(cmd, a);
+  cmd.action(async (...params: unknown[]) => {
+    const command = params[params.length - 1] as Command;
+    const positionals = command.registeredArguments;
+    const args: Record<string, unknown> = { ...command.opts() };
+    positionals.forEach((p, i) => {
+      args[p.name().replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase())] = params[i];
+    });
+    await run(groupName, c.name, args, command.optsWithGlobals<GlobalFlags>(), command);
+  });
+  return cmd;
+}
+
+/**
+ * A command that also has sub-words (spec `subwords`, src/arg-spec.ts): each sub-word becomes a
+ * subcommand of `cmd` that is the command it names (its arguments, help and handler), so
+ * `server resize confirm vm1` runs `server migration confirm vm1`, while `server resize vm1 …`
+ * still runs `server resize`. Commander takes a sub-word only as the first operand. A sub-word
+ * naming no command of the manifest is left out (test/unit/subwords.test.ts checks there is none).
+ */
+function addSubwords(cmd: Command, subwords: Readonly<Record<string, string>>, manifest: Manifest, run: Run): void {
+  for (const [word, target] of Object.entries(subwords)) {
+    const words = target.split(' ');
+    const group = manifest.groups.find((g) => g.name === words.slice(0, -1).join(' '));
+    const c = group?.commands.find((x) => x.name === words[words.length - 1]);
+    if (!group || !c) continue;
+    const sub = addCommand(cmd, word, group.name, c, run);
+    sub.addHelpText('after', `\nThe same command as \`ncli ${target}\` (openstackclient's words).`);
+    // commander hands the options it knows to the outer command (`--wait` of `server resize confirm
+    // vm1 --wait` to `server resize`): they are the sub-command's when it has them, else refused
+    sub.hook('preAction', () => {
+      for (const o of cmd.options) {
+        const key = o.attributeName();
+        if (cmd.getOptionValueSource(key) !== 'cli') continue;
+        const mine = sub.options.find((x) => x.long === o.long && x.short === o.short);
+        if (!mine) throw new UsageError(`${o.long ?? o.short} does not go with \`${commandWords(sub)}\`.`);
+        sub.setOptionValueWithSource(mine.attributeName(), cmd.getOptionValue(key), 'cli');
+      }
+    });
+  }
+}
+
+/** The words of a commander command: `ncli server resize confirm`. */
+function commandWords(cmd: Command): string {
+  const words: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) words.unshift(c.name());
+  return words.join(' ');
 }
 
 /** The help lines of a command that runs on several clouds and regions at once (src/cli/fanout.ts). */
@@ -167,7 +213,8 @@ function asksHelp(argv: readonly string[]): boolean {
 /**
  * The first command word of `argv` that names no command where it stands (`sever` in `ncli sever
  * --help`, `lsit` in `ncli server lsit --help`), or undefined. Options are skipped, with their
- * value when they take one; the walk stops at a command without subcommands (its operands follow).
+ * value when they take one; the walk stops at a command without subcommands (its operands follow),
+ * or at a word that is no sub-word of a command with operands (`vm1` in `ncli console log vm1 --help`).
  */
 export function unknownCommandWord(program: Command, argv: readonly string[]): string | undefined {
   let cmd = program;
@@ -183,7 +230,8 @@ export function unknownCommandWord(program: Command, argv: readonly string[]): s
     }
     if (cmd.commands.length === 0) return undefined;
     const next = cmd.commands.find((c) => c.name() === t || c.aliases().includes(t));
-    if (!next) return t;
+    // a command with sub-words (`console log`) takes other words as its operands (`console log vm1`)
+    if (!next) return cmd.registeredArguments.length ? undefined : t;
     cmd = next;
     scopes.push(next);
   }

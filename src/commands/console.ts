@@ -137,7 +137,9 @@ export const do_log = command(
     description:
       'The serial console output the hypervisor kept (os-getConsoleOutput). With --follow, asks again every\n' +
       '--interval seconds for the last --lines lines (default 200) and prints only what is new, until Ctrl-C.\n' +
-      'Examples:\n  ncli console log vm1\n  ncli console log vm1 --lines 20\n  ncli console log vm1 --follow',
+      'Examples:\n  ncli console log vm1\n  ncli console log vm1 --lines 20\n  ncli console log vm1 --follow\n' +
+      "  ncli console log show vm1 --lines 20   # openstackclient's words",
+    subwords: { show: 'console log' },
     args: [
       SERVER,
       arg('--lines <n>', 'Only the last N lines', { integer: true }),

@@ -285,7 +285,9 @@ export const do_resize = command(
       '  ncli server resize vm1 --flavor m1.small --wait',
       '  ncli server resize vm1 --confirm',
       '  ncli server resize web.1 web.2 --flavor m1.small --confirm --wait',
+      "  ncli server resize confirm vm1     # openstackclient's words: `server migration confirm`",
     ].join('\n'),
+    subwords: { confirm: 'server migration confirm', revert: 'server migration revert' },
     args: [
       SERVERS,
       arg('--flavor <flavor>', 'The new flavor (name or ID)', { complete: 'flavor', conflicts: ['revert'] }),
@@ -354,6 +356,7 @@ export const do_migrate = command(
       '  ncli server migrate vm1 vm2 --host compute-2 --confirm --wait',
       '  ncli server migration list --server vm1',
     ].join('\n'),
+    subwords: { confirm: 'server migration confirm', revert: 'server migration revert' },
     args: [
       SERVERS,
       arg('--live-migration', 'Live migrate (the server keeps running)'),
@@ -369,16 +372,6 @@ export const do_migrate = command(
     ],
   },
   async (ctx, a) => {
-    // `server migrate confirm|revert SERVER…` (openstackclient's alias of `server migration confirm|revert`)
-    const [first, ...rest] = a.server;
-    if ((first === 'confirm' || first === 'revert') && rest.length) {
-      return runActions(
-        ctx,
-        { ...a, server: rest },
-        () => [{ kind: first === 'confirm' ? 'confirm-resize' : 'revert-resize' }],
-        first === 'confirm' ? 'confirm' : 'revert',
-      );
-    }
     if (!a.liveMigration && (a.blockMigration || a.sharedMigration)) {
       throw new UsageError('--block-migration and --shared-migration go with --live-migration.');
     }

@@ -46,6 +46,8 @@ export interface CommandModel {
   name: string;
   options: OptionModel[];
   positionals: PositionalModel[];
+  /** Its sub-words (spec `subwords`): a word taken as the first operand → the command it runs. */
+  subwords?: { word: string; group: string; command: string }[];
 }
 
 /** The whole grammar. */
@@ -138,7 +140,11 @@ export function buildModel(
         for (const a of outputOptions(c.spec.output, formats[c.spec.output])) options.push(optionOf(a, values));
       }
       options.push(help);
-      return { name: c.name, options, positionals };
+      const subwords = Object.entries(c.spec.subwords ?? {}).map(([word, target]) => {
+        const w = target.split(' ');
+        return { word, group: w.slice(0, -1).join(' '), command: w[w.length - 1] };
+      });
+      return { name: c.name, options, positionals, ...(subwords.length ? { subwords } : {}) };
     }),
   }));
   return { globals, groups };
@@ -191,6 +197,7 @@ export function analyze(model: CompletionModel, words: readonly string[]): Analy
   let group: CompletionModel['groups'][number] | undefined;
   let command: CommandModel | undefined;
   let dead = false; // an unknown group/command: nothing sensible to offer
+  let viaSubword = false; // the command was reached by a sub-word (`server resize confirm`): no more of them
   let positionals = 0;
   let pending: OptionModel | undefined;
   let endOfOptions = false;
@@ -247,7 +254,16 @@ export function analyze(model: CompletionModel, words: readonly string[]): Analy
       if (sub) group = sub;
       else command = group.commands.find((c) => c.name === w);
       if (!sub && !command) dead = true;
-    } else positionals++;
+    } else {
+      const sub = positionals === 0 && !viaSubword ? command.subwords?.find((s) => s.word === w) : undefined;
+      const target = sub && model.groups.find((g) => g.name === sub.group);
+      const to = sub && target?.commands.find((c) => c.name === sub.command);
+      if (target && to) {
+        group = target;
+        command = to;
+        viaSubword = true;
+      } else positionals++;
+    }
     if (dead) break;
   }
 
@@ -286,14 +302,14 @@ export function analyze(model: CompletionModel, words: readonly string[]): Analy
     const words = [...group.commands.map((c) => c.name), ...subs.map((g) => g.name.slice(prefix.length))];
     return { ...base, want: { prefix: '', current, words } };
   }
-  if (helpMode) return { ...base, want: NOTHING('', current) };
+  // the sub-words of a command (`server resize <TAB>`: confirm, revert and the servers)
+  const subwords = positionals === 0 && !viaSubword ? (command.subwords ?? []).map((s) => s.word) : [];
+  if (helpMode) return { ...base, want: { prefix: '', current, words: subwords } };
   const last = command.positionals[command.positionals.length - 1];
   const p = command.positionals[positionals] ?? (last?.variadic ? last : undefined);
-  if (!p) return { ...base, want: NOTHING('', current) };
-  return {
-    ...base,
-    want: { prefix: '', current, words: p.choices ? [...p.choices] : [], source: p.choices ? undefined : p.complete },
-  };
+  if (!p) return { ...base, want: { prefix: '', current, words: subwords } };
+  const offered = [...subwords, ...(p.choices ?? [])];
+  return { ...base, want: { prefix: '', current, words: offered, source: p.choices ? undefined : p.complete } };
 }
 
 /**

@@ -277,3 +277,26 @@ export async function deleteAggregate(client: ComputeClient, a: Aggregate): Prom
     throw refusal(e, 'delete', aggregateLabel(a));
   }
 }
+
+/**
+ * Asks Nova to fetch images into the image cache of every host of an aggregate (`POST
+ * /os-aggregates/{id}/images {"cache": [{"id": …}]}`, compute API 2.81; Nova's aggregates.py
+ * `images`): 202 and nothing else, the conductor casts to the hosts and logs the outcome (cached,
+ * existing, errors, unsupported: a driver without an image cache, such as Nova's FakeDriver,
+ * counts as unsupported). `imageIds` are Glance IDs, without duplicates (Nova refuses them).
+ * @returns the request ID, to find the conductor's log lines
+ * @throws AggregateRefusedError (400: e.g. a host of it in no cell), NotFoundError (404),
+ *   AdminRequiredError (403), ApiError, NetworkError
+ */
+export async function cacheAggregateImages(
+  client: ComputeClient,
+  a: Aggregate,
+  imageIds: readonly string[],
+): Promise<string | undefined> {
+  try {
+    const body = { cache: imageIds.map((id) => ({ id })) };
+    return (await client.send('POST', `/os-aggregates/${a.id}/images`, { body })).requestId;
+  } catch (e) {
+    throw refusal(e, 'cache images on', aggregateLabel(a));
+  }
+}

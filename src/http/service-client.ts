@@ -2,7 +2,7 @@
  * A plain JSON client of one catalog service other than Nova (Neutron, Cinder): requests through
  * the authenticated {@link Session} that Nova's client uses (one token, one re-authentication for
  * all), answers checked against a valibot schema. No microversion negotiation: Neutron has none,
- * and ncli asks nothing of Cinder that needs one (Cinder v3's base version answers it).
+ * and of Cinder ncli asks one call for a microversion it names (`headers`), else its base version.
  */
 import * as v from 'valibot';
 import type { Session } from './session.js';
@@ -11,6 +11,13 @@ import { parseJson, type HttpResponse } from './transport.js';
 
 /** Query parameters; undefined values are left out, an array repeats the parameter. */
 export type ServiceQuery = Record<string, string | number | boolean | readonly string[] | undefined>;
+
+/** Options of one request; `headers` e.g. `OpenStack-API-Version: volume 3.39`. */
+export interface ServiceCallOptions {
+  query?: ServiceQuery;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
 
 /** One service (`network`, `volume`) at a base URL (its versioned root, no trailing slash). */
 export class ServiceClient {
@@ -36,8 +43,9 @@ export class ServiceClient {
   }
 
   /** Sends a request; the raw answer (status < 400). @throws ApiError, NetworkError, TimeoutError */
-  send(method: string, path: string, opts: { query?: ServiceQuery; body?: unknown } = {}): Promise<HttpResponse> {
-    return this.session.request({ method, url: this.url(path, opts.query), json: opts.body, service: this.service });
+  send(method: string, path: string, opts: ServiceCallOptions = {}): Promise<HttpResponse> {
+    const url = this.url(path, opts.query);
+    return this.session.request({ method, url, json: opts.body, service: this.service, headers: opts.headers });
   }
 
   /**
@@ -50,7 +58,7 @@ export class ServiceClient {
     path: string,
     schema: S,
     expected: string,
-    opts: { query?: ServiceQuery; body?: unknown } = {},
+    opts: ServiceCallOptions = {},
   ): Promise<v.InferOutput<S>> {
     const res = await this.send(method, path, opts);
     const url = this.url(path, opts.query);

@@ -7,6 +7,7 @@
  * `utils.wait_for_status(volume_client.volumes.get, …)`.
  */
 import * as v from 'valibot';
+import { LimitsSchema, type Limits } from '../compute/quotas.js';
 import { NcliError, NotFoundError } from '../errors.js';
 import { ApiError } from '../http/errors.js';
 import { ServiceClient } from '../http/service-client.js';
@@ -28,6 +29,13 @@ export const VolumeSchema = v.looseObject({
   ),
 });
 export type Volume = v.InferOutput<typeof VolumeSchema>;
+
+/** A volume availability zone (`GET /os-availability-zone`, cinder/api/views/availability_zones.py). */
+export const VolumeZoneSchema = v.looseObject({
+  zoneName: v.string(),
+  zoneState: v.looseObject({ available: v.boolean() }),
+});
+export type VolumeZone = v.InferOutput<typeof VolumeZoneSchema>;
 
 /** Volume statuses that end a wait as a failure (Cinder's `error*` statuses). */
 export const VOLUME_FAILED = ['error', 'error_attaching', 'error_detaching', 'error_deleting', 'error_extending'];
@@ -54,6 +62,32 @@ export class VolumeClient {
       'a volume',
     );
     return body.volume;
+  }
+
+  /**
+   * The block-storage limits of this project, or of `projectId`: `GET /limits?project_id=…` at
+   * volume microversion 3.39 (cinder/api/v3/limits.py; Cinder takes the filter from an admin only
+   * and silently answers the caller's own limits to anyone else). Nova's shape
+   * (cinder/api/views/limits.py follows Nova's): `absolute` (`maxTotalVolumes`,
+   * `maxTotalVolumeGigabytes`…, `totalVolumesUsed`…) and `rate` (empty without a rate-limit middleware).
+   * @throws ApiError (406: a Cinder older than 3.39), NetworkError, NcliError `BAD_RESPONSE`
+   */
+  async getLimits(projectId?: string): Promise<Limits> {
+    const opts = projectId
+      ? { query: { project_id: projectId }, headers: { 'OpenStack-API-Version': 'volume 3.39' } }
+      : {};
+    return (await this.api.read('GET', '/limits', v.looseObject({ limits: LimitsSchema }), 'limits', opts)).limits;
+  }
+
+  /**
+   * The volume availability zones (`GET /os-availability-zone`, Cinder's api-ref "Availability
+   * zones"): the shape of Nova's plain listing, without hosts.
+   * @throws ApiError, NetworkError, NcliError `BAD_RESPONSE`
+   */
+  async listAvailabilityZones(): Promise<VolumeZone[]> {
+    const schema = v.looseObject({ availabilityZoneInfo: v.array(VolumeZoneSchema) });
+    return (await this.api.read('GET', '/os-availability-zone', schema, 'a list of availability zones'))
+      .availabilityZoneInfo;
   }
 
   /**

@@ -311,4 +311,50 @@ describeCloud('ncli as a drop-in for openstackclient (-f json|value|csv|shell)',
     const v6 = await run(['server', 'ssh', SERVER, '--private', '-6'], sshEnv);
     expect([v6.code, v6.stderr]).toEqual([1, `ncli: Server '${SERVER}' has no private IPv6 address.\n`]);
   }, 300_000);
+
+  it('server image create --wait -f json: the keys, JSON types and values of openstack server image create', async () => {
+    // one after the other: Nova refuses a second snapshot while the first runs (409)
+    const mineRun = await run([
+      'server',
+      'image',
+      'create',
+      SERVER,
+      '--name',
+      `${PREFIX}-snap-n`,
+      '--wait',
+      '-f',
+      'json',
+    ]);
+    const theirsRun = await osc([
+      'server',
+      'image',
+      'create',
+      SERVER,
+      '--name',
+      `${PREFIX}-snap-o`,
+      '--wait',
+      '-f',
+      'json',
+    ]);
+    try {
+      const mine = JSON.parse(ok(mineRun)) as Record<string, unknown>;
+      const theirs = JSON.parse(ok(theirsRun)) as Record<string, unknown>;
+      expect(shape(mine)).toEqual(shape(theirs));
+      const props = (o: Record<string, unknown>) => o.properties as Record<string, unknown>;
+      expect(shape(props(mine))).toEqual(shape(props(theirs)));
+      // the same values but for the image's own: ID, name, times, its file's path
+      const own = ['id', 'name', 'created_at', 'updated_at', 'file'];
+      const rest = (o: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(o).filter(([k]) => !own.includes(k)));
+      expect(rest(mine)).toEqual(rest(theirs));
+      expect(mine).toMatchObject({
+        name: `${PREFIX}-snap-n`,
+        status: 'active',
+        file: `/v2/images/${String(mine.id)}/file`,
+      });
+      expect(props(mine)).toMatchObject({ image_type: 'snapshot', instance_uuid: created.id });
+    } finally {
+      await osc(['image', 'delete', `${PREFIX}-snap-n`, `${PREFIX}-snap-o`]);
+    }
+  }, 300_000);
 });

@@ -51,6 +51,8 @@ export interface ZoneRow {
   service?: string;
   /** `enabled :-) 2026-12-06T17:08:31.000000` (openstackclient's words: enabled/disabled, `:-)`/`XXX`, updated_at). */
   serviceStatus?: string;
+  /** A network zone's resource (`network`, `router`); '' for compute and volume zones. */
+  resource?: string;
 }
 
 /** The columns of `availability zone list` (`--long` adds the last four). */
@@ -58,7 +60,7 @@ export const ZONE_ROWS: { readonly columns: readonly Column<ZoneRow>[] } = {
   columns: [
     column('Zone Name', (r) => r.zone.zoneName),
     column('Zone Status', (r) => zoneStatus(r.zone)),
-    column('Zone Resource', () => '', { long: true }),
+    column('Zone Resource', (r) => r.resource ?? '', { long: true }),
     column('Host Name', (r) => r.host ?? '', { long: true }),
     column('Service Name', (r) => r.service ?? '', { long: true }),
     column('Service Status', (r) => r.serviceStatus ?? '', { long: true }),
