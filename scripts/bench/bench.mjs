@@ -467,6 +467,15 @@ function runCase(c) {
           Object.entries(SEA).map(([k, bin]) => [k, peakRss([bin, ...ncliArgv.slice(1)], warmEnv, RSS_RUNS)]),
         )
       : {}),
+    // issue 21: the second Node line and the undici floor (the same argv and env as their timed runs)
+    ...Object.fromEntries(
+      list
+        .filter((x) => ['node24', 'ncliWarm24', 'undiciParts', 'undiciParts24'].includes(x.key))
+        .map((x) => [x.key, peakRss(x.argv, x.env, RSS_RUNS)]),
+    ),
+    ...(BASELINE && NODE24 && c.node24
+      ? { ncliBase24: peakRss([NODE24.bin, BASELINE, ...ncliArgv.slice(1)], warmEnv, RSS_RUNS) }
+      : {}),
     ncliCold: peakRss(
       COLD_BY_FLAG ? [NCLI, '--no-cache', ...(c.globals ?? []), ...c.ncli] : ncliArgv,
       coldEnv,
@@ -479,8 +488,9 @@ function runCase(c) {
   for (const [k, r] of Object.entries(rss)) {
     res.clients[k] ??= {};
     Object.assign(res.clients[k], { rssMiB: r.rssMiB, rssRuns: r.rssRuns, exitCode: r.exitCode });
-    if (c.rows && k !== 'node') res.clients[k].rows = countRows(r.stdout, c.rows);
-    if (r.exitCode !== 0 && k !== 'node')
+    const own = !['node', 'node24', 'undiciParts', 'undiciParts24'].includes(k);
+    if (c.rows && own) res.clients[k].rows = countRows(r.stdout, c.rows);
+    if (r.exitCode !== 0 && k !== 'node' && k !== 'node24')
       res.notes.push(
         `${k} exited ${r.exitCode} in a peak-RSS run: ${(r.stderr || '')
           .trim()
@@ -835,19 +845,26 @@ async function main() {
     }
   }
   if (sl && !sl.skipped) {
-    for (const [key, name] of [
-      ['ncliWarm', 'bin/ncli (Node 20)'],
-      ['sea20', 'the executable (Node 20)'],
-      ['sea24', 'the executable (Node 24)'],
+    for (const [key, name, line] of [
+      ['ncliWarm', 'bin/ncli (Node 20)', ''],
+      ['ncliWarm24', 'bin/ncli (Node 24)', '24'],
+      ['sea20', 'the executable (Node 20)', ''],
+      ['sea24', 'the executable (Node 24)', '24'],
     ]) {
       const v = sl.clients[key]?.rssMiB;
       if (v === undefined) continue;
-      const b = key === 'ncliWarm' ? sl.clients.ncliBase?.rssMiB : undefined;
+      const b = { ncliWarm: 'ncliBase', ncliWarm24: 'ncliBase24' }[key];
+      const before = b ? sl.clients[b]?.rssMiB : undefined;
+      const bare = sl.clients[`node${line}`]?.rssMiB;
+      const floor = sl.clients[`undiciParts${line}`]?.rssMiB;
       targets.push({
         id: `list-rss-${key}`,
         text: `peak RSS of \`server list\` from ${name} ≤ 50 MiB`,
         value: v,
-        shown: `${v.toFixed(0)} MiB (bare node: ${sl.clients.node.rssMiB?.toFixed(0)} MiB${b !== undefined ? `; before: ${b.toFixed(0)} MiB` : ''})`,
+        shown:
+          `${v.toFixed(0)} MiB (bare node: ${bare?.toFixed(0)} MiB` +
+          `${floor !== undefined ? `; undici floor: ${floor.toFixed(0)} MiB` : ''}` +
+          `${before !== undefined ? `; before: ${before.toFixed(0)} MiB` : ''})`,
         met: v <= 50,
       });
     }
@@ -1071,18 +1088,20 @@ function render(meta, cases, tunnel, targets, profiles, bulk) {
   L.push('');
   L.push('## Peak RSS (MiB, GNU time %M) and rows printed', '');
   L.push(
-    '| case | bare node | ncli warm | executable (Node 20 / 24) | ncli cold | openstack | nova | rows ncli / openstack / nova |',
-    '|---|---:|---:|---:|---:|---:|---:|---|',
+    '| case | bare node (Node 20 / 24) | ncli warm (Node 20 / 24) | before (Node 20 / 24) | executable (Node 20 / 24) | undici floor (Node 20 / 24) | ncli cold | openstack | nova | rows ncli / openstack / nova |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   );
   for (const c of cases) {
     if (c.skipped) continue;
     const r = (k) => (c.clients[k]?.rssMiB !== undefined ? c.clients[k].rssMiB.toFixed(0) : 'n/a');
+    const pair = (a, b) =>
+      c.clients[a]?.rssMiB === undefined && c.clients[b]?.rssMiB === undefined ? '' : `${r(a)} / ${r(b)}`;
     const rows =
       c.clients.ncliWarm?.rows !== undefined
         ? `${c.clients.ncliWarm.rows} / ${c.clients.openstack.rows} / ${c.clients.nova.rows}`
         : '';
     L.push(
-      `| ${c.title} | ${r('node')} | ${r('ncliWarm')} | ${c.clients.sea20 || c.clients.sea24 ? `${r('sea20')} / ${r('sea24')}` : ''} | ${r('ncliCold')} | ${r('openstack')} | ${r('nova')} | ${rows} |`,
+      `| ${c.title} | ${pair('node', 'node24')} | ${pair('ncliWarm', 'ncliWarm24')} | ${pair('ncliBase', 'ncliBase24')} | ${pair('sea20', 'sea24')} | ${pair('undiciParts', 'undiciParts24')} | ${r('ncliCold')} | ${r('openstack')} | ${r('nova')} | ${rows} |`,
     );
   }
   L.push('');

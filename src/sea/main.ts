@@ -14,6 +14,15 @@ import type { IO } from '../cli/io.js';
 
 // as bin/ncli: the baseline compiler is enough for undici's WebAssembly HTTP parser
 setFlagsFromString('--liftoff-only');
+// as bin/ncli (see there): peak memory of a one-shot command, not for `console tunnel`
+if (!process.argv.slice(2).includes('tunnel')) {
+  setFlagsFromString('--semi-space-growth-factor=1');
+  setFlagsFromString(
+    Number(process.versions.v8.split('.')[0]) >= 12
+      ? '--invocation-count-for-maglev=4000 --invocation-count-for-turbofan=30000'
+      : '--interrupt-budget=675840',
+  );
+}
 
 /** Runs ncli with the executable's arguments; sets the exit code. */
 export async function run(): Promise<void> {

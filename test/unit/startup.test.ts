@@ -68,6 +68,10 @@ describe('the bundle', () => {
     expect(list.has('child_process')).toBe(false);
     const help = loaded(['server', 'list', '--help']);
     expect(help.has('child_process')).toBe(false);
+    // node:v8 (V8's flags, bin/ncli) for a command that talks HTTP, never for help, --version or TAB
+    expect(list.has('v8')).toBe(true);
+    for (const args of [['server', 'list', '--help'], ['--version'], ['__complete', 'server', ''], ['help']])
+      expect(loaded(args).has('v8'), args.join(' ')).toBe(false);
   });
 });
 
