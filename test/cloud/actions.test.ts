@@ -19,8 +19,8 @@ import {
   freshCache,
   ncli,
   run as runCommand,
-  type RunResult,
   openstackEnv,
+  ok,
 } from '../support/cloud.js';
 
 /** The project the tests act in (admin has the admin role on it, demo the member role). */
@@ -48,13 +48,6 @@ async function oscShow(name: string): Promise<OscServer> {
   const r = await osc(['server', 'show', name, '-f', 'json']);
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout) as OscServer;
-}
-
-/** One outcome line, exit 0, nothing on stderr. */
-function ok(r: RunResult): string {
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return r.stdout;
 }
 
 const PREFIX = `act-${process.pid}`;

@@ -28,7 +28,7 @@ import {
   freshCache,
   ncli,
   openstack,
-  type RunResult,
+  ok,
 } from '../support/cloud.js';
 
 const facts = cloudFacts();
@@ -110,11 +110,6 @@ describeCloud('compute services, host drain and host evacuate against the real c
         await waitServer(id, (s) => !!s && s.status === 'SHUTOFF' && !s['OS-EXT-STS:task_state']);
       }
     }
-  }
-  function ok(r: RunResult): string {
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    return r.stdout;
   }
 
   beforeAll(async () => {

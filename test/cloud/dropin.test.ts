@@ -20,8 +20,8 @@ import {
   freshCache,
   ncli,
   run as runCommand,
-  type RunResult,
   openstackEnv,
+  ok,
 } from '../support/cloud.js';
 
 const PROJECT = 'ncli-dropin';
@@ -36,11 +36,6 @@ const osc = (args: string[]) =>
   runCommand('/usr/bin/openstack', ['--os-compute-api-version', '2.latest', ...args], oscEnv(), {
     timeoutMs: 120_000,
   });
-
-function ok(r: RunResult): string {
-  expect([r.stderr, r.code]).toEqual(['', 0]);
-  return r.stdout;
-}
 
 /** The JSON type of a value: object, array, string, number, boolean, null. */
 function jsonType(v: unknown): string {

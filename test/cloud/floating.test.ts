@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bootServer, deleteServer } from '../support/cloud-api.js';
-import { cloudEnv, cloudFacts, describeCloud, freshCache, ncli, openstack, type RunResult } from '../support/cloud.js';
+import { cloudEnv, cloudFacts, describeCloud, freshCache, ncli, openstack, ok, fails } from '../support/cloud.js';
 
 const PREFIX = `floating-${process.pid}`;
 
@@ -16,17 +16,6 @@ async function osJson<T = Record<string, unknown>>(args: string[]): Promise<T> {
   const r = await openstack([...args, '-f', 'json']);
   expect([args.join(' '), r.stderr]).toEqual([args.join(' '), '']);
   return JSON.parse(r.stdout) as T;
-}
-
-function ok(r: RunResult): string {
-  expect([r.stderr, r.code]).toEqual(['', 0]);
-  return r.stdout;
-}
-
-/** One line on stderr, exit 1, nothing on stdout. */
-function fails(r: RunResult): string {
-  expect([r.code, r.stdout, r.stderr.trimEnd().split('\n').length]).toEqual([1, '', 1]);
-  return r.stderr;
 }
 
 interface Fip {

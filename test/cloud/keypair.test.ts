@@ -9,15 +9,9 @@ import { mkdtempSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { cloudEnv, describeCloud, freshCache, ncli, openstack, type RunResult } from '../support/cloud.js';
+import { cloudEnv, describeCloud, freshCache, ncli, openstack, ok } from '../support/cloud.js';
 
 const PREFIX = `kp-${process.pid}`;
-
-function ok(r: RunResult): string {
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return r.stdout;
-}
 
 describeCloud('keypairs against the real cloud', () => {
   const env = cloudEnv({}, freshCache());

@@ -10,18 +10,11 @@
  * (test/support/cloud-api.ts `withComputeHost2`), and only compute-2 is ever forced down.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cloudEnv, cloudFacts, describeCloud, freshCache, ncli, openstack, type RunResult } from '../support/cloud.js';
+import { cloudEnv, cloudFacts, describeCloud, freshCache, ncli, openstack, ok } from '../support/cloud.js';
 import { restartCompute, withComputeHost2 } from '../support/cloud-api.js';
 
 const PREFIX = `mig-${process.pid}`;
 const LONG = 240_000;
-
-/** Exit 0, nothing on stderr; the output. */
-function ok(r: RunResult): string {
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return r.stdout;
-}
 
 describeCloud('server migrations against the real cloud', () => {
   const facts = cloudFacts();

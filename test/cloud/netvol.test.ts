@@ -15,8 +15,9 @@ import {
   freshCache,
   ncli,
   run as runCommand,
-  type RunResult,
   openstackEnv,
+  ok,
+  fails,
 } from '../support/cloud.js';
 
 const PROJECT = 'ncli-netvol';
@@ -32,17 +33,6 @@ async function oscJson<T = Record<string, unknown>>(args: string[]): Promise<T> 
   const r = await osc([...args, '-f', 'json']);
   expect([args.join(' '), r.stderr]).toEqual([args.join(' '), '']);
   return JSON.parse(r.stdout) as T;
-}
-
-function ok(r: RunResult): string {
-  expect([r.stderr, r.code]).toEqual(['', 0]);
-  return r.stdout;
-}
-
-/** One line on stderr, exit 1, nothing on stdout. */
-function fails(r: RunResult): string {
-  expect([r.code, r.stdout, r.stderr.trimEnd().split('\n').length]).toEqual([1, '', 1]);
-  return r.stderr;
 }
 
 const PREFIX = `netvol-${process.pid}`;

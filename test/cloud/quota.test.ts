@@ -6,23 +6,9 @@
  * a member (quota set, usage list). The quotas of no other project are changed.
  */
 import { beforeAll, expect, it } from 'vitest';
-import {
-  cloudEnv,
-  describeCloud,
-  ensureTestProject,
-  freshCache,
-  ncli,
-  openstack,
-  type RunResult,
-} from '../support/cloud.js';
+import { cloudEnv, describeCloud, ensureTestProject, freshCache, ncli, openstack, ok } from '../support/cloud.js';
 
 const PROJECT = 'ncli-quota';
-
-function ok(r: RunResult): string {
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return r.stdout;
-}
 
 type Json = Record<string, unknown>;
 

@@ -16,18 +16,12 @@ import {
   freshCache,
   ncli,
   openstack,
-  type RunResult,
+  ok,
 } from '../support/cloud.js';
 import { withComputeHost2 } from '../support/cloud-api.js';
 
 const PROJECT = 'ncli-groups';
 const PREFIX = `grp-${process.pid}`;
-
-function ok(r: RunResult): string {
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return r.stdout;
-}
 
 type Json = Record<string, unknown>;
 

@@ -13,8 +13,8 @@ import {
   ensureTestProject,
   ncli,
   run as runCommand,
-  type RunResult,
   openstackEnv,
+  ok,
 } from '../support/cloud.js';
 
 const PROJECT = 'ncli-actions';
@@ -31,11 +31,6 @@ async function oscJson<T = Record<string, unknown>>(args: string[]): Promise<T> 
   const r = await osc([...args, '-f', 'json']);
   expect([args.join(' '), r.stderr]).toEqual([args.join(' '), '']);
   return JSON.parse(r.stdout) as T;
-}
-
-function ok(r: RunResult): string {
-  expect([r.stderr, r.code]).toEqual(['', 0]);
-  return r.stdout;
 }
 
 const PREFIX = `sp-${process.pid}`;

@@ -21,19 +21,12 @@ import {
   openstack,
   openstackEnv,
   run as runCmd,
-  type RunResult,
+  ok,
 } from '../support/cloud.js';
 
 const PREFIX = `s3-words-${process.pid}`;
 const PROJECT = 's3-words';
 const LONG = 300_000;
-
-/** Exit 0, nothing on stderr; the output. */
-function ok(r: RunResult): string {
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return r.stdout;
-}
 
 type Json = Record<string, unknown>;
 

@@ -87,6 +87,18 @@ export function cloudEnv(extra: Record<string, string | undefined> = {}, cache =
   return env;
 }
 
+/** A run that must succeed: nothing on stderr, exit 0; returns its stdout. */
+export function ok(r: RunResult): string {
+  expect([r.stderr, r.code]).toEqual(['', 0]);
+  return r.stdout;
+}
+
+/** A run that must fail as ncli fails: exit 1, nothing on stdout, one line on stderr; returns stderr. */
+export function fails(r: RunResult): string {
+  expect([r.code, r.stdout, r.stderr.trimEnd().split('\n').length]).toEqual([1, '', 1]);
+  return r.stderr;
+}
+
 /** Runs `bin/ncli args…` to completion. */
 export function ncli(
   args: string[],
