@@ -35,7 +35,7 @@ export async function checkVersions(
   words: string,
 ): Promise<void> {
   const needs: { since?: string; until?: string; feature: string }[] = [];
-  if (spec.since || spec.until) needs.push({ since: spec.since, until: spec.until, feature: `ncli ${words}` });
+  if (spec.since || spec.until) needs.push({ since: spec.since, until: spec.until, feature: `\`ncli ${words}\`` });
   for (const a of spec.args) {
     if ((a.since || a.until) && given(args[attributeName(a.flags)], a)) {
       needs.push({ since: a.since, until: a.until, feature: flagName(a) });

@@ -152,7 +152,7 @@ describeCloud('openstackclient’s last compute words against the real cloud', (
       });
       const old = await run(['--os-compute-api-version', '2.80', 'aggregate', 'cache', 'image', aggregate, 'x']);
       expect(old.code).toBe(1);
-      expect(old.stderr).toMatch(/^ncli: ncli aggregate cache image needs compute API version 2\.81; /);
+      expect(old.stderr).toMatch(/^ncli: `ncli aggregate cache image` needs compute API version 2\.81; /);
       const demo = await run(
         ['aggregate', 'cache', 'image', aggregate, 'devcloud-image'],
         cloudEnv({ OS_CLOUD: 'devcloud-demo' }, freshCache()),

@@ -141,7 +141,7 @@ describe('a running live migration', () => {
     expect(r).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'ncli: ncli server migration abort needs compute API version 2.24; this cloud supports at most 2.23.\n',
+      stderr: 'ncli: `ncli server migration abort` needs compute API version 2.24; this cloud supports at most 2.23.\n',
     });
   });
 });

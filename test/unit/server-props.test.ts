@@ -290,7 +290,7 @@ describe('server rescue / dump create', () => {
     expect(r).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'ncli: ncli server dump create needs compute API version 2.17; this cloud supports at most 2.16.\n',
+      stderr: 'ncli: `ncli server dump create` needs compute API version 2.17; this cloud supports at most 2.16.\n',
     });
   });
 });
