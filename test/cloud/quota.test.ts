@@ -113,14 +113,21 @@ describeCloud('limits, quotas and usage against the real cloud', () => {
     const id = String(((await json([...boot, '--wait'], inProject)) as Json).id);
     let own: Json;
     let oscOwn: Json;
+    const ids = (u: Json) => (u.Servers as Json[]).map((x) => String(x.instance_id)).sort();
     try {
-      own = (await json(['usage', 'show'], inProject)) as Json;
+      // Nova once answered `{"tenant_usage": {}}` 0.7 s after the server went ACTIVE (CI, nova-api
+      // log) and the server 2 s later: read until the server is there, for 30 s at most
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        own = (await json(['usage', 'show'], inProject)) as Json;
+        if (ids(own).includes(id) || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
       oscOwn = (await osc(['usage', 'show', '--project', PROJECT])) as Json;
     } finally {
       await run(['server', 'delete', name, '--wait'], inProject);
     }
     expect(own.Project).toBe(oscOwn.Project);
-    const ids = (u: Json) => (u.Servers as Json[]).map((x) => String(x.instance_id)).sort();
     expect(ids(own)).toContain(id);
     expect(ids(own)).toEqual(expect.arrayContaining(ids(oscOwn)));
     expect(typeof own['CPU Hours']).toBe('number');
