@@ -316,13 +316,9 @@ start_services() {
     "$PY" "$PY_DIR/run_entry.py" nova-conductor nova.cmd.conductor --config-file "$NOVA_CONF"
   ensure nova-scheduler 0 0 alive nova-scheduler -- \
     "$PY" "$PY_DIR/run_entry.py" nova-scheduler nova.cmd.scheduler --config-file "$NOVA_CONF"
-  ensure nova-novncproxy 0 "$NOVNC_PORT" port_open "$NOVNC_PORT" -- \
-    "$PY" "$PY_DIR/run_entry.py" nova-novncproxy nova.cmd.novncproxy --config-file "$NOVA_CONF"
-  ensure nova-serialproxy 0 "$SERIAL_PROXY_PORT" port_open "$SERIAL_PROXY_PORT" -- \
-    "$PY" "$PY_DIR/run_entry.py" nova-serialproxy nova.cmd.serialproxy --config-file "$NOVA_CONF"
-  ensure nova-spicehtml5proxy 0 "$SPICE_PROXY_PORT" port_open "$SPICE_PROXY_PORT" -- \
-    "$PY" "$PY_DIR/run_entry.py" nova-spicehtml5proxy nova.cmd.spicehtml5proxy --config-file "$NOVA_CONF"
-  # (web root: nova's default [DEFAULT] web = /usr/share/spice-html5, Debian's spice-html5)
+  ensure_console_proxy nova-novncproxy
+  ensure_console_proxy nova-serialproxy
+  ensure_console_proxy nova-spicehtml5proxy
 
   # nova-compute reports its resources to placement right at start-up: placement must answer
   wait_until placement 60 http_ok "http://127.0.0.1:$PLACEMENT_PORT/"
@@ -355,6 +351,22 @@ start_services() {
 
 # ensure_compute nova-compute|nova-compute-2: the nova-compute of the first / second host, each
 # with its own console ports (the devcloud driver reads them from the environment).
+# ensure_console_proxy NAME [TIMEOUT]: starts Nova's console proxy NAME (nova-novncproxy,
+# nova-serialproxy, nova-spicehtml5proxy) unless it runs with the same inputs; with TIMEOUT > 0,
+# waits that many seconds for its port (restart-proxy.sh). Its port is in cloud.env.
+ensure_console_proxy() {
+  local name=$1 timeout=${2:-0} port module
+  case $name in
+    nova-novncproxy) port=$NOVNC_PORT module=nova.cmd.novncproxy ;;
+    nova-serialproxy) port=$SERIAL_PROXY_PORT module=nova.cmd.serialproxy ;;
+    # (web root: nova's default [DEFAULT] web = /usr/share/spice-html5, Debian's spice-html5)
+    nova-spicehtml5proxy) port=$SPICE_PROXY_PORT module=nova.cmd.spicehtml5proxy ;;
+    *) die "ensure_console_proxy: no console proxy named $name" ;;
+  esac
+  ensure "$name" "$timeout" "$port" port_open "$port" -- \
+    "$PY" "$PY_DIR/run_entry.py" "$name" "$module" --config-file "$NOVA_CONF"
+}
+
 ensure_compute() {
   case $1 in
     nova-compute)

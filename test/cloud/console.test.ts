@@ -23,7 +23,7 @@ import {
   openstack,
   run,
 } from '../support/cloud.js';
-import { bootServer, deleteServer } from '../support/cloud-api.js';
+import { bootServer, deleteServer, withSerialProxy } from '../support/cloud-api.js';
 import { ncliInPty } from '../support/pty.js';
 import { selfSignedCert } from '../support/tls.js';
 import { until } from '../unit/tunnel/helpers.js';
@@ -586,32 +586,42 @@ describeCloud('serial consoles that keep their output', () => {
   it(
     '--log keeps both sessions when nova-serialproxy restarts, and --stdio reconnects by itself',
     // every step waits for its event; the deadlines are for a loaded machine (the harness's
-    // up.sh alone takes a minute there, and waits for another run's up.sh to finish first)
+    // restart waits for another run's up.sh to finish first, which takes minutes there)
     { timeout: 600_000 },
     async () => {
       const log = join(work, 'vm1.log');
       const tun = startNcli(['console', 'tunnel', 'vm1', '--type', 'serial', '--stdio', '--log', log], env);
       children.push(tun);
       await tun.waitFor(/devcloud-vm1 login: $/, { ms: 60_000 });
-      // restart the real proxy: stop it, then let the harness start it again (it restarts what died)
       const t0 = performance.now();
-      const proxy = Number(readFileSync(join(CLOUD_DIR, 'run', 'nova-serialproxy.pid'), 'utf8').trim());
-      process.kill(-proxy, 'SIGTERM'); // its process group: the harness starts each service with setsid
-      await tun.waitFor(/^--- console lost .*; reconnecting in .* ---$/m, { stream: 'stderr', ms: 60_000 });
-      // ncli's reconnects are bounded (8 attempts, ~40 s of backoff) and the harness may take longer
-      // than that to bring the proxy back on a loaded machine: ncli stands still until the proxy is
-      // back, then its next attempt must reconnect by itself
-      tun.child.kill('SIGSTOP');
-      try {
-        // up.sh restarts only a service that is gone: wait until the whole process group has exited
-        await until(() => !processGroupAlive(proxy), 60_000, `nova-serialproxy (process group ${proxy}) to exit`);
-        const up = await run('bash', [join(ROOT, 'scripts/cloud/up.sh')], process.env as Record<string, string>, {
-          timeoutMs: 480_000,
-        });
-        expect(up.code, up.stderr).toBe(0);
-      } finally {
-        tun.child.kill('SIGCONT');
-      }
+      // the exclusive serial-proxy lock: no other test file connects to the proxy while it is down
+      await withSerialProxy(
+        async () => {
+          // restart the real proxy: stop it, then let the harness start it again (it restarts what died)
+          const proxy = Number(readFileSync(join(CLOUD_DIR, 'run', 'nova-serialproxy.pid'), 'utf8').trim());
+          process.kill(-proxy, 'SIGTERM'); // its process group: the harness starts each service with setsid
+          await tun.waitFor(/^--- console lost .*; reconnecting in .* ---$/m, { stream: 'stderr', ms: 60_000 });
+          // ncli's reconnects are bounded (8 attempts, ~40 s of backoff) and the harness may take longer
+          // than that to bring the proxy back on a loaded machine: ncli stands still until the proxy is
+          // back, then its next attempt must reconnect by itself
+          tun.child.kill('SIGSTOP');
+          try {
+            // the harness starts only a proxy that is gone: wait until the whole process group has exited
+            await until(() => !processGroupAlive(proxy), 60_000, `nova-serialproxy (process group ${proxy}) to exit`);
+            // the proxy alone, not the whole of up.sh: other test files meet it down for seconds only
+            const up = await run(
+              'bash',
+              [join(ROOT, 'scripts/cloud/restart-proxy.sh'), 'nova-serialproxy'],
+              process.env as Record<string, string>,
+              { timeoutMs: 480_000 },
+            );
+            expect(up.code, up.stderr).toBe(0);
+          } finally {
+            tun.child.kill('SIGCONT');
+          }
+        },
+        { exclusive: true },
+      );
       await tun.waitFor(/^--- reconnected to the console ---$/m, { stream: 'stderr', ms: 120_000 });
       console.log(
         `serial reconnect: ${since(t0)} ms from the proxy's stop to the new session (harness restart included)`,

@@ -19,6 +19,7 @@ import {
   settled,
   waitServer,
   withComputeHost2,
+  withSerialProxy,
   type ServerView,
 } from '../support/cloud-api.js';
 import { cloudEnv, cloudFacts, describeCloud, run, type RunResult } from '../support/cloud.js';
@@ -142,15 +143,17 @@ describeCloud('the local cloud harness: compute hosts, Cinder, Neutron, Glance (
           try {
             expect(a['OS-EXT-SRV-ATTR:host']).toBe(first);
             expect(b['OS-EXT-SRV-ATTR:host']).toBe(second);
-            const url = await nova<{ remote_console: { url: string } }>(
-              'POST',
-              `/servers/${b.id}/remote-consoles`,
-              { remote_console: { protocol: 'serial', type: 'serial' } },
-              { microversion: '2.6' },
-            );
-            const want = `\r\ndevcloud-${second} login: `;
-            const banner = await wsFirstBytes(url.body.remote_console.url, want.length);
-            expect(banner.toString()).toBe(want);
+            await withSerialProxy(async () => {
+              const url = await nova<{ remote_console: { url: string } }>(
+                'POST',
+                `/servers/${b.id}/remote-consoles`,
+                { remote_console: { protocol: 'serial', type: 'serial' } },
+                { microversion: '2.6' },
+              );
+              const want = `\r\ndevcloud-${second} login: `;
+              const banner = await wsFirstBytes(url.body.remote_console.url, want.length);
+              expect(banner.toString()).toBe(want);
+            });
           } finally {
             await Promise.all([deleteServer(a.id), deleteServer(b.id)]);
           }

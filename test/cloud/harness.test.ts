@@ -23,6 +23,7 @@ import {
   passwordAuthBody,
   settled,
   waitServer,
+  withSerialProxy,
   type ServerView,
 } from '../support/cloud-api.js';
 import { ensureMfaUser, type MfaUser } from '../support/cloud-mfa.js';
@@ -232,9 +233,12 @@ describeCloud('the local cloud harness (scripts/cloud)', () => {
       const vnc = tokenOf(await consoleUrl(facts.VM1_ID, 'vnc', 'novnc'));
       const rfb = await wsFirstBytes(`wss://127.0.0.1:${facts.NOVNC_TLS_PORT}/?token=${vnc}`, 12);
       expect(rfb.toString('latin1')).toBe('RFB 003.008\n');
-      const serial = tokenOf(await consoleUrl(facts.VM1_ID, 'serial', 'serial'));
-      const banner = await wsFirstBytes(`wss://127.0.0.1:${facts.SERIAL_TLS_PORT}/?token=${serial}`, 21);
-      expect(banner.toString()).toBe('\r\ndevcloud-vm1 login: ');
+      // (the serial-proxy lock: console.test.ts restarts nova-serialproxy meanwhile)
+      await withSerialProxy(async () => {
+        const serial = tokenOf(await consoleUrl(facts.VM1_ID, 'serial', 'serial'));
+        const banner = await wsFirstBytes(`wss://127.0.0.1:${facts.SERIAL_TLS_PORT}/?token=${serial}`, 21);
+        expect(banner.toString()).toBe('\r\ndevcloud-vm1 login: ');
+      });
     });
   });
 

@@ -238,18 +238,52 @@ export async function withComputeHost2<T>(fn: () => Promise<T>, waitMs = 600_000
  * file's beforeAll to afterAll); the returned function releases it (so does the process's death).
  * @throws Error when the lock is not had within waitMs
  */
-export async function lockComputeHost2(waitMs = 600_000): Promise<() => void> {
-  const lock = join(CLOUD_DIR, 'run', 'compute-2.lock');
-  const holder = spawn('flock', ['-w', String(Math.ceil(waitMs / 1000)), lock, '-c', 'echo locked; exec cat'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+export function lockComputeHost2(waitMs = 600_000): Promise<() => void> {
+  return lockCloud('compute-2', { waitMs });
+}
+
+/**
+ * Runs `fn` holding the cloud's serial-proxy lock ($NCLI_CLOUD_DIR/run/serial-proxy.lock):
+ * shared by the tests that connect to nova-serialproxy, exclusive for the one that stops and
+ * restarts it, so that no test meets the proxy down.
+ * @throws Error when the lock is not had within waitMs (default 10 min)
+ */
+export async function withSerialProxy<T>(
+  fn: () => Promise<T>,
+  opts: { exclusive?: boolean; waitMs?: number } = {},
+): Promise<T> {
+  const release = await lockCloud('serial-proxy', { shared: !opts.exclusive, waitMs: opts.waitMs });
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Takes the cloud lock NAME (`flock` on $NCLI_CLOUD_DIR/run/NAME.lock, shared by every test
+ * process and checkout; `shared` for a reader's lock). The holder is a child `flock` reading this
+ * process's pipe: the returned function releases the lock, and so does the process's death.
+ * @throws Error when the lock is not had within waitMs (default 10 min)
+ */
+export async function lockCloud(name: string, opts: { shared?: boolean; waitMs?: number } = {}): Promise<() => void> {
+  const waitMs = opts.waitMs ?? 600_000;
+  const lock = join(CLOUD_DIR, 'run', `${name}.lock`);
+  const mode = opts.shared ? ['-s'] : [];
+  const holder = spawn(
+    'flock',
+    [...mode, '-w', String(Math.ceil(waitMs / 1000)), lock, '-c', 'echo locked; exec cat'],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     holder.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('locked')) resolve();
     });
-    holder.on('exit', (code) => reject(new Error(`no compute-2 lock (${lock}) within ${waitMs} ms (flock ${code})`)));
+    holder.on('exit', (code) => reject(new Error(`no ${name} lock (${lock}) within ${waitMs} ms (flock ${code})`)));
     holder.on('error', reject);
   });
   return () => holder.stdin.end();
