@@ -324,10 +324,12 @@ export class Authenticator implements TokenProvider {
     const cached = await this.cached();
     if (cached) return cached;
     // Concurrent cold runs: one logs in (one passcode prompt for an MFA user), the others wait on
-    // its lock file and then take the token it stored.
+    // its lock file and then take the token it stored. The cache is read again with the lock held
+    // even when there was nothing to wait for: another run may have logged in, stored its token
+    // and released the lock between the read above and this lock (CI: 2 logins for 8 cold runs).
     const lock = await this.store?.lock?.(this.key);
     try {
-      if (lock?.waited) {
+      if (lock) {
         const theirs = await this.cached();
         if (theirs) return theirs;
       }

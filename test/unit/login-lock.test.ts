@@ -90,6 +90,21 @@ describe('concurrent cold runs', () => {
     expect(logins).toBe(1);
     expect(new Set(tokens)).toEqual(new Set(['tok-1']));
   });
+
+  it('a run that missed the cache just before another stored its token takes that token, not a login', async () => {
+    const dir = join(tmp('ncli-lock-late-'), 'tokens');
+    const ks = slowKeystone(50);
+    const transport = new Transport({ timeoutSeconds: 5, dispatcher: ks.agent });
+    expect(await new Authenticator(cfg, transport, new FileTokenStore(dir)).getToken()).toBe('tok-1');
+    // the late run read the cache before the first stored its token, and takes the lock after the
+    // first released it: nothing to wait for, yet the token is there now
+    const late = new FileTokenStore(dir);
+    let reads = 0;
+    const get = late.get.bind(late);
+    late.get = (key: string) => (++reads === 1 ? Promise.resolve(undefined) : get(key));
+    expect(await new Authenticator(cfg, transport, late).getToken()).toBe('tok-1');
+    expect([ks.logins(), reads]).toEqual([1, 2]);
+  });
 });
 
 describe('acquireLock', () => {
