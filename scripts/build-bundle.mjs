@@ -23,10 +23,10 @@
 // - @napi-rs/keyring: a native addon (its .node file is chosen by platform at run time);
 // - open: it starts its own xdg-open script from its package folder when the system has none.
 import { build } from 'esbuild';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lazyBuiltins, virtualSources, yamlAsEsm } from './bundle-plugins.mjs';
+import { commanderHelpOnly, lazyBuiltins, virtualSources, yamlAsEsm } from './bundle-plugins.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const src = join(root, 'src');
@@ -79,6 +79,46 @@ const result = await build({
   metafile: true,
   plugins: [lazyBuiltins, yamlAsEsm],
 });
+// The paths that must start fastest, each one CommonJS file that bin/ncli requires without
+// starting Node's ES module loader (issue 21): dist/cli/quick.cjs (src/cli/quick.ts: `--version`
+// and the top-level help) and dist/cli/complete.cjs (src/cli/complete.ts: TAB completion). In them
+// `import.meta.url` is the file's own URL (their modules find dist/manifest.json by it, and
+// src/cli/extensions.ts tells the bundle from the single executable by it); of commander they take
+// lib/help.js alone; and `yaml`, needed only when a TAB offers names and clouds.yaml exists, is a
+// file of its own, dist/cli/yaml.cjs, required then: its 146 KiB would be compiled at every TAB
+// (+6 % of a bare node), and yaml's own CommonJS build is 72 files (slower still).
+const yamlFile = {
+  name: 'yaml-file',
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, () => ({ path: './yaml.cjs', external: true }));
+  },
+};
+const fast = (entry, outfile, plugins) =>
+  build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile: join('dist', 'cli', outfile),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20.18',
+    // lazy `import()`s become `require()`s: those bundled are functions in the file
+    supported: { 'dynamic-import': false },
+    define: { 'import.meta.url': '__ncliUrl' },
+    banner: { js: "const __ncliUrl = require('node:url').pathToFileURL(__filename).href;" },
+    sourcemap: 'linked',
+    sourcesContent: false,
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    plugins,
+  });
+await Promise.all([
+  fast(join('src', 'cli', 'quick.ts'), 'quick.cjs', [commanderHelpOnly, yamlFile]),
+  fast(join('src', 'cli', 'complete.ts'), 'complete.cjs', [commanderHelpOnly, lazyBuiltins, yamlFile]),
+  fast('yaml', 'yaml.cjs', [yamlAsEsm]),
+]);
 // A map naming a stand-in carries its text (and null for the files on disk): a reader of the
 // maps (vitest, a debugger) then finds every source.
 for (const f of Object.keys(result.metafile.outputs).filter((o) => o.endsWith('.js.map'))) {
@@ -89,4 +129,8 @@ for (const f of Object.keys(result.metafile.outputs).filter((o) => o.endsWith('.
 }
 const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
 const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
-console.log(`bundle: ${entries.size} entries, ${outputs.length} files, ${(bytes / 1024).toFixed(0)} KiB in dist/`);
+const kib = (f) => (statSync(join(root, 'dist', 'cli', f)).size / 1024).toFixed(0);
+console.log(
+  `bundle: ${entries.size} entries, ${outputs.length} files, ${(bytes / 1024).toFixed(0)} KiB in dist/; ` +
+    `quick.cjs ${kib('quick.cjs')} KiB, complete.cjs ${kib('complete.cjs')} KiB, yaml.cjs ${kib('yaml.cjs')} KiB`,
+);

@@ -1,7 +1,8 @@
-// Writes dist/manifest.json from the compiled command modules: each dist/commands/<group>.js is
-// a group, each exported `do_<verb>` handler (with its `.spec`) a command `<group> <verb>`
-// (underscores become hyphens, as python-novaclient's `_find_actions` does); a module in a folder,
-// dist/commands/<group>/<sub>.js, is the nested group `<group> <sub>` (`server event list`).
+// Writes dist/manifest.json (and dist/top-help.json and dist/completion.json, at the end) from
+// the compiled command modules: each dist/commands/<group>.js is a group, each exported
+// `do_<verb>` handler (with its `.spec`) a command `<group> <verb>` (underscores become hyphens,
+// as python-novaclient's `_find_actions` does); a module in a folder, dist/commands/<group>/<sub>.js,
+// is the nested group `<group> <sub>` (`server event list`).
 // Groups are listed parents first; a parent without a module is listed as a group without commands.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,5 +42,15 @@ for (const g of [...groups]) {
   }
 }
 groups.sort((a, b) => a.name.split(' ').length - b.name.split(' ').length || a.name.localeCompare(b.name));
-writeFileSync(join(root, 'dist', 'manifest.json'), JSON.stringify({ version: pkg.version, groups }, null, 1) + '\n');
+const manifest = { version: pkg.version, groups };
+writeFileSync(join(root, 'dist', 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
+// The version and top-level help as data (src/cli/top-help.ts), taken from the parser itself:
+// what `ncli --version` and `ncli --help` print without building it (src/cli/quick.ts).
+const { topHelp } = await import(pathToFileURL(join(root, 'dist', 'cli', 'main.js')).href);
+const io = { out: process.stdout, err: process.stderr, env: {} };
+writeFileSync(join(root, 'dist', 'top-help.json'), JSON.stringify(topHelp(manifest, io), null, 1) + '\n');
+// The completion grammar of these commands (src/cli/complete.ts), which a TAB reads without the
+// manifest when no extension is installed. Compact: it is read at every TAB.
+const { completionModel } = await import(pathToFileURL(join(root, 'dist', 'cli', 'complete.js')).href);
+writeFileSync(join(root, 'dist', 'completion.json'), JSON.stringify(completionModel(manifest)) + '\n');
 console.log(`manifest: ${groups.length} groups, ${groups.reduce((n, g) => n + g.commands.length, 0)} commands`);

@@ -5,7 +5,8 @@
 //      single executable runs; its `require` knows only Node's built-ins): the handlers, the lazy
 //      modules and the dependencies, `open` included. Three rewrites, each checked (the build
 //      fails when the text it rewrites is gone):
-//      - src/cli/manifest.ts reads dist/manifest.json next to it: here the manifest is inlined;
+//      - src/cli/manifest.ts reads dist/manifest.json, top-help.json and completion.json next to
+//        it: here they are inlined, as JSON texts parsed when first read;
 //      - src/cli/main.ts imports a handler by its manifest path (`import(new URL(...))`): here a
 //        table of the handler modules, each a lazy function inside the script;
 //      - src/identity/token-cache.ts requires @napi-rs/keyring: here src/sea/keyring.ts, which
@@ -50,7 +51,9 @@ const die = (s) => {
 if (process.platform !== 'linux' || process.arch !== 'x64') die('builds the Linux x64 executable on Linux x64 only');
 
 const manifestFile = join(root, 'dist/manifest.json');
-if (!existsSync(manifestFile)) die('dist/manifest.json is missing: run `npm run build` first');
+for (const f of ['manifest.json', 'top-help.json', 'completion.json']) {
+  if (!existsSync(join(root, 'dist', f))) die(`dist/${f} is missing: run \`npm run build\` first`);
+}
 const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
 
 // ------------------------------------------------------------------ 1. the script
@@ -77,10 +80,14 @@ const seaPlugin = {
   name: 'ncli-sea',
   setup(b) {
     const src = (f) => join(root, 'src', f);
+    // the build's data as JSON texts, parsed when first asked for (JSON.parse is faster than a
+    // literal of the same objects, and `--version` needs none of the manifest)
     b.onLoad({ filter: /[/\\]src[/\\]cli[/\\]manifest\.ts$/ }, () => ({
       loader: 'ts',
-      contents: `const manifest = ${JSON.stringify(manifest)};
-export function readManifest() { return manifest; }`,
+      contents: `let manifest;
+export function readManifest() { return (manifest ??= JSON.parse(${JSON.stringify(JSON.stringify(manifest))})); }
+export function readTopHelp() { return JSON.parse(${JSON.stringify(readFileSync(join(root, 'dist/top-help.json'), 'utf8'))}); }
+export function readCompletionModel() { return JSON.parse(${JSON.stringify(readFileSync(join(root, 'dist/completion.json'), 'utf8'))}); }`,
     }));
     b.onLoad({ filter: /[/\\]src[/\\]cli[/\\]main\.ts$/ }, () => {
       const text = readFileSync(src('cli/main.ts'), 'utf8');
@@ -119,6 +126,12 @@ export function importHandler(m) { return table[m](); }`,
     // --snapshot: the entry loads the parser, the context and the table renderer (not undici:
     // node:http cannot be in a snapshot, "global handle not serialized: HTTPParser"), then V8
     // snapshots the heap; the executable starts from it and runs src/sea/main.ts's run()
+    b.onResolve({ filter: /^ncli-sea:entry$/ }, () => ({ path: 'entry', namespace: 'ncli-sea' }));
+    b.onLoad({ filter: /^entry$/, namespace: 'ncli-sea' }, () => ({
+      loader: 'js',
+      resolveDir: src('sea'),
+      contents: `import { run } from './main.ts';\nvoid run();`,
+    }));
     b.onResolve({ filter: /^ncli-sea:snapshot-entry$/ }, () => ({ path: 'snapshot-entry', namespace: 'ncli-sea' }));
     b.onLoad({ filter: /^snapshot-entry$/, namespace: 'ncli-sea' }, () => ({
       loader: 'js',
@@ -129,10 +142,7 @@ import '../cli/main.ts';
 import '../cli/context.ts';
 import '../cli/output.ts';
 import 'cli-table3';
-startupSnapshot.setDeserializeMainFunction(() => {
-  require('node:v8').setFlagsFromString('--liftoff-only');
-  run();
-});`,
+startupSnapshot.setDeserializeMainFunction(() => void run());`,
     }));
     // `await import('node:fs')`: Node 20's single executables have no dynamic import() (Node
     // 24's do); a built-in is then taken with require, wrapped as a module esbuild's import() knows
@@ -179,7 +189,7 @@ const script = join(work, 'ncli.cjs');
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: [opt.snapshot ? 'ncli-sea:snapshot-entry' : 'src/sea/main.ts'],
+  entryPoints: [opt.snapshot ? 'ncli-sea:snapshot-entry' : 'ncli-sea:entry'],
   outfile: script,
   bundle: true,
   format: 'cjs',

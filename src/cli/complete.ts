@@ -19,11 +19,19 @@
  *   same first line.
  */
 import type { IO } from './io.js';
-import { readManifest } from './manifest.js';
-import { withExtensions } from './extensions.js';
+import { readCompletionModel, readManifest } from './manifest.js';
+import { discoverExtensions, withExtensions } from './extensions.js';
+import type { Manifest } from './spec.js';
 import { GLOBAL_OPTIONS, flagsFromWords } from '../config/global-options.js';
 import { LIST_FORMATS, SHOW_FORMATS } from './output.js';
-import { analyze, buildModel, candidates, nameCandidates, type Analysis } from '../completion/engine.js';
+import {
+  analyze,
+  buildModel,
+  candidates,
+  nameCandidates,
+  type Analysis,
+  type CompletionModel,
+} from '../completion/engine.js';
 import { bashReply, unquoteBash } from '../completion/shell-words.js';
 import { isNameKind } from '../name-kinds.js';
 
@@ -58,6 +66,16 @@ export async function lookupNames(a: Analysis, env: NodeJS.ProcessEnv): Promise<
 }
 
 /**
+ * The completion grammar of a manifest: its commands, the global options, the output options. The
+ * build writes the one of ncli's own manifest to dist/completion.json (scripts/build-manifest.mjs),
+ * which a TAB reads when no extension is installed, instead of the manifest and this work
+ * (a third of a TAB's CPU: issue 21).
+ */
+export function completionModel(manifest: Manifest): CompletionModel {
+  return buildModel(manifest, GLOBAL_OPTIONS, { list: LIST_FORMATS, show: SHOW_FORMATS });
+}
+
+/**
  * Prints the completions of `words` (see the module comment for the protocol). Always returns
  * 0; prints nothing at all on any error.
  */
@@ -67,8 +85,10 @@ export async function complete(words: string[], io: IO): Promise<number> {
     const given = words[0] === '--' ? words.slice(1) : words;
     const raw = given.length ? given : [''];
     const plain = shell === 'bash' ? raw.map((w) => unquoteBash(w).value) : raw;
-    const { manifest } = await withExtensions(readManifest(), io.env); // never imports one
-    const model = buildModel(manifest, GLOBAL_OPTIONS, { list: LIST_FORMATS, show: SHOW_FORMATS });
+    // with extensions, their commands from their manifests (never importing one)
+    const model = discoverExtensions(io.env).length
+      ? completionModel((await withExtensions(readManifest(), io.env)).manifest)
+      : readCompletionModel();
     const a = analyze(model, plain);
     if (a.want.source === 'file') {
       if (shell === 'bash' || shell === 'zsh') io.out.write(':files\n');

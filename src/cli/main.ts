@@ -13,6 +13,7 @@ import { UsageError } from '../errors.js';
 import { exitCodeFor, messageFor } from './errors.js';
 import type { ContextDeps, IO, OutputChoice } from './context.js';
 import { withExtensions } from './extensions.js';
+import { topHelpOf, type TopHelp } from './top-help.js';
 
 /** Imports an extension module to build its manifest (src/cli/extensions-load.ts, loaded only then). */
 async function importExtension(file: string, version: string): Promise<Record<string, unknown>> {
@@ -93,7 +94,7 @@ export function buildProgram(
   for (const g of GLOBAL_OPTIONS) {
     addArg(program, 'env' in g ? { ...g, help: `${g.help} [env ${g.env[0]}]` } : g);
   }
-  program.addHelpText('after', '\nRun `ncli help GROUP [COMMAND]` for more, e.g. `ncli help server list`.');
+  program.addHelpText('after', TOP_HELP_AFTER);
   for (const group of manifest.groups) {
     // a nested group (`server event`) hangs under its parent group, listed before it
     const names = group.name.split(' ');
@@ -110,6 +111,18 @@ export function buildProgram(
     }
   }
   return program;
+}
+
+/** The line after the top-level help's list (src/cli/top-help.ts keeps it as data too). */
+const TOP_HELP_AFTER = '\nRun `ncli help GROUP [COMMAND]` for more, e.g. `ncli help server list`.';
+
+/**
+ * The top-level help of the program {@link buildProgram} makes from `manifest`, as data
+ * (src/cli/top-help.ts): scripts/build-manifest.mjs writes it to dist/top-help.json.
+ */
+export function topHelp(manifest: Manifest, io: IO): TopHelp {
+  const program = buildProgram(manifest, io, () => Promise.resolve(), []);
+  return topHelpOf(program, manifest.version, TOP_HELP_AFTER);
 }
 
 type Run = Parameters<typeof buildProgram>[2];

@@ -274,6 +274,8 @@ describe('ncli __complete', () => {
 
   it('loads neither the HTTP stack, the keychain library, cli-table3 nor any command handler (nor do --help and --version)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ncli-loads-'));
+    // what a process loads: ES modules through a resolve hook, CommonJS files from require.cache
+    // at exit (bin/ncli and its quick bundles are CommonJS, which ESM hooks do not see)
     const hooks = join(dir, 'hooks.mjs');
     writeFileSync(
       hooks,
@@ -287,7 +289,10 @@ describe('ncli __complete', () => {
     const register = join(dir, 'register.mjs');
     writeFileSync(
       register,
-      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+      `import { register } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nimport { createRequire } from 'node:module';\nimport { pathToFileURL } from 'node:url';\n` +
+        `register(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
+        `const cache = createRequire(import.meta.url).cache;\n` +
+        `process.on('exit', () => appendFileSync(process.env.NCLI_LOAD_LOG, Object.keys(cache).map((f) => pathToFileURL(f).href + '\\n').join('')));\n`,
     );
     const loads = async (args: string[]) => {
       const log = join(dir, `log-${Math.random()}`);
@@ -300,6 +305,14 @@ describe('ncli __complete', () => {
     };
     const heavy =
       /\/node_modules\/(undici|@napi-rs|keytar|cli-table3)\/|\/dist\/(commands|http\/transport|http\/session|identity|compute)\//;
+    // what the quick bundles hold (their source maps): nothing heavy, of commander only its help (and the two files it requires)
+    const sources = (file: string) =>
+      (JSON.parse(readFileSync(join(ROOT, 'dist', 'cli', `${file}.map`), 'utf8')) as { sources: string[] }).sources;
+    const heavySource =
+      /node_modules\/(undici|@napi-rs|keytar|cli-table3|yaml)\/|node_modules\/commander\/(?!lib\/(help|argument|error)\.js)|src\/(commands|http|identity|compute|tunnel)\//;
+    for (const file of ['complete.cjs', 'quick.cjs'])
+      expect(sources(file).filter((f) => heavySource.test(f))).toEqual([]);
+    expect(sources('complete.cjs').some((f) => f.endsWith('src/config/names-cache.ts'))).toBe(true);
 
     for (const words of [
       ['server', 'show', 'we'],
@@ -309,8 +322,8 @@ describe('ncli __complete', () => {
     ]) {
       const { r, urls } = await loads(['__complete', ...words]);
       expect(r.stdout).not.toBe('');
-      expect(urls.some((u) => u.endsWith('/dist/cli/complete.js'))).toBe(true);
-      expect(urls.filter((u) => heavy.test(u))).toEqual([]);
+      expect(urls.some((u) => u.endsWith('/dist/cli/complete.cjs'))).toBe(true);
+      expect(urls.filter((u) => heavy.test(u) || /\/dist\/.*\.js$/.test(u))).toEqual([]);
     }
     // nor do --help, --version and help: they read the manifest only
     for (const args of [['--help'], ['--version'], ['help', 'server', 'list'], ['console', 'tunnel', '--help']]) {
@@ -321,8 +334,15 @@ describe('ncli __complete', () => {
         args.join(' '),
       ).toEqual([]);
     }
-    const names = await loads(['__complete', 'server', 'show', 'we']);
-    expect(names.urls.some((u) => u.endsWith('/dist/config/names-cache.js'))).toBe(true);
+    // the top-level help and the version: no ES module at all, no parser (dist/cli/quick.cjs)
+    for (const args of [['--help'], ['--version'], ['help'], ['-h'], ['-V']]) {
+      const { r, urls } = await loads(args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(
+        urls.filter((u) => /\/dist\//.test(u)),
+        args.join(' '),
+      ).toEqual([pathToFileURL(join(ROOT, 'dist/cli/quick.cjs')).href]);
+    }
 
     // the hook does see them when they load: a real command against a closed port
     const control = await loads([
@@ -339,9 +359,10 @@ describe('ncli __complete', () => {
       'list',
     ]);
     expect(control.r.code).toBe(1);
-    // (undici itself is loaded with require() from transport.js, which ESM hooks do not see)
     expect(control.urls.some((u) => u.endsWith('/dist/http/transport.js'))).toBe(true);
     expect(control.urls.some((u) => u.endsWith('/dist/commands/server.js'))).toBe(true);
+    // and CommonJS files through require.cache: bin/ncli itself
+    expect(control.urls).toContain(pathToFileURL(NCLI).href);
   });
 });
 
