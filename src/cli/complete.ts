@@ -5,8 +5,9 @@
  * `npm completion -- WORDS…`.
  *
  * This is the path a TAB runs, so it stays small: the manifest (JSON), the global options as
- * data and the modules in src/completion/; for names, clouds.yaml (`cloudNamesQuick`, or
- * `resolveConfig` with the `yaml` parser to know the scope) and the names cache. Never the
+ * data and the modules in src/completion/; for names, the names cache, with its scope from the
+ * scope index (src/config/names-index.ts), else from clouds.yaml (`cloudNamesQuick`, or
+ * `resolveConfig` with the `yaml` parser). Never the
  * HTTP stack, the keychain library, cli-table3 or a command handler, never the network, never a prompt.
  * Any error gives no output and exit status 0.
  *
@@ -52,12 +53,20 @@ export async function lookupNames(a: Analysis, env: NodeJS.ProcessEnv): Promise<
       return head ? names.map((n) => `${head},${n}`) : names;
     }
     if (source && isNameKind(source)) {
-      const [{ resolveConfig }, { namesScopeKey, readNames }] = await Promise.all([
-        import('../config/options.js'),
+      const flags = flagsFromWords(a.globals);
+      // the scope key a run recorded for these very inputs (src/config/names-index.ts), else
+      // resolve the configuration (clouds.yaml, the key's hash) as a run would
+      const [{ scopeInputs, indexedScope }, { namesScopeKey, readNames }] = await Promise.all([
+        import('../config/names-index.js'),
         import('../config/names-cache.js'),
       ]);
-      const cfg = await resolveConfig(flagsFromWords(a.globals), env);
-      return nameCandidates(readNames(env, namesScopeKey(cfg), source), a.want.current);
+      const inputs = scopeInputs(flags, env);
+      let key = inputs === undefined ? undefined : indexedScope(env, inputs);
+      if (!key) {
+        const { resolveConfig } = await import('../config/options.js');
+        key = namesScopeKey(await resolveConfig(flags, env));
+      }
+      return nameCandidates(readNames(env, key, source), a.want.current);
     }
   } catch {
     // no clouds.yaml, an incomplete configuration, no cache: nothing to offer

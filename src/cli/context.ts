@@ -57,6 +57,8 @@ export const IMAGE_NAMES_TTL_MS = 24 * 3600 * 1000;
 export class Context {
   readonly timings: Timing[] = [];
   private settingsP?: Promise<ResolvedSettings>;
+  /** The configuration's inputs for the names cache's scope index (src/config/names-index.ts). */
+  private scopeInputs?: string;
   private cfg?: Promise<ResolvedConfig>;
   private tlsP?: Promise<TlsSettings>;
   private transportP?: Promise<Transport>;
@@ -93,7 +95,12 @@ export class Context {
 
   /** Every global setting (flags > env > clouds.yaml), with no check that they can authenticate. @throws ConfigError */
   settings(): Promise<ResolvedSettings> {
-    this.settingsP ??= import('../config/options.js').then((m) => m.resolveSettings(this.globals, this.io.env));
+    this.settingsP ??= (async () => {
+      const [m, index] = await Promise.all([import('../config/options.js'), import('../config/names-index.js')]);
+      // what the configuration is made of, taken before its files are read (src/config/names-index.ts)
+      this.scopeInputs = index.scopeInputs(this.globals, this.io.env);
+      return m.resolveSettings(this.globals, this.io.env);
+    })();
     return this.settingsP;
   }
 
@@ -507,7 +514,7 @@ export class Context {
   ): Promise<void> {
     try {
       const [cfg, { rememberNames }] = await Promise.all([this.config(), import('../config/names-cache.js')]);
-      rememberNames(this.io.env, cfg, kind, items, opts);
+      rememberNames(this.io.env, cfg, kind, items, opts, this.scopeInputs);
     } catch (e) {
       this.debug(`names cache not updated: ${(e as Error).message}`);
     }

@@ -3,7 +3,6 @@
  * mode 0700, each file 0600, written atomically (a temp file in the same folder, then
  * `rename(2)`), so that several ncli processes at once never see half a file.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, ensurePrivateDir } from './cache-dir.js';
@@ -52,8 +51,13 @@ export function versionCache(
   read(endpoint: string): { min: string; max: string } | undefined;
   write(endpoint: string, range: { min: string; max: string }): void;
 } {
+  // node:crypto when first used, not when this module loads (a TAB loads it, src/config/names-index.ts)
   const file = (endpoint: string) =>
-    join(dir, createHash('sha256').update(endpoint).digest('hex').slice(0, 32) + '.json');
+    join(
+      dir,
+      process.getBuiltinModule('node:crypto').createHash('sha256').update(endpoint).digest('hex').slice(0, 32) +
+        '.json',
+    );
   return {
     read(endpoint) {
       const hit = readJsonFile<{ min: string; max: string; fetchedAt: number }>(file(endpoint));

@@ -6,7 +6,6 @@
  * id): a password change keeps the key, and so the completion names filed under it; the token
  * cache tells secrets apart with a verifier inside the entry (src/identity/secret-verifier.ts).
  */
-import { createHash } from 'node:crypto';
 import type { AuthOptions } from './options.js';
 
 /**
@@ -14,6 +13,9 @@ import type { AuthOptions } from './options.js';
  * @returns 64 hex characters
  */
 export function scopeKey(auth: AuthOptions, region: string | undefined, namespace: string): string {
+  // node:crypto when first called: a TAB that finds its scope in the index never loads it
+  // (src/config/names-index.ts)
+  const { createHash } = process.getBuiltinModule('node:crypto');
   const m = auth.method;
   const who =
     m.type === 'password'

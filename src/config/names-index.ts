@@ -1,0 +1,131 @@
+/**
+ * The scope index of the names cache (issue 21): which scope key a configuration's inputs led to,
+ * so that a TAB completing a server or flavor name reads its names file without parsing
+ * clouds.yaml (the yaml parser, compiled and run cold: ~25 ms of CPU on Node 20) or loading
+ * node:crypto for the scope key's hash (~5 ms): about half of such a TAB. A run that writes names
+ * (src/config/names-cache.ts `rememberNames`) records the inputs it resolved and the key they
+ * gave; a TAB with the very same inputs takes that key, and with anything else resolves the
+ * configuration as before (src/cli/complete.ts).
+ *
+ * The inputs, none of them a secret: the text-valued global options given (flags; a secret one —
+ * password, token, secrets, passcode, access token — is left out), the `OS_*` environment
+ * variables but the secret ones, and every candidate clouds.yaml and secure.yaml path
+ * (src/config/clouds.ts `configDirs`, or `OS_CLIENT_CONFIG_FILE` / `OS_CLIENT_SECURE_FILE`) with
+ * its size, modification time and inode, or its absence: an edited, added or removed file,
+ * another home or another working folder is another input. A token login (`OS_TOKEN`,
+ * `--os-token`) puts the token's hash in its scope key: it has no index entry.
+ *
+ * File: `<cache dir>/names/scopes.json` (0600 in 0700 folders, written atomically), at most
+ * {@link MAX_ENTRIES} entries, the least recently recorded dropped. Never throws on reading: a
+ * missing or damaged file is a miss.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheDir } from './cache-dir.js';
+import { writePrivateFile } from './cache-files.js';
+import { configDirs } from './clouds.js';
+import { GLOBAL_OPTIONS, longFlag } from './global-options.js';
+
+/** At most this many sets of inputs are kept (one per cloud, project and shell setup in practice). */
+export const MAX_ENTRIES = 64;
+
+interface IndexFile {
+  version: 1;
+  /** inputs → [scope key, epoch milliseconds recorded] */
+  entries: Record<string, [string, number]>;
+}
+
+/** The flag attributes and variables of the secret global options (never part of the inputs). */
+function secrets(): { attrs: Set<string>; env: Set<string> } {
+  const attrs = new Set<string>();
+  const env = new Set<string>();
+  for (const o of GLOBAL_OPTIONS) {
+    if (!('secret' in o) || !o.secret) continue;
+    attrs.add(attributeOf(longFlag(o)));
+    for (const e of 'env' in o ? o.env : []) env.add(e);
+  }
+  return { attrs, env };
+}
+
+/** `--os-auth-url` → `osAuthUrl` (commander's attribute, src/config/global-options.ts's setting name). */
+function attributeOf(long: string): string {
+  return long
+    .slice(2)
+    .replace(/^no-/, '')
+    .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** `[path, size, mtimeMs, inode]` of a file, `[path]` when there is none. */
+function stamp(path: string): (string | number)[] {
+  try {
+    const s = statSync(path);
+    return [path, s.size, s.mtimeMs, s.ino];
+  } catch {
+    return [path];
+  }
+}
+
+/**
+ * The inputs of a configuration as one string (the index's key), or undefined when they cannot
+ * stand for the scope (a token login).
+ * @param flags the global options given, by attribute (`osCloud: 'devcloud'`); other values are ignored
+ */
+export function scopeInputs(
+  flags: Readonly<Record<string, unknown>>,
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): string | undefined {
+  if (env.OS_TOKEN || flags.osToken) return undefined;
+  const secret = secrets();
+  const given: [string, string][] = [];
+  for (const o of GLOBAL_OPTIONS) {
+    if (!/[<[]/.test(o.flags)) continue; // switches (--insecure, --no-cache) do not change the scope
+    const attr = attributeOf(longFlag(o));
+    const v = flags[attr];
+    if (!secret.attrs.has(attr) && (typeof v === 'string' || typeof v === 'number')) given.push([attr, String(v)]);
+  }
+  const vars = Object.keys(env)
+    .filter((k) => k.startsWith('OS_') && !secret.env.has(k))
+    .sort()
+    .map((k) => [k, env[k] ?? '']);
+  const candidates = (override: string | undefined, base: string) =>
+    override ? [override] : configDirs(env, cwd).flatMap((d) => [join(d, `${base}.yaml`), join(d, `${base}.yml`)]);
+  const files = [
+    ...candidates(env.OS_CLIENT_CONFIG_FILE, 'clouds'),
+    ...candidates(env.OS_CLIENT_SECURE_FILE, 'secure'),
+  ].map(stamp);
+  return JSON.stringify([given, vars, files]);
+}
+
+function indexPath(env: NodeJS.ProcessEnv): string {
+  return join(cacheDir(env), 'names', 'scopes.json');
+}
+
+function readIndex(env: NodeJS.ProcessEnv): IndexFile | undefined {
+  try {
+    const f = JSON.parse(readFileSync(indexPath(env), 'utf8')) as IndexFile;
+    return f && f.version === 1 && typeof f.entries === 'object' && f.entries ? f : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The scope key recorded for `inputs`, or undefined. Never throws. */
+export function indexedScope(env: NodeJS.ProcessEnv, inputs: string): string | undefined {
+  const e = readIndex(env)?.entries[inputs];
+  return Array.isArray(e) && typeof e[0] === 'string' && /^[0-9a-f]{64}$/.test(e[0]) ? e[0] : undefined;
+}
+
+/**
+ * Records that `inputs` gave scope `key`; writes only when that is news.
+ * @throws on a file system error (callers ignore it: the index is a convenience)
+ */
+export function recordScope(env: NodeJS.ProcessEnv, inputs: string, key: string, now = Date.now()): void {
+  const f = readIndex(env) ?? { version: 1, entries: {} };
+  if (f.entries[inputs]?.[0] === key) return;
+  f.entries[inputs] = [key, now];
+  const keep = Object.entries(f.entries)
+    .sort((a, b) => b[1][1] - a[1][1])
+    .slice(0, MAX_ENTRIES);
+  writePrivateFile(indexPath(env), JSON.stringify({ version: 1, entries: Object.fromEntries(keep) }));
+}
