@@ -30,7 +30,7 @@ import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { lazyBuiltins, yamlAsEsm } from './bundle-plugins.mjs';
+import { commanderHelpOnly, lazyBuiltins, yamlAsEsm } from './bundle-plugins.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: opt } = parseArgs({
@@ -203,7 +203,7 @@ const result = await build({
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
-  plugins: [seaPlugin, lazyBuiltins, yamlAsEsm],
+  plugins: [seaPlugin, commanderHelpOnly, lazyBuiltins, yamlAsEsm],
 });
 // every import() must have become a function call inside the script (see the built-ins above),
 // and every require() name a built-in (the only modules the script's require loads; node:sqlite,

@@ -388,6 +388,20 @@ const CASES = [
       "peers: `openstack complete` (prints the bash completion data) and `nova bash-completion` (what nova's completion script calls)",
   },
   {
+    // a TAB on a server name, the names cache filled by the cases before (warm cache folder): the
+    // names file, its scope from the scope index (src/config/names-index.ts); the peers have no
+    // such completion, their rows are the static ones of the case above
+    id: 'complete-names',
+    title: 'completion of a server name (`__complete server show ""`)',
+    ncli: ['__complete', 'server', 'show', ''],
+    openstack: ['complete'],
+    nova: ['bash-completion'],
+    floor: 'node',
+    node24: true,
+    sea: true,
+    peerNote: 'peers: as for completion above (neither completes server names)',
+  },
+  {
     id: 'server-list-200',
     title: `server list, project ${PROJECT} (200+ servers)`,
     globals: BENCH_G,
@@ -823,6 +837,7 @@ async function main() {
     ['help', 1.2, 1.2],
     ['version', 1.2, 1.2],
     ['complete', 1.2, 1.2],
+    ['complete-names', 1.2, 1.2],
   ]) {
     const c = byId[id];
     if (!c || c.skipped) continue;
@@ -918,6 +933,7 @@ async function main() {
       help: { args: ['--help'] },
       version: { args: ['--version'] },
       complete: { args: ['__complete', 'server', ''] },
+      'complete-names': { args: ['__complete', 'server', 'show', ''] },
     };
     for (const id of want) {
       if (id === 'tunnel') continue;
