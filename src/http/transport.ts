@@ -20,6 +20,14 @@ import { ApiError, NetworkError, TimeoutError } from './errors.js';
 import { DEFAULT_RETRY, parseRetryAfter, retryDelay, type RetryPolicy } from './retry.js';
 import { ConnectionStore, Connections } from './connections.js';
 
+/**
+ * A monotonic clock in milliseconds. Not the global `performance`: its first use loads Node's
+ * perf_hooks (11 modules, ~2 ms of every run; issue 21).
+ */
+function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 /** One finished call, for `--timings`. `seconds` is wall time including retries. */
 export interface Timing {
   method: string;
@@ -261,7 +269,7 @@ export class Transport {
    * @throws ApiError (status ≥ 400), NetworkError, TimeoutError, NcliError `REDIRECT`
    */
   async request(original: HttpRequest): Promise<HttpResponse> {
-    const started = performance.now();
+    const started = nowMs();
     const policy = this.opts.retry ?? DEFAULT_RETRY;
     let status: number | string | undefined;
     let req = original;
@@ -323,7 +331,7 @@ export class Transport {
         method: original.method,
         url: redactUrl(original.url),
         status: status ?? 'error',
-        seconds: (performance.now() - started) / 1000,
+        seconds: (nowMs() - started) / 1000,
       });
     }
   }
@@ -344,7 +352,7 @@ export class Transport {
       for (const [k, v] of Object.entries(redactHeaders(headers))) debug(`  ${k}: ${v}`);
       if (body) debug(`  ${redactBody(body)}`);
     }
-    const t0 = performance.now();
+    const t0 = nowMs();
     const ms = this.opts.timeoutSeconds * 1000;
     let raw: Dispatcher.ResponseData;
     let text: string;
@@ -376,9 +384,7 @@ export class Transport {
       requestId: resHeaders['x-openstack-request-id'] ?? resHeaders['x-compute-request-id'],
     };
     if (debug) {
-      debug(
-        `RESP: ${res.status} (${((performance.now() - t0) / 1000).toFixed(3)} s) ${req.method} ${redactUrl(req.url)}`,
-      );
+      debug(`RESP: ${res.status} (${((nowMs() - t0) / 1000).toFixed(3)} s) ${req.method} ${redactUrl(req.url)}`);
       for (const [k, v] of Object.entries(redactHeaders(resHeaders))) debug(`  ${k}: ${v}`);
       if (text) debug(`  ${redactBody(text)}`);
     }
