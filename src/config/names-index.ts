@@ -8,11 +8,13 @@
  * configuration as before (src/cli/complete.ts).
  *
  * The inputs, none of them a secret: the text-valued global options given (flags; a secret one —
- * password, token, secrets, passcode, access token — is left out), the `OS_*` environment
- * variables but the secret ones, and every candidate clouds.yaml and secure.yaml path
- * (src/config/clouds.ts `configDirs`, or `OS_CLIENT_CONFIG_FILE` / `OS_CLIENT_SECURE_FILE`) with
- * its size, modification time and inode, or its absence: an edited, added or removed file,
- * another home or another working folder is another input. A token login (`OS_TOKEN`,
+ * password, token, secrets, passcode, access token — is left out), the environment variables ncli
+ * reads for the other options (`OS_AUTH_URL`, `OS_CLOUD`, …; not the secret ones, and no other
+ * `OS_*` variable), and the clouds.yaml and secure.yaml files that exist among the candidates
+ * (src/config/clouds.ts `configDirs`, or `OS_CLIENT_CONFIG_FILE` / `OS_CLIENT_SECURE_FILE`), in
+ * search order, each with its path, size, modification time and inode: an edited, added or
+ * removed file is another input, while another working folder or home that holds none of them
+ * leads to the same files and so is not (a TAB in any folder finds its scope). A token login (`OS_TOKEN`,
  * `--os-token`) puts the token's hash in its scope key: it has no index entry.
  *
  * File: `<cache dir>/names/scopes.json` (0600 in 0700 folders, written atomically), at most
@@ -35,16 +37,22 @@ interface IndexFile {
   entries: Record<string, [string, number]>;
 }
 
-/** The flag attributes and variables of the secret global options (never part of the inputs). */
-function secrets(): { attrs: Set<string>; env: Set<string> } {
-  const attrs = new Set<string>();
-  const env = new Set<string>();
+/**
+ * What of the global options the inputs may hold: the attributes of the secret ones (left out),
+ * the variables ncli reads for the others (only those: an `OS_*` variable ncli does not read
+ * changes nothing, and might hold a secret of another tool), and the token's variables.
+ */
+function optionNames(): { secretAttrs: Set<string>; vars: Set<string>; tokenVars: string[] } {
+  const secretAttrs = new Set<string>();
+  const vars = new Set<string>(['OS_CLIENT_CONFIG_FILE', 'OS_CLIENT_SECURE_FILE']);
+  const tokenVars: string[] = [];
   for (const o of GLOBAL_OPTIONS) {
-    if (!('secret' in o) || !o.secret) continue;
-    attrs.add(attributeOf(longFlag(o)));
-    for (const e of 'env' in o ? o.env : []) env.add(e);
+    const env: readonly string[] = 'env' in o ? o.env : [];
+    if (longFlag(o) === '--os-token') tokenVars.push(...env);
+    if ('secret' in o && o.secret) secretAttrs.add(attributeOf(longFlag(o)));
+    else for (const e of env) vars.add(e);
   }
-  return { attrs, env };
+  return { secretAttrs, vars, tokenVars };
 }
 
 /** `--os-auth-url` → `osAuthUrl` (commander's attribute, src/config/global-options.ts's setting name). */
@@ -55,13 +63,13 @@ function attributeOf(long: string): string {
     .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** `[path, size, mtimeMs, inode]` of a file, `[path]` when there is none. */
-function stamp(path: string): (string | number)[] {
+/** `[path, size, mtimeMs, inode]` of a file, undefined when there is none. */
+function stamp(path: string): (string | number)[] | undefined {
   try {
     const s = statSync(path);
     return [path, s.size, s.mtimeMs, s.ino];
   } catch {
-    return [path];
+    return undefined;
   }
 }
 
@@ -75,25 +83,24 @@ export function scopeInputs(
   env: NodeJS.ProcessEnv,
   cwd?: string,
 ): string | undefined {
-  if (env.OS_TOKEN || flags.osToken) return undefined;
-  const secret = secrets();
+  const names = optionNames();
+  if (flags.osToken || names.tokenVars.some((v) => env[v])) return undefined;
   const given: [string, string][] = [];
   for (const o of GLOBAL_OPTIONS) {
     if (!/[<[]/.test(o.flags)) continue; // switches (--insecure, --no-cache) do not change the scope
     const attr = attributeOf(longFlag(o));
     const v = flags[attr];
-    if (!secret.attrs.has(attr) && (typeof v === 'string' || typeof v === 'number')) given.push([attr, String(v)]);
+    if (!names.secretAttrs.has(attr) && (typeof v === 'string' || typeof v === 'number')) given.push([attr, String(v)]);
   }
   const vars = Object.keys(env)
-    .filter((k) => k.startsWith('OS_') && !secret.env.has(k))
+    .filter((k) => names.vars.has(k))
     .sort()
     .map((k) => [k, env[k] ?? '']);
   const candidates = (override: string | undefined, base: string) =>
     override ? [override] : configDirs(env, cwd).flatMap((d) => [join(d, `${base}.yaml`), join(d, `${base}.yml`)]);
-  const files = [
-    ...candidates(env.OS_CLIENT_CONFIG_FILE, 'clouds'),
-    ...candidates(env.OS_CLIENT_SECURE_FILE, 'secure'),
-  ].map(stamp);
+  const files = [...candidates(env.OS_CLIENT_CONFIG_FILE, 'clouds'), ...candidates(env.OS_CLIENT_SECURE_FILE, 'secure')]
+    .map(stamp)
+    .filter((f) => f !== undefined);
   return JSON.stringify([given, vars, files]);
 }
 

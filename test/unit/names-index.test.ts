@@ -41,6 +41,7 @@ describe('the inputs of a configuration', () => {
       OS_CLIENT_SECRET: 'cs-env',
       OS_PASSCODE: '123456',
       OS_ACCESS_TOKEN: 'at-env',
+      OS_SOME_OTHER_TOOLS_SECRET: 'other-env', // a variable ncli does not read
     };
     const flags = {
       osPassword: 'pw-flag',
@@ -57,6 +58,7 @@ describe('the inputs of a configuration', () => {
       'cs-env',
       '123456',
       'at-env',
+      'other-env',
       'pw-flag',
       'ac-flag',
       'cs-flag',
@@ -83,8 +85,13 @@ describe('the inputs of a configuration', () => {
     expect(scopeInputs({}, h.env, h.dir)).toBe(base); // and are stable
     expect(scopeInputs({ osProjectName: 'other' }, h.env, h.dir)).not.toBe(base);
     expect(scopeInputs({}, { ...h.env, OS_REGION_NAME: 'RegionTwo' }, h.dir)).not.toBe(base);
-    expect(scopeInputs({}, { ...h.env, XDG_CONFIG_HOME: join(h.dir, 'elsewhere') }, h.dir)).not.toBe(base);
-    expect(scopeInputs({}, h.env, join(h.dir, '.config'))).not.toBe(base); // ./clouds.yaml of another folder
+    expect(scopeInputs({}, { ...h.env, XDG_CONFIG_HOME: join(h.dir, 'elsewhere') }, h.dir)).not.toBe(base); // its clouds.yaml is not there
+    // a working folder without a clouds.yaml of its own leads to the same files: the same inputs;
+    // one with its own is another input (openstacksdk reads ./clouds.yaml first)
+    const folder = mkdtempSync(join(tmpdir(), 'ncli-names-index-cwd-'));
+    expect(scopeInputs({}, h.env, folder)).toBe(base);
+    writeFileSync(join(folder, 'clouds.yaml'), 'clouds: {}\n');
+    expect(scopeInputs({}, h.env, folder)).not.toBe(base);
     // a switch (--insecure, --no-cache) is not part of them; a secret changes nothing either
     expect(scopeInputs({ insecure: true, cache: false, osPassword: 'x' }, { ...h.env, OS_PASSWORD: 'y' }, h.dir)).toBe(
       base,
@@ -144,7 +151,7 @@ describe('a TAB after a run', () => {
     const r = spawnSync(process.execPath, ['-r', probe, NCLI, '__complete', ...words], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, ...env },
-      cwd: process.cwd(), // the run below ran here: ./clouds.yaml is one of the inputs
+      cwd: mkdtempSync(join(tmpdir(), 'ncli-tab-cwd-')), // another folder than the run's: no clouds.yaml in either
       timeout: 20_000,
     });
     const loaded = JSON.parse(/^LOADED (.*)$/m.exec(r.stderr)![1]) as { crypto: boolean; yaml: boolean };
