@@ -53,29 +53,33 @@ for (const f of files) {
 }
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
-const result = await build({
+/** What every bundle of dist/ shares: Node 20.18+, source maps without the sources, minified. */
+const common = {
   absWorkingDir: root,
-  entryPoints: [...entries].sort().map((e) => join('src', e)),
-  outdir: 'dist',
-  outbase: 'src',
-  entryNames: '[dir]/[name]',
-  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20.18',
-  external: ['@napi-rs/keyring', 'open'],
-  // CommonJS dependencies (undici, commander, cli-table3, ws) call require() for Node's own modules
-  banner: {
-    js: "import { createRequire as __ncliRequire } from 'node:module'; const require = __ncliRequire(import.meta.url);",
-  },
   sourcemap: 'linked',
   sourcesContent: false,
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
+};
+const result = await build({
+  ...common,
+  entryPoints: [...entries].sort().map((e) => join('src', e)),
+  outdir: 'dist',
+  outbase: 'src',
+  entryNames: '[dir]/[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
+  format: 'esm',
+  external: ['@napi-rs/keyring', 'open'],
+  // CommonJS dependencies (undici, commander, cli-table3, ws) call require() for Node's own modules
+  banner: {
+    js: "import { createRequire as __ncliRequire } from 'node:module'; const require = __ncliRequire(import.meta.url);",
+  },
   metafile: true,
   plugins: [lazyBuiltins, yamlAsEsm],
 });
@@ -95,23 +99,14 @@ const yamlFile = {
 };
 const fast = (entry, outfile, plugins) =>
   build({
-    absWorkingDir: root,
+    ...common,
     entryPoints: [entry],
     outfile: join('dist', 'cli', outfile),
-    bundle: true,
     format: 'cjs',
-    platform: 'node',
-    target: 'node20.18',
     // lazy `import()`s become `require()`s: those bundled are functions in the file
     supported: { 'dynamic-import': false },
     define: { 'import.meta.url': '__ncliUrl' },
     banner: { js: "const __ncliUrl = require('node:url').pathToFileURL(__filename).href;" },
-    sourcemap: 'linked',
-    sourcesContent: false,
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: 'none',
-    logLevel: 'warning',
     plugins,
   });
 await Promise.all([

@@ -59,6 +59,7 @@ export class Context {
   private settingsP?: Promise<ResolvedSettings>;
   /** The configuration's inputs for the names cache's scope index (src/config/names-index.ts). */
   private scopeInputs?: string;
+  private scopeRecorded = false;
   private cfg?: Promise<ResolvedConfig>;
   private tlsP?: Promise<TlsSettings>;
   private transportP?: Promise<Transport>;
@@ -502,9 +503,31 @@ export class Context {
     return Promise.resolve();
   }
 
-  /** Writes what {@link rememberNames} collected, in order. Never throws. */
+  /** Writes what {@link rememberNames} collected, in order, then notes the scope once a run. Never throws. */
   private async flushNames(): Promise<void> {
-    for (const write of this.namesToWrite.splice(0)) await write();
+    const writes = this.namesToWrite.splice(0);
+    for (const write of writes) await write();
+    if (writes.length && !this.scopeRecorded) await this.recordScope();
+  }
+
+  /**
+   * Notes in the names cache's scope index which scope this run's configuration inputs gave, so
+   * that a TAB with the same inputs finds the names without resolving (src/config/names-index.ts).
+   * Never throws.
+   */
+  private async recordScope(): Promise<void> {
+    this.scopeRecorded = true;
+    if (this.scopeInputs === undefined) return;
+    try {
+      const [cfg, { namesScopeKey }, { recordScope }] = await Promise.all([
+        this.config(),
+        import('../config/names-cache.js'),
+        import('../config/names-index.js'),
+      ]);
+      if (cfg.cache) recordScope(this.io.env, this.scopeInputs, namesScopeKey(cfg));
+    } catch (e) {
+      this.debug(`names scope index not updated: ${(e as Error).message}`);
+    }
   }
 
   private async writeNames(
@@ -514,7 +537,7 @@ export class Context {
   ): Promise<void> {
     try {
       const [cfg, { rememberNames }] = await Promise.all([this.config(), import('../config/names-cache.js')]);
-      rememberNames(this.io.env, cfg, kind, items, opts, this.scopeInputs);
+      rememberNames(this.io.env, cfg, kind, items, opts);
     } catch (e) {
       this.debug(`names cache not updated: ${(e as Error).message}`);
     }

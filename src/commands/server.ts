@@ -272,6 +272,12 @@ export const do_delete = command(
   },
 );
 
+/**
+ * The sub-words of `server resize` and `server migrate` (openstackclient's `server resize confirm`,
+ * `server migrate revert`): the commands they run (spec `subwords`, src/arg-spec.ts).
+ */
+const MIGRATION_SUBWORDS = { confirm: 'server migration confirm', revert: 'server migration revert' } as const;
+
 export const do_resize = command(
   {
     help: 'Resize servers to another flavor; confirm or revert a resize',
@@ -287,7 +293,7 @@ export const do_resize = command(
       '  ncli server resize web.1 web.2 --flavor m1.small --confirm --wait',
       "  ncli server resize confirm vm1     # openstackclient's words: `server migration confirm`",
     ].join('\n'),
-    subwords: { confirm: 'server migration confirm', revert: 'server migration revert' },
+    subwords: MIGRATION_SUBWORDS,
     args: [
       SERVERS,
       arg('--flavor <flavor>', 'The new flavor (name or ID)', { complete: 'flavor', conflicts: ['revert'] }),
@@ -356,7 +362,7 @@ export const do_migrate = command(
       '  ncli server migrate vm1 vm2 --host compute-2 --confirm --wait',
       '  ncli server migration list --server vm1',
     ].join('\n'),
-    subwords: { confirm: 'server migration confirm', revert: 'server migration revert' },
+    subwords: MIGRATION_SUBWORDS,
     args: [
       SERVERS,
       arg('--live-migration', 'Live migrate (the server keeps running)'),

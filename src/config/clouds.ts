@@ -57,6 +57,17 @@ function findFile(
   return { searched };
 }
 
+/**
+ * The clouds.yaml and secure.yaml that {@link loadClouds} reads, in that order (either may be
+ * absent): the files only, without reading them.
+ */
+export function configFiles(env: NodeJS.ProcessEnv, cwd?: string): string[] {
+  return [
+    findFile(env, env.OS_CLIENT_CONFIG_FILE, 'clouds', cwd).path,
+    findFile(env, env.OS_CLIENT_SECURE_FILE, 'secure', cwd).path,
+  ].filter((p): p is string => !!p);
+}
+
 function isMap(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
@@ -90,10 +101,9 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
  */
 export async function loadClouds(env: NodeJS.ProcessEnv, cwd?: string): Promise<CloudsFile> {
   const main = findFile(env, env.OS_CLIENT_CONFIG_FILE, 'clouds', cwd);
-  const secure = findFile(env, env.OS_CLIENT_SECURE_FILE, 'secure', cwd);
   const files: string[] = [];
   let clouds: Record<string, unknown> = {};
-  const paths = [main.path, secure.path].filter((p): p is string => !!p);
+  const paths = configFiles(env, cwd);
   if (paths.length === 0) return { clouds: {}, files, searched: main.searched };
   const { parse } = await import('yaml');
   for (const path of paths) {

@@ -242,7 +242,8 @@ export function longFlag(o: GlobalOptionSpec): string {
   return /--[\w-]+/.exec(o.flags)![0];
 }
 
-function takesValue(o: GlobalOptionSpec): boolean {
+/** Whether an option takes a value (`--os-cloud <name>`), not a switch (`--insecure`). */
+export function takesValue(o: GlobalOptionSpec): boolean {
   return /[<[]/.test(o.flags);
 }
 

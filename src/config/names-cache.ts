@@ -17,7 +17,6 @@ import { cacheDir, ensurePrivateDir, readJsonFile, writePrivateFile } from './ca
 import type { ResolvedConfig } from './options.js';
 import type { NameKind } from '../name-kinds.js';
 import { scopeKey } from './scope-key.js';
-import { recordScope } from './names-index.js';
 
 export type { NameKind };
 
@@ -124,8 +123,6 @@ export function writeNames(
 /**
  * {@link writeNames} for the scope of a resolved configuration (what `ctx.rememberNames` calls).
  * Does nothing when the cache is off (`--no-cache`, `OS_CACHE=false`).
- * @param inputs the configuration's inputs (src/config/names-index.ts `scopeInputs`), taken before
- *   it was resolved: recorded with its scope key, so that TAB finds the key without resolving
  * @throws on a file system error
  */
 export function rememberNames(
@@ -134,12 +131,9 @@ export function rememberNames(
   kind: NameKind,
   items: readonly NamedItem[],
   opts: { complete: boolean; forget?: readonly string[] },
-  inputs?: string,
 ): void {
   if (!cfg.cache) return;
-  const key = namesScopeKey(cfg);
-  writeNames(env, key, kind, items, opts);
-  if (inputs) recordScope(env, inputs, key);
+  writeNames(env, namesScopeKey(cfg), kind, items, opts);
 }
 
 /**

@@ -10,10 +10,10 @@
  * The inputs, none of them a secret: the text-valued global options given (flags; a secret one —
  * password, token, secrets, passcode, access token — is left out), the environment variables ncli
  * reads for the other options (`OS_AUTH_URL`, `OS_CLOUD`, …; not the secret ones, and no other
- * `OS_*` variable), and the clouds.yaml and secure.yaml files that exist among the candidates
- * (src/config/clouds.ts `configDirs`, or `OS_CLIENT_CONFIG_FILE` / `OS_CLIENT_SECURE_FILE`), in
- * search order, each with its path, size, modification time and inode: an edited, added or
- * removed file is another input, while another working folder or home that holds none of them
+ * `OS_*` variable), and the clouds.yaml and secure.yaml that the search of src/config/clouds.ts
+ * finds (`configFiles`: the first of the candidate folders, or `OS_CLIENT_CONFIG_FILE` /
+ * `OS_CLIENT_SECURE_FILE`), each with its path, size, modification time and inode: an edited,
+ * added or removed file is another input, while another working folder or home that holds none of them
  * leads to the same files and so is not (a TAB in any folder finds its scope). A token login (`OS_TOKEN`,
  * `--os-token`) puts the token's hash in its scope key: it has no index entry.
  *
@@ -25,8 +25,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir } from './cache-dir.js';
 import { writePrivateFile } from './cache-files.js';
-import { configDirs } from './clouds.js';
-import { GLOBAL_OPTIONS, longFlag } from './global-options.js';
+import { attributeName } from '../arg-spec.js';
+import { configFiles } from './clouds.js';
+import { GLOBAL_OPTIONS, takesValue } from './global-options.js';
 
 /** At most this many sets of inputs are kept (one per cloud, project and shell setup in practice). */
 export const MAX_ENTRIES = 64;
@@ -40,30 +41,24 @@ interface IndexFile {
 /**
  * What of the global options the inputs may hold: the attributes of the secret ones (left out),
  * the variables ncli reads for the others (only those: an `OS_*` variable ncli does not read
- * changes nothing, and might hold a secret of another tool), and the token's variables.
+ * changes nothing, and might hold a secret of another tool), and the token's attribute and
+ * variables. From the option table, once.
  */
-function optionNames(): { secretAttrs: Set<string>; vars: Set<string>; tokenVars: string[] } {
+const NAMES = (() => {
   const secretAttrs = new Set<string>();
   const vars = new Set<string>(['OS_CLIENT_CONFIG_FILE', 'OS_CLIENT_SECURE_FILE']);
-  const tokenVars: string[] = [];
+  const token = { attr: '', vars: [] as readonly string[] };
   for (const o of GLOBAL_OPTIONS) {
     const env: readonly string[] = 'env' in o ? o.env : [];
-    if (longFlag(o) === '--os-token') tokenVars.push(...env);
-    if ('secret' in o && o.secret) secretAttrs.add(attributeOf(longFlag(o)));
+    const attr = attributeName(o.flags);
+    if (attr === 'osToken') Object.assign(token, { attr, vars: env });
+    if ('secret' in o && o.secret) secretAttrs.add(attr);
     else for (const e of env) vars.add(e);
   }
-  return { secretAttrs, vars, tokenVars };
-}
+  return { secretAttrs, vars, token };
+})();
 
-/** `--os-auth-url` → `osAuthUrl` (commander's attribute, src/config/global-options.ts's setting name). */
-function attributeOf(long: string): string {
-  return long
-    .slice(2)
-    .replace(/^no-/, '')
-    .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
-/** `[path, size, mtimeMs, inode]` of a file, undefined when there is none. */
+/** `[path, size, mtimeMs, inode]` of a file, undefined when it is gone. */
 function stamp(path: string): (string | number)[] | undefined {
   try {
     const s = statSync(path);
@@ -83,22 +78,20 @@ export function scopeInputs(
   env: NodeJS.ProcessEnv,
   cwd?: string,
 ): string | undefined {
-  const names = optionNames();
-  if (flags.osToken || names.tokenVars.some((v) => env[v])) return undefined;
+  if (flags[NAMES.token.attr] || NAMES.token.vars.some((v) => env[v])) return undefined;
   const given: [string, string][] = [];
   for (const o of GLOBAL_OPTIONS) {
-    if (!/[<[]/.test(o.flags)) continue; // switches (--insecure, --no-cache) do not change the scope
-    const attr = attributeOf(longFlag(o));
+    if (!takesValue(o)) continue; // switches (--insecure, --no-cache) do not change the scope
+    const attr = attributeName(o.flags);
     const v = flags[attr];
-    if (!names.secretAttrs.has(attr) && (typeof v === 'string' || typeof v === 'number')) given.push([attr, String(v)]);
+    if (!NAMES.secretAttrs.has(attr) && (typeof v === 'string' || typeof v === 'number')) given.push([attr, String(v)]);
   }
   const vars = Object.keys(env)
-    .filter((k) => names.vars.has(k))
+    .filter((k) => NAMES.vars.has(k))
     .sort()
     .map((k) => [k, env[k] ?? '']);
-  const candidates = (override: string | undefined, base: string) =>
-    override ? [override] : configDirs(env, cwd).flatMap((d) => [join(d, `${base}.yaml`), join(d, `${base}.yml`)]);
-  const files = [...candidates(env.OS_CLIENT_CONFIG_FILE, 'clouds'), ...candidates(env.OS_CLIENT_SECURE_FILE, 'secure')]
+  // the files clouds.yaml's search finds (src/config/clouds.ts), as a run reads them
+  const files = configFiles(env, cwd)
     .map(stamp)
     .filter((f) => f !== undefined);
   return JSON.stringify([given, vars, files]);

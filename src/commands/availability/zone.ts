@@ -93,7 +93,7 @@ export const do_list = command(
           return zones?.map((z) => {
             // Neutron's `unavailable` is openstackclient's `not available`
             const zone: AvailabilityZone = { zoneName: z.name, zoneState: { available: z.state === 'available' } };
-            return { zone, resource: z.resource ?? '', ...(long ? { host: '', service: '', serviceStatus: '' } : {}) };
+            return { zone, resource: z.resource ?? '' };
           });
         })),
       );
